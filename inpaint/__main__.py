@@ -1,0 +1,5 @@
+import sys
+
+from inpaint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,57 @@
+"""Keras callbacks of a training run: budgets and NaN guard, per-epoch checkpoint, sample grids."""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from inpaint.imaging import to_metric, to_model, write_png
+from inpaint.visuals import sample_grid
+
+
+class Guard(keras.callbacks.Callback):
+    """Stops at the end of the step where a budget (steps, minutes) is reached, or on a NaN loss."""
+
+    def __init__(self, max_steps: int, minutes: float):
+        super().__init__()
+        self.max_steps = max_steps
+        self.deadline = time.monotonic() + minutes * 60 if minutes else None
+        self.stop_reason = "finished all epochs"
+        self.nan_at_step = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.g_optimizer.iterations.numpy())
+        if any(not math.isfinite(float(v)) for v in (logs or {}).values()):
+            self.nan_at_step = step
+            self.stop_reason = f"loss became NaN/inf at step {step}"
+        elif self.max_steps and step >= self.max_steps:
+            self.stop_reason = f"reached {self.max_steps} steps"
+        elif self.deadline and time.monotonic() >= self.deadline:
+            self.stop_reason = "time budget used"
+        else:
+            return
+        self.model.stop_training = True
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Every `every` epochs: a grid of fixed validation examples to RUN/samples/ and to TensorBoard."""
+
+    def __init__(self, white, real, mask, out_dir: Path, log_dir: Path, every: int):
+        super().__init__()
+        self.inputs = (tf.constant(to_model(white[..., None])), tf.constant(mask[..., None]))
+        self.white, self.real = white, real
+        self.out_dir, self.every = Path(out_dir), max(1, every)
+        self.writer = tf.summary.create_file_writer(str(Path(log_dir) / "samples"))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        pred = to_metric(np.asarray(self.model(self.inputs, training=False))[..., 0])
+        grid = sample_grid(self.white, pred, self.real)
+        write_png(self.out_dir / f"epoch_{epoch + 1:04d}.png", grid)
+        with self.writer.as_default():
+            tf.summary.image("samples (White | prediction | Real | error)", grid[None, ..., ::-1], step=epoch + 1)

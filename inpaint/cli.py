@@ -1,0 +1,354 @@
+"""The `inpaint` command line: parse, call one library function, print.
+
+Errors a user can cause (UserError) become one line on stderr and exit code 2.
+TensorFlow is imported only by the commands that train or predict, so data checks
+and scoring start in about a second.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from inpaint.errors import ConfigError, UserError
+
+# TensorFlow's C++ start-up chatter hides the messages that matter to a student.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+# ---------------------------------------------------------------- shared pieces
+def progress(label: str):
+    """A one-line progress bar on terminals, silent in logs; returns a (done, total) callback."""
+    if not sys.stderr.isatty():
+        return None
+    start = time.monotonic()
+
+    def report(done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        rate = done / max(time.monotonic() - start, 1e-9)
+        end = "\n" if done >= total else ""
+        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {rate:.0f}/s", end=end, file=sys.stderr)
+
+    return report
+
+
+def _size(args, default=(128, 128)) -> tuple[int, int]:
+    return tuple(args.size) if getattr(args, "size", None) else default
+
+
+def load_data(args, size, need_train=True, need_test=True):
+    from inpaint.data import load_data as load
+
+    return load(
+        Path(args.data),
+        size=size,
+        need_train=need_train,
+        need_test=need_test,
+        by_order=getattr(args, "pair_by_order", False),
+        mask_threshold=args.mask_threshold if getattr(args, "mask_threshold", None) else 0.94,
+    )
+
+
+def resolve_config(args):
+    """preset -> config file -> command-line options, later ones winning."""
+    from inpaint import config
+
+    cfg = config.preset(args.preset)
+    if args.config:
+        cfg = config.load_toml(Path(args.config), cfg)
+    changes = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        changes[key.strip()] = _parse_value(value.strip())
+    if args.size:
+        changes["image_size"] = tuple(args.size)
+    if args.mask_threshold:
+        changes["mask_threshold"] = args.mask_threshold
+    for key in ("epochs", "steps", "minutes", "seed"):
+        if getattr(args, key) is not None:
+            changes[key] = getattr(args, key)
+    if args.minutes and args.epochs is None and args.steps is None:
+        changes["epochs"] = 10**6  # a time budget alone means "train until the time is up"
+    return config.from_dict(changes, cfg)
+
+
+def _parse_value(text: str):
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # bare words are strings: --set gen_norm=instance
+
+
+# ---------------------------------------------------------------- commands
+def cmd_check_data(args) -> int:
+    from inpaint.errors import DataError
+
+    try:
+        ds = load_data(args, _size(args), need_test=True)
+    except DataError as exc:
+        problems = getattr(exc, "problems", [str(exc)])
+        print(f"{args.data}: {len(problems)} problem(s)")
+        for problem in problems:
+            print(f"  - {problem}")
+        return 2
+    print(f"{args.data}: follows data_spec.md")
+    for key, value in ds.facts.items():
+        print(f"  {key}: {value}")
+    return 0
+
+
+def cmd_synth(args) -> int:
+    from inpaint.synth import write_synth_set
+
+    summary = write_synth_set(
+        Path(args.out), n_train=args.train, n_test=args.test, seed=args.seed, size=args.size, progress=progress("synth")
+    )
+    print(f"wrote {summary['train']} training pairs and {summary['test']} test images "
+          f"({summary['size']}x{summary['size']}) to {summary['out']} in {summary['seconds']:.1f} s")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from submission import export_folder
+
+    summary = export_folder(Path(args.pred), Path(args.csv), sample=_opt_path(args.sample), size=_size(args, None))
+    print(f"wrote {summary['csv']}: {summary['images']} images of {summary['size'][0]}x{summary['size'][1]}")
+    return 0
+
+
+def cmd_solution(args) -> int:
+    from submission import solution_from_answers
+
+    answers = Path(args.answers)
+    if (answers / "Testing" / "Real").is_dir():  # a whole data folder was given
+        answers = answers / "Testing" / "Real"
+    summary = solution_from_answers(answers, Path(args.csv), size=_size(args, None), sample=_opt_path(args.sample))
+    print(f"wrote {summary['csv']}: {summary['images']} images of {summary['size'][0]}x{summary['size'][1]}")
+    return 0
+
+
+def cmd_score(args) -> int:
+    from submission import score_files
+
+    result = score_files(Path(args.solution), Path(args.submission))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"{result.n_columns} images x {result.n_rows} pixels = {result.n_cells} cells")
+        print(f"RMSE {result.rmse:.8f}")
+    return 0
+
+
+def _opt_path(value):
+    return Path(value) if value else None
+
+
+def cmd_train(args) -> int:
+    cfg = resolve_config(args)
+    data = load_data(args, cfg.image_size, need_test=False)
+    from inpaint.train import train  # after the data check: a bad folder fails before TensorFlow starts
+
+    state = train(data, Path(args.run), cfg, resume=args.resume)
+    _print_train_summary(Path(args.run), state)
+    return 0
+
+
+def _print_train_summary(run: Path, state: dict) -> None:
+    print(f"training stopped: {state.get('stop_reason')}; {state.get('epochs_done', 0)} epochs, "
+          f"{state.get('steps', 0)} steps; best validation RMSE {state.get('best_val_rmse', float('nan')):.5f} "
+          f"(epoch {state.get('best_epoch', '-')})")
+    print(f"run folder: {run}  (CSV log: {run / 'log.csv'}; TensorBoard: tensorboard --logdir {run / 'logs'})")
+
+
+def _predict(args, run: Path):
+    from inpaint import config
+    from inpaint.predict import predict_run
+    from inpaint.train import CONFIG_FILE, TrainingError
+
+    if not (run / CONFIG_FILE).exists():
+        raise TrainingError(f"{run}: not a run folder (no {CONFIG_FILE}); train first with `inpaint train`")
+    cfg = config.load_toml(run / CONFIG_FILE)
+    data = load_data(args, cfg.image_size, need_train=False)
+    tta = None if args.tta is None else args.tta == "on"
+    return data, predict_run(run, data, tta_flip=tta, average_last=args.average_last)
+
+
+def cmd_predict(args) -> int:
+    from inpaint.predict import write_pngs
+
+    data, preds = _predict(args, Path(args.run))
+    paths = write_pngs(Path(args.out), data.test_white.names, preds)
+    print(f"wrote {len(paths)} predictions to {args.out}")
+    return 0
+
+
+def cmd_submit(args) -> int:
+    from submission import export_predictions
+
+    data, preds = _predict(args, Path(args.run))
+    if args.out:
+        from inpaint.predict import write_pngs
+
+        write_pngs(Path(args.out), data.test_white.names, preds)
+    # The CSV is written from the float predictions, not from 8-bit PNGs: no rounding loss.
+    csv = export_predictions(preds, data.test_white.names, Path(args.csv), sample=_opt_path(args.sample))
+    print(f"wrote {csv}: {len(preds)} images of {preds.shape[1]}x{preds.shape[2]}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    cmd_train(args)
+    return cmd_submit(args)
+
+
+def cmd_demo(args) -> int:
+    """Synthetic set -> train within a time budget -> Predict.csv -> score beside the identity baseline."""
+    from submission import export_predictions, score_files, solution_from_answers
+
+    out = Path(args.out)
+    data_dir, run, csv = out / "data", out / "run", out / "Predict.csv"
+    start = time.monotonic()
+    cmd_synth(argparse.Namespace(out=data_dir, train=args.train, test=10, seed=args.seed, size=128))
+    train_args = build_parser().parse_args(
+        ["run", "--data", str(data_dir), "--run", str(run), "--csv", str(csv), "--out", str(out / "pred"),
+         "--minutes", str(args.minutes), "--seed", str(args.seed), "--preset", args.preset]
+    )
+    if run.exists():
+        import shutil
+
+        shutil.rmtree(run)  # the demo always starts fresh; real runs refuse to overwrite instead
+    cmd_run(train_args)
+    solution = out / "solution.csv"
+    solution_from_answers(data_dir / "Testing" / "Real", solution)
+    data = load_data(train_args, (128, 128), need_train=False)
+    identity = export_predictions(data.test_white.images, data.test_white.names, out / "identity.csv")
+    rows = [("identity (submit the White images)", score_files(solution, identity).rmse),
+            (f"pix2pix, {args.preset} preset, {args.minutes:g} min", score_files(solution, csv).rmse)]
+    print(f"\ndemo finished in {(time.monotonic() - start) / 60:.1f} min; RMSE on the 10 synthetic test faces:")
+    print(f"  {'method':<40} {'RMSE':>8}")
+    for name, value in rows:
+        print(f"  {name:<40} {value:8.5f}")
+    print(f"files: {csv}, {solution}, predicted PNGs in {out / 'pred'}, run folder {run}")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+def _data_options(p, size=True):
+    p.add_argument("--data", required=True, help="data folder in the data_spec.md layout")
+    if size:
+        p.add_argument("--size", type=int, nargs=2, metavar=("M", "N"), help="image rows and columns (default 128 128)")
+    p.add_argument("--pair-by-order", action="store_true",
+                   help="pair Real and White by sorted order instead of by name (only for sets whose names differ)")
+    p.add_argument("--mask-threshold", type=float, help="near-white level of the painted box in [0, 1] (default 0.94)")
+
+
+def _train_options(p):
+    p.add_argument("--run", required=True, help="run folder: config, checkpoints, logs")
+    p.add_argument("--preset", default="standard", help="lite | standard | large (default standard)")
+    p.add_argument("--config", help="TOML file of config values (see inpaint/config.py)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one config value; repeatable")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--epochs", type=int, help="train this many epochs in all")
+    budget.add_argument("--steps", type=int, help="train this many generator steps in all")
+    p.add_argument("--minutes", type=float, help="wall-clock budget; stops cleanly after the step that exceeds it")
+    p.add_argument("--resume", action="store_true", help="continue the run folder's last checkpoint")
+    p.add_argument("--seed", type=int, help="random seed (runs are repeatable on CPU)")
+
+
+def _predict_options(p):
+    p.add_argument("--tta", choices=("on", "off"), help="average with the mirrored face (default: the run's config)")
+    p.add_argument("--average-last", type=int, help="average the last k checkpoints' weights (default: config)")
+    p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inpaint", description="pix2pix mouth-inpainting competition kit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, handler, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("check-data", cmd_check_data, "check a data folder against data_spec.md and describe it")
+    _data_options(p)
+
+    p = add("synth", cmd_synth, "write a synthetic face data set in the data_spec.md layout, answers included")
+    p.add_argument("--out", required=True)
+    p.add_argument("--train", type=int, default=700, help="training pairs (default 700, as the course)")
+    p.add_argument("--test", type=int, default=10, help="test images (default 10, as the course)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size", type=int, default=128, help="square image size (default 128)")
+
+    p = add("export", cmd_export, "turn a folder of predicted images into a submission CSV")
+    p.add_argument("--pred", required=True, help="folder with one image per test image, named like them")
+    p.add_argument("--csv", required=True)
+    p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
+    p.add_argument("--size", type=int, nargs=2, metavar=("M", "N"), help="resize predictions to M x N")
+
+    p = add("solution", cmd_solution, "turn an answers folder (Testing/Real) into the solution CSV")
+    p.add_argument("--answers", required=True, help="the Testing/Real folder, or a data folder that has one")
+    p.add_argument("--csv", required=True)
+    p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
+    p.add_argument("--size", type=int, nargs=2, metavar=("M", "N"))
+
+    p = add("score", cmd_score, "RMSE of a submission CSV against a solution CSV, as Kaggle scores it")
+    p.add_argument("--solution", required=True)
+    p.add_argument("--submission", required=True)
+    p.add_argument("--json", action="store_true", help="print a JSON result")
+
+    p = add("train", cmd_train, "train the pix2pix GAN into a run folder")
+    _data_options(p)
+    _train_options(p)
+
+    p = add("predict", cmd_predict, "write one inpainted PNG per test image")
+    _data_options(p, size=False)
+    p.add_argument("--run", required=True)
+    p.add_argument("--out", required=True, help="folder for the PNGs")
+    _predict_options(p)
+
+    p = add("submit", cmd_submit, "predict the test images and write the submission CSV")
+    _data_options(p, size=False)
+    p.add_argument("--run", required=True)
+    p.add_argument("--csv", required=True)
+    p.add_argument("--out", help="also write the predicted PNGs here")
+    _predict_options(p)
+
+    p = add("run", cmd_run, "train, then submit: the whole job")
+    _data_options(p)
+    _train_options(p)
+    p.add_argument("--csv", required=True)
+    p.add_argument("--out", help="also write the predicted PNGs here")
+    _predict_options(p)
+
+    p = add("demo", cmd_demo, "synthetic data -> train -> Predict.csv -> score, in about 5 minutes on a CPU")
+    p.add_argument("--out", default="demo", help="folder for data, run and CSVs (default ./demo)")
+    p.add_argument("--minutes", type=float, default=3.5, help="training budget (default 3.5)")
+    p.add_argument("--train", type=int, default=700, help="synthetic training pairs (default 700)")
+    p.add_argument("--preset", default="standard")
+    p.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (UserError, OSError) as exc:  # OSError: a path the user gave cannot be read or written
+        print(f"inpaint {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"inpaint {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

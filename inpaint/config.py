@@ -1,0 +1,154 @@
+"""Every hyper-parameter in one dataclass; named presets; TOML in and out.
+
+A run folder always holds the resolved config (config.toml), so a run can be
+understood, resumed and reproduced from its folder alone.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from inpaint.errors import ConfigError
+from inpaint.imaging import atomic_write_bytes
+
+ADVERSARIAL_KINDS = ("lsgan", "bce", "hinge")
+NORMS = ("batch", "instance", "none")
+UPSAMPLES = ("transpose", "upsample_conv")
+
+
+@dataclass(frozen=True)
+class Config:
+    # data
+    image_size: tuple[int, int] = (128, 128)
+    mask_threshold: float = 0.94
+    mask_grow: int = 1
+    val_fraction: float = 0.1
+    # generator (U-Net)
+    gen_depth: int = 7
+    gen_base_filters: int = 32
+    gen_max_filters: int = 256
+    gen_dropout: float = 0.5
+    gen_norm: str = "batch"
+    gen_upsample: str = "transpose"
+    # discriminator (PatchGAN on the (White, image) pair)
+    disc_depth: int = 3
+    disc_base_filters: int = 32
+    disc_max_filters: int = 256
+    disc_norm: str = "batch"
+    disc_spectral_norm_first: bool = False
+    # losses
+    adversarial: str = "lsgan"  # the deck's choice; pix2pix uses bce
+    lambda_adv: float = 1.0
+    lambda_l1: float = 100.0  # pix2pix's lambda
+    hole_weight: float = 4.0  # extra L1 weight inside the blanked box
+    lambda_l2: float = 0.0
+    composite: bool = True  # outside the mask the output is the input
+    # optimisation
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    d_steps: int = 1
+    batch_size: int = 16
+    epochs: int = 200
+    steps: int = 0  # 0 = use epochs
+    minutes: float = 0.0  # 0 = no wall-clock budget
+    seed: int = 0
+    # augmentation (applied to both images of a pair)
+    flip: bool = True
+    intensity_jitter: float = 0.1  # brightness/contrast jitter, helps real photos' lighting spread
+    # hardware
+    mixed_precision: bool = False
+    jit_compile: bool = False
+    # logging and prediction
+    sample_every: int = 5
+    tta_flip: bool = True
+    average_last: int = 1
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        def need(ok: bool, msg: str):
+            if not ok:
+                raise ConfigError(f"config: {msg}")
+
+        need(len(self.image_size) == 2 and min(self.image_size) >= 8, f"image_size {self.image_size} must be two ints >= 8")
+        step = 2**self.gen_depth
+        need(
+            all(s % step == 0 for s in self.image_size),
+            f"image_size {self.image_size} must be divisible by 2**gen_depth = {step} (lower gen_depth or resize)",
+        )
+        need(self.adversarial in ADVERSARIAL_KINDS, f"adversarial must be one of {ADVERSARIAL_KINDS}")
+        need(self.gen_norm in NORMS and self.disc_norm in NORMS, f"norms must be one of {NORMS}")
+        need(self.gen_upsample in UPSAMPLES, f"gen_upsample must be one of {UPSAMPLES}")
+        need(0.0 < self.val_fraction < 0.5, "val_fraction must be in (0, 0.5)")
+        need(0.0 < self.mask_threshold <= 1.0, "mask_threshold must be in (0, 1]")
+        need(self.batch_size >= 1 and self.d_steps >= 1 and self.average_last >= 1, "batch_size, d_steps, average_last >= 1")
+        need(self.epochs >= 0 and self.steps >= 0 and self.minutes >= 0, "epochs, steps, minutes must be >= 0")
+        need(self.learning_rate > 0 and 0 <= self.beta_1 < 1, "learning_rate > 0 and 0 <= beta_1 < 1")
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+
+PRESETS: dict[str, dict] = {
+    # Tiny and fast: for tests and smoke runs, not for results.
+    "lite": dict(
+        gen_depth=4, gen_base_filters=8, gen_max_filters=32, disc_depth=2, disc_base_filters=8,
+        disc_max_filters=32, batch_size=8, epochs=2, sample_every=1,
+    ),
+    # Sized for a 2-core CPU and a 20-minute budget (see BENCHMARKS.md / issue notes).
+    "standard": dict(),
+    # pix2pix's own widths, for GPUs.
+    "large": dict(gen_base_filters=64, gen_max_filters=512, disc_base_filters=64, disc_max_filters=512, batch_size=32),
+}
+
+
+def from_dict(values: dict, base: Config | None = None) -> Config:
+    base = base or Config()
+    known = {f.name for f in fields(Config)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"config: unknown keys {', '.join(unknown)}")
+    values = dict(values)
+    if "image_size" in values:
+        values["image_size"] = tuple(int(v) for v in values["image_size"])
+    try:
+        return base.replace(**values)
+    except TypeError as exc:
+        raise ConfigError(f"config: {exc}") from None
+
+
+def preset(name: str) -> Config:
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return from_dict(PRESETS[name])
+
+
+def load_toml(path: Path, base: Config | None = None) -> Config:
+    try:
+        values = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return from_dict(values, base)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def to_toml(cfg: Config) -> str:
+    return "".join(f"{f.name} = {_toml_value(getattr(cfg, f.name))}\n" for f in fields(cfg))
+
+
+def save_toml(cfg: Config, path: Path) -> None:
+    atomic_write_bytes(Path(path), to_toml(cfg).encode())

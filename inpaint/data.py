@@ -1,0 +1,191 @@
+"""The data folder contract of data_spec.md: find the files, pair them, check them, read them.
+
+Every command that reads a data folder goes through `load_data`, so `inpaint check-data`
+and training reject exactly the same folders. All problems are collected before
+raising, so a user fixes a folder in one pass rather than one error at a time.
+"""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from inpaint import imaging, masks
+from inpaint.errors import DataError, list_names
+
+TRAIN_REAL, TRAIN_WHITE = Path("Training/Real"), Path("Training/White")
+TEST_WHITE, TEST_REAL = Path("Testing/White"), Path("Testing/Real")
+# Files that operating systems drop into folders; never data, never an error.
+IGNORED_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+
+
+@dataclass
+class ImageSet:
+    """Images of one role, in natural order of their names, as (n, M, N) float32 in [0, 1]."""
+
+    names: list[str]
+    images: np.ndarray
+
+
+@dataclass
+class Dataset:
+    """What a data folder holds once checked and read. `train_*` share names; so do `test_*`."""
+
+    size: tuple[int, int]
+    train_real: ImageSet | None = None
+    train_white: ImageSet | None = None
+    train_mask: np.ndarray | None = None
+    test_white: ImageSet | None = None
+    test_mask: np.ndarray | None = None
+    test_real: ImageSet | None = None  # the answers, on graders' copies and generated sets
+    facts: dict = field(default_factory=dict)  # sizes, formats, mask areas: what check-data prints
+
+
+class _Problems(list):
+    def add(self, what: str, names) -> None:
+        names = sorted(names, key=imaging.natural_key)
+        if names:
+            self.append(f"{what}: {list_names(names)}")
+
+
+def scan_folder(folder: Path, problems: _Problems) -> dict[str, Path]:
+    """stem -> file for every image in `folder`; non-images and duplicate stems are problems."""
+    if not folder.is_dir():
+        problems.append(f"{folder}: folder missing")
+        return {}
+    by_stem: dict[str, list[Path]] = {}
+    strays = []
+    for path in folder.iterdir():
+        if path.name.lower() in IGNORED_FILES or path.name.startswith("."):
+            continue
+        if path.is_file() and imaging.is_image_name(path):
+            by_stem.setdefault(path.stem, []).append(path)
+        else:
+            strays.append(path.name + ("/" if path.is_dir() else ""))
+    problems.add(f"{folder}: not image files", strays)
+    problems.add(
+        f"{folder}: several files share a name (stem)",
+        [f"{stem} ({', '.join(sorted(p.name for p in paths))})" for stem, paths in by_stem.items() if len(paths) > 1],
+    )
+    if not by_stem and not strays:
+        problems.append(f"{folder}: no images")
+    return {stem: paths[0] for stem, paths in by_stem.items()}
+
+
+def pair_files(
+    first: dict[str, Path], second: dict[str, Path], labels: tuple[str, str], by_order: bool, problems: _Problems
+) -> list[tuple[str, Path, Path]]:
+    """(name, first file, second file) in natural order; strictly by stem unless `by_order`."""
+    a_names = sorted(first, key=imaging.natural_key)
+    b_names = sorted(second, key=imaging.natural_key)
+    if by_order:
+        if len(a_names) != len(b_names):
+            problems.append(f"cannot pair by order: {len(a_names)} {labels[0]} vs {len(b_names)} {labels[1]} images")
+            return []
+        return [(a, first[a], second[b]) for a, b in zip(a_names, b_names)]
+    problems.add(f"{labels[0]} images without a {labels[1]} twin", set(first) - set(second))
+    problems.add(f"{labels[1]} images without a {labels[0]} twin", set(second) - set(first))
+    return [(n, first[n], second[n]) for n in a_names if n in second]
+
+
+def read_images(paths: list[Path], size: tuple[int, int], problems: _Problems, facts: Counter) -> np.ndarray:
+    """(n, M, N) float32 in [0, 1]; unreadable files are problems (their slot stays zero)."""
+    out = np.zeros((len(paths), *size), dtype=np.float32)
+    bad = []
+    for i, path in enumerate(paths):
+        try:
+            img = imaging.read_gray_u8(path)
+        except DataError:
+            bad.append(str(path.name))
+            continue
+        facts[f"{img.shape[0]}x{img.shape[1]} {path.suffix.lower()}"] += 1
+        out[i] = imaging.u8_to_metric(imaging.resize_u8(img, size))
+    problems.add(f"{paths[0].parent if paths else ''}: unreadable images", bad)
+    return out
+
+
+def find_masks(white: ImageSet, folder: Path, threshold: float, grow: int, problems: _Problems) -> np.ndarray:
+    out = np.zeros_like(white.images)
+    missing = []
+    for i, (name, img) in enumerate(zip(white.names, white.images)):
+        box = masks.find_box(img, threshold)
+        if box is None:
+            missing.append(name)
+        else:
+            out[i] = masks.box_mask(img.shape, box, grow)
+    problems.add(f"{folder}: no white box found (try --mask-threshold)", missing)
+    return out
+
+
+def load_data(
+    data_dir: Path,
+    size: tuple[int, int] = (128, 128),
+    need_train: bool = True,
+    need_test: bool = True,
+    by_order: bool = False,
+    mask_threshold: float = masks.DEFAULT_THRESHOLD,
+    mask_grow: int = 1,
+) -> Dataset:
+    """Check `data_dir` against data_spec.md and read it. Raises one DataError listing every problem."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError(f"{data_dir}: data folder not found (expected Training/ and Testing/ inside, see data_spec.md)")
+    if by_order:
+        print(
+            "WARNING: pairing Real and White images by sorted order, NOT by name. "
+            "Check that the pairs really match (inpaint check-data shows them).",
+            file=sys.stderr,
+        )
+    problems, formats = _Problems(), Counter()
+    ds = Dataset(size=tuple(size))
+    if need_train:
+        pairs = pair_files(
+            scan_folder(data_dir / TRAIN_REAL, problems),
+            scan_folder(data_dir / TRAIN_WHITE, problems),
+            ("Training/Real", "Training/White"),
+            by_order,
+            problems,
+        )
+        if pairs:
+            names = [p[0] for p in pairs]
+            ds.train_real = ImageSet(names, read_images([p[1] for p in pairs], size, problems, formats))
+            ds.train_white = ImageSet(names, read_images([p[2] for p in pairs], size, problems, formats))
+            ds.train_mask = find_masks(ds.train_white, data_dir / TRAIN_WHITE, mask_threshold, mask_grow, problems)
+    if need_test:
+        whites = scan_folder(data_dir / TEST_WHITE, problems)
+        if whites:
+            names = sorted(whites, key=imaging.natural_key)
+            ds.test_white = ImageSet(names, read_images([whites[n] for n in names], size, problems, formats))
+            ds.test_mask = find_masks(ds.test_white, data_dir / TEST_WHITE, mask_threshold, mask_grow, problems)
+        if (data_dir / TEST_REAL).is_dir():
+            answers = pair_files(
+                whites, scan_folder(data_dir / TEST_REAL, problems), ("Testing/White", "Testing/Real"), False, problems
+            )
+            if answers and len(answers) == len(whites):
+                ds.test_real = ImageSet(names, read_images([a[2] for a in answers], size, problems, formats))
+    if problems:
+        error = DataError(f"{data_dir} does not follow data_spec.md ({len(problems)} problems): " + "; ".join(problems))
+        error.problems = list(problems)  # check-data prints them one per line
+        raise error
+    ds.facts = _facts(ds, formats)
+    return ds
+
+
+def _facts(ds: Dataset, formats: Counter) -> dict:
+    facts = {
+        "size": f"{ds.size[0]}x{ds.size[1]}",
+        "native sizes and formats": dict(formats.most_common()),
+        "training pairs": len(ds.train_real.names) if ds.train_real else 0,
+        "test images": len(ds.test_white.names) if ds.test_white else 0,
+        "test answers": "yes" if ds.test_real is not None else "no",
+    }
+    for label, mask in (("training", ds.train_mask), ("test", ds.test_mask)):
+        if mask is not None and len(mask):
+            area = mask.reshape(len(mask), -1).mean(axis=1) * 100
+            facts[f"{label} mask area % (min/median/max)"] = (
+                f"{area.min():.1f} / {np.median(area):.1f} / {area.max():.1f}"
+            )
+    return facts

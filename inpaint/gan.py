@@ -1,0 +1,112 @@
+"""Pix2Pix as one keras.Model: `fit` brings progress bars, callbacks, history and tf.distribute.
+
+One compiled step = (d_steps - 1) discriminator-only updates, then one fused update in
+which a single generator forward pass feeds both the discriminator's and the
+generator's gradients (as in TensorFlow's pix2pix tutorial). The course deck's loop
+runs the generator three times per iteration (predict, then inside the combined model).
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from inpaint import losses
+from inpaint.config import Config
+from inpaint.imaging import to_metric
+from inpaint.masks import composite
+
+# The vocabulary of logs, plots and reports (after the reference pix2pix's loss names).
+LOSS_NAMES = ("G_GAN", "G_L1", "D_real", "D_fake")
+
+
+class Pix2Pix(keras.Model):
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, cfg: Config, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.cfg = cfg
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_NAMES}
+        self.rmse = keras.metrics.RootMeanSquaredError(name="rmse")
+        # G and D arrive built; without this Keras would trace call() on a bare input to build it.
+        self.built = True
+
+    def compile(self, g_optimizer, d_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+
+    @property
+    def metrics(self):
+        # Listed here so fit() resets them at every epoch.
+        return [*self.trackers.values(), self.rmse]
+
+    def call(self, inputs, training=False):
+        """(white, mask) in model space -> the inpainted image in model space."""
+        white, mask = inputs
+        generated = self.generator(white, training=training)
+        return composite(generated, white, mask) if self.cfg.composite else generated
+
+    def _replica_mean(self, loss):
+        # Keras sums gradients over replicas; dividing here keeps the update a batch mean.
+        return loss / tf.distribute.get_strategy().num_replicas_in_sync
+
+    def _d_update(self, white, real, fake):
+        kind = self.cfg.adversarial
+        with tf.GradientTape() as tape:
+            d_real = losses.d_real_loss(kind, self.discriminator([white, real], training=True))
+            d_fake = losses.d_fake_loss(kind, self.discriminator([white, fake], training=True))
+            d_loss = 0.5 * (d_real + d_fake)
+            scaled = self.d_optimizer.scale_loss(self._replica_mean(d_loss))
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        return d_real, d_fake
+
+    def _g_losses(self, real, fake, fake_logits, mask):
+        cfg = self.cfg
+        g_gan = losses.adversarial_g_loss(cfg.adversarial, fake_logits)
+        g_l1 = losses.masked_l1(real, fake, mask, cfg.hole_weight)
+        total = cfg.lambda_adv * g_gan + cfg.lambda_l1 * g_l1
+        if cfg.lambda_l2:
+            total += cfg.lambda_l2 * losses.masked_l2(real, fake, mask, cfg.hole_weight)
+        return g_gan, g_l1, total
+
+    def train_step(self, data):
+        white, real, mask = data
+        for _ in range(self.cfg.d_steps - 1):
+            self._d_update(white, real, tf.stop_gradient(self([white, mask], training=True)))
+
+        kind = self.cfg.adversarial
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self([white, mask], training=True)
+            real_logits = self.discriminator([white, real], training=True)
+            fake_logits = self.discriminator([white, fake], training=True)
+            d_real = losses.d_real_loss(kind, real_logits)
+            d_fake = losses.d_fake_loss(kind, fake_logits)
+            d_scaled = self.d_optimizer.scale_loss(self._replica_mean(0.5 * (d_real + d_fake)))
+            g_gan, g_l1, g_total = self._g_losses(real, fake, fake_logits, mask)
+            g_scaled = self.g_optimizer.scale_loss(self._replica_mean(g_total))
+        g_vars = self.generator.trainable_variables
+        d_vars = self.discriminator.trainable_variables
+        g_grads = g_tape.gradient(g_scaled, g_vars)
+        d_grads = d_tape.gradient(d_scaled, d_vars)
+        self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
+        self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
+
+        for name, value in zip(LOSS_NAMES, (g_gan, g_l1, d_real, d_fake)):
+            self.trackers[name].update_state(value)
+        self.rmse.update_state(to_metric(real), to_metric(tf.cast(fake, tf.float32)))
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        """Validation: composited output, RMSE in metric space (what Kaggle scores), and the losses."""
+        white, real, mask = data
+        fake = self([white, mask], training=False)
+        real_logits = self.discriminator([white, real], training=False)
+        fake_logits = self.discriminator([white, fake], training=False)
+        g_gan, g_l1, _ = self._g_losses(real, fake, fake_logits, mask)
+        values = (g_gan, g_l1, losses.d_real_loss(self.cfg.adversarial, real_logits),
+                  losses.d_fake_loss(self.cfg.adversarial, fake_logits))
+        for name, value in zip(LOSS_NAMES, values):
+            self.trackers[name].update_state(value)
+        self.rmse.update_state(to_metric(real), to_metric(tf.cast(fake, tf.float32)))
+        return {m.name: m.result() for m in self.metrics}

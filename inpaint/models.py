@@ -1,0 +1,127 @@
+"""Networks as parametric factories: `unet(...)` and `patch_discriminator(...)`.
+
+Defaults follow pix2pix (Isola et al. 2017): a U-Net with skips at every level and a
+70x70 PatchGAN. The course's "simplified pix2pix" is the same factories with other
+arguments (see baselines/pix2pix_lite.py), so there is one U-Net in the kit, not two.
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+NORMS = ("batch", "instance", "none")
+UPSAMPLES = ("transpose", "upsample_conv")
+INIT = keras.initializers.RandomNormal(0.0, 0.02)  # pix2pix's initialisation
+
+
+def _norm(kind: str):
+    if kind == "batch":
+        # synchronized: under MirroredStrategy the statistics cover the global batch, so
+        # 1 and N replicas train the same model; it is a no-op on one device.
+        return layers.BatchNormalization(synchronized=True)
+    if kind == "instance":
+        return layers.GroupNormalization(groups=-1, epsilon=1e-5)  # one group per channel = instance norm
+    if kind == "none":
+        return None
+    raise ValueError(f"norm must be one of {NORMS}, got {kind!r}")
+
+
+def _activate_and_norm(x, activation, norm: str, act_before_norm: bool):
+    """pix2pix normalises before the activation; the course deck does it after."""
+    norm_layer = _norm(norm)
+    if act_before_norm:
+        x = activation(x)
+        return norm_layer(x) if norm_layer else x
+    x = norm_layer(x) if norm_layer else x
+    return activation(x)
+
+
+def down_block(x, filters: int, kernel_size: int, norm: str, act_before_norm: bool, strides: int = 2):
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", kernel_initializer=INIT)(x)
+    return _activate_and_norm(x, layers.LeakyReLU(0.2), norm, act_before_norm)
+
+
+def up_block(x, filters: int, kernel_size: int, norm: str, act_before_norm: bool, upsample: str, dropout: float):
+    if upsample == "transpose":
+        x = layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same", kernel_initializer=INIT)(x)
+    elif upsample == "upsample_conv":
+        x = layers.UpSampling2D(2)(x)
+        x = layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer=INIT)(x)
+    else:
+        raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
+    x = _activate_and_norm(x, layers.ReLU(), norm, act_before_norm)
+    return layers.Dropout(dropout)(x) if dropout else x
+
+
+def _widths(depth: int, base: int, cap: int) -> list[int]:
+    return [min(base * 2**i, cap) for i in range(depth)]
+
+
+def unet(
+    input_shape=(128, 128, 1),
+    depth: int = 7,
+    base_filters: int = 64,
+    max_filters: int = 512,
+    kernel_size: int = 4,
+    norm: str = "batch",
+    dropout: float = 0.5,
+    dropout_layers: int = 3,
+    upsample: str = "transpose",
+    first_norm: bool = False,
+    act_before_norm: bool = False,
+    name: str = "generator",
+) -> keras.Model:
+    """U-Net: `depth` stride-2 down blocks, `depth - 1` up blocks each concatenated with its skip, tanh output."""
+    rows, cols = input_shape[:2]
+    if rows % 2**depth or cols % 2**depth:
+        raise ValueError(f"input {rows}x{cols} must be divisible by 2**depth = {2**depth}; lower depth or resize")
+    inputs = keras.Input(input_shape, name="white")
+    widths = _widths(depth, base_filters, max_filters)
+    x, skips = inputs, []
+    for i, filters in enumerate(widths):
+        x = down_block(x, filters, kernel_size, norm if (i or first_norm) else "none", act_before_norm)
+        skips.append(x)
+    # Decoder mirrors the encoder; dropout in the deepest blocks, as pix2pix's noise source.
+    for i, (filters, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
+        x = up_block(x, filters, kernel_size, norm, act_before_norm, upsample, dropout if i < dropout_layers else 0.0)
+        x = layers.Concatenate()([x, skip])
+    if upsample == "transpose":
+        x = layers.Conv2DTranspose(input_shape[-1], kernel_size, strides=2, padding="same", kernel_initializer=INIT)(x)
+    else:
+        x = layers.UpSampling2D(2)(x)
+        x = layers.Conv2D(input_shape[-1], kernel_size, padding="same", kernel_initializer=INIT)(x)
+    outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)  # float32 under mixed precision
+    return keras.Model(inputs, outputs, name=name)
+
+
+def patch_discriminator(
+    input_shape=(128, 128, 1),
+    depth: int = 3,
+    base_filters: int = 64,
+    max_filters: int = 512,
+    kernel_size: int = 4,
+    norm: str = "batch",
+    first_norm: bool = False,
+    spectral_norm_first: bool = False,
+    act_before_norm: bool = False,
+    final_stride1_block: bool = True,
+    name: str = "discriminator",
+) -> keras.Model:
+    """PatchGAN on the (condition, image) pair: a map of real/fake logits, one per receptive-field patch.
+
+    pix2pix's 70x70 PatchGAN is depth=3 (64, 128, 256, stride 2) + a stride-1 block (512) + a
+    stride-1 conv to one channel.
+    """
+    condition = keras.Input(input_shape, name="condition")
+    image = keras.Input(input_shape, name="image")
+    x = layers.Concatenate()([condition, image])
+    widths = _widths(depth + 1, base_filters, max_filters)
+    first = layers.Conv2D(widths[0], kernel_size, strides=2, padding="same", kernel_initializer=INIT)
+    x = (layers.SpectralNormalization(first) if spectral_norm_first else first)(x)
+    x = _activate_and_norm(x, layers.LeakyReLU(0.2), norm if first_norm else "none", act_before_norm)
+    for filters in widths[1:depth]:
+        x = down_block(x, filters, kernel_size, norm, act_before_norm)
+    if final_stride1_block:
+        x = down_block(x, widths[depth], kernel_size, norm, act_before_norm, strides=1)
+    logits = layers.Conv2D(1, kernel_size, padding="same", kernel_initializer=INIT, dtype="float32", name="logits")(x)
+    return keras.Model([condition, image], logits, name=name)

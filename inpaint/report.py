@@ -1,0 +1,177 @@
+"""`inpaint report`: a run folder -> RUN/report/ (losses.png, samples.png, architecture.txt, report.md/.html).
+
+Meant as the base of a student's write-up: the network architecture, the G and D loss
+curves, the method (the resolved config) and, given answers, the test RMSE beside baselines.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+import shutil
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from inpaint import config as config_mod
+from inpaint.errors import UserError
+from inpaint.visuals import loss_figure
+
+
+class ReportError(UserError):
+    """The run folder lacks what a report needs."""
+
+
+def architecture_text(cfg: config_mod.Config) -> str:
+    """Keras summaries of G and D with parameter counts."""
+    from inpaint.train import build_discriminator, build_generator
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        for model in (build_generator(cfg), build_discriminator(cfg)):
+            model.summary(line_length=110)
+            print()
+    return _strip_ansi(out.getvalue())
+
+
+def _strip_ansi(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def try_diagram(cfg: config_mod.Config, path: Path) -> str | None:
+    """A diagram of G when keras.utils.plot_model can draw one (needs pydot and Graphviz); else why not."""
+    from inpaint.train import build_generator
+
+    try:
+        import keras
+
+        keras.utils.plot_model(build_generator(cfg), to_file=str(path), show_shapes=True)
+        return None
+    except Exception as exc:  # plot_model raises ImportError or OSError variants depending on what is missing
+        return f"architecture diagram skipped: keras.utils.plot_model needs pydot and Graphviz ({type(exc).__name__})"
+
+
+def results_table(run: Path, data_dir: Path, cfg: config_mod.Config) -> pd.DataFrame:
+    """Test RMSE of this run beside the identity baseline and OpenCV Telea, on a folder with answers."""
+    import cv2
+
+    from inpaint.data import load_data
+    from inpaint.imaging import metric_to_u8, u8_to_metric
+    from inpaint.predict import predict_run
+
+    data = load_data(data_dir, size=cfg.image_size, need_train=False, mask_threshold=cfg.mask_threshold)
+    if data.test_real is None:
+        raise ReportError(f"{data_dir}: no Testing/Real answers; drop --answers or give a folder with answers")
+    truth = data.test_real.images.astype(np.float64)
+    telea = np.stack([
+        u8_to_metric(cv2.inpaint(metric_to_u8(w), metric_to_u8(m), 3, cv2.INPAINT_TELEA))
+        for w, m in zip(data.test_white.images, data.test_mask)
+    ])
+    rows = {
+        "this run (pix2pix)": predict_run(run, data),
+        "identity (White images)": data.test_white.images,
+        "OpenCV Telea inpainting": telea,
+    }
+    table = pd.DataFrame(
+        {"method": list(rows), "RMSE": [float(np.sqrt(np.mean((p - truth) ** 2))) for p in rows.values()]}
+    )
+    return table.sort_values("RMSE").reset_index(drop=True)
+
+
+def write_report(run: Path, answers: Path | None = None) -> Path:
+    run = Path(run)
+    log_path, cfg_path = run / "log.csv", run / "config.toml"
+    if not cfg_path.exists():
+        raise ReportError(f"{run}: not a run folder (no config.toml)")
+    if not log_path.exists() or log_path.stat().st_size == 0:
+        raise ReportError(f"{run}: no training log (log.csv); train at least one epoch first")
+    log = pd.read_csv(log_path)
+    if log.empty:
+        raise ReportError(f"{log_path}: the log has no epochs yet")
+    cfg = config_mod.load_toml(cfg_path)
+    out = run / "report"
+    out.mkdir(exist_ok=True)
+    loss_figure(log, out / "losses.png")
+    grids = sorted((run / "samples").glob("epoch_*.png"))
+    notes = []
+    if grids:
+        shutil.copyfile(grids[-1], out / "samples.png")
+    else:
+        notes.append("no sample grid yet (they are written every `sample_every` epochs)")
+    (out / "architecture.txt").write_text(architecture_text(cfg))
+    diagram_note = try_diagram(cfg, out / "generator.png")
+    if diagram_note:
+        notes.append(diagram_note)
+    shutil.copyfile(cfg_path, out / "config.toml")
+    table = results_table(run, Path(answers), cfg) if answers else None
+    markdown = report_markdown(run, cfg, log, table, grids[-1].stem if grids else None, notes, out)
+    (out / "report.md").write_text(markdown)
+    (out / "report.html").write_text(report_html(markdown, out))
+    return out
+
+
+def report_markdown(run, cfg, log, table, sample_epoch, notes, out: Path) -> str:
+    last = log.iloc[-1]
+    best = log.loc[log["val_rmse"].idxmin()] if "val_rmse" in log else last
+    lines = [
+        f"# Training report: `{run.name}`",
+        "",
+        "## Method",
+        "",
+        f"pix2pix: a U-Net generator (depth {cfg.gen_depth}, {cfg.gen_base_filters}-{cfg.gen_max_filters} filters, "
+        f"{cfg.gen_norm} norm, {cfg.gen_upsample} upsampling, dropout {cfg.gen_dropout}) maps the blanked (White) "
+        f"face to a full face; a PatchGAN discriminator (depth {cfg.disc_depth}) judges (White, image) pairs.",
+        f"Generator loss = {cfg.lambda_adv:g} x {cfg.adversarial} adversarial + {cfg.lambda_l1:g} x L1 "
+        f"(weight {cfg.hole_weight:g} inside the box)"
+        + (f" + {cfg.lambda_l2:g} x L2" if cfg.lambda_l2 else "")
+        + (". Pixels outside the box are copied from the input (compositing)." if cfg.composite else "."),
+        f"Adam (lr {cfg.learning_rate:g}, beta_1 {cfg.beta_1:g}), batch {cfg.batch_size}, {cfg.d_steps} D update(s) "
+        f"per G update, images {cfg.image_size[0]}x{cfg.image_size[1]}, horizontal flips"
+        + (f" and brightness/contrast jitter {cfg.intensity_jitter:g}" if cfg.intensity_jitter else "") + ".",
+        f"Trained {len(log)} epochs; validation RMSE {last.get('val_rmse', float('nan')):.5f} at the last epoch, "
+        f"best {best.get('val_rmse', float('nan')):.5f} at epoch {int(best['epoch']) + 1}.",
+        "",
+        "## Losses",
+        "",
+        "![losses](losses.png)",
+        "",
+    ]
+    if sample_epoch:
+        lines += [f"## Samples ({sample_epoch.replace('_', ' ')}: White | prediction | Real | error)", "",
+                  "![samples](samples.png)", ""]
+    if table is not None:
+        lines += ["## Test RMSE", "", markdown_table(table), ""]
+    lines += ["## Architecture", "", "Keras summaries with parameter counts: [architecture.txt](architecture.txt).", ""]
+    if (out / "generator.png").exists():
+        lines += ["![generator](generator.png)", ""]
+    lines += ["## Config", "", "```toml", config_mod.to_toml(cfg).rstrip(), "```", ""]
+    if notes:
+        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    return "\n".join(lines)
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """A pipe table without the optional tabulate package."""
+    cells = [[f"{v:.5f}" if isinstance(v, float) else str(v) for v in row] for row in table.itertuples(index=False)]
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+
+
+def report_html(markdown: str, out: Path) -> str:
+    """A self-contained page: the markdown as preformatted text sections, images embedded as data URIs."""
+    parts = []
+    for block in markdown.split("\n\n"):
+        image = re.fullmatch(r"!\[(\w+)\]\(([\w.]+)\)", block.strip())
+        if image and (out / image.group(2)).exists():
+            data = base64.b64encode((out / image.group(2)).read_bytes()).decode()
+            parts.append(f'<img alt="{image.group(1)}" src="data:image/png;base64,{data}" style="max-width:100%">')
+        elif block.startswith("#"):
+            level = len(block) - len(block.lstrip("#"))
+            parts.append(f"<h{level}>{html.escape(block.lstrip('# '))}</h{level}>")
+        else:
+            parts.append(f"<pre>{html.escape(block)}</pre>")
+    body = "\n".join(parts)
+    return f"<!doctype html><meta charset='utf-8'><title>training report</title>\n<body style='font-family:sans-serif;max-width:60em'>\n{body}\n</body>\n"

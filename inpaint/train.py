@@ -1,0 +1,263 @@
+"""`inpaint train`: data folder -> run folder (config, checkpoints, best generator, logs).
+
+Run folder layout (what predict, report and resume read):
+  config.toml               the resolved config
+  checkpoints/              G, D, both optimizers, epoch counter (tf.train.Checkpoint)
+  best_generator.weights.h5 the generator with the lowest validation RMSE
+  log.csv, logs/            CSV log and TensorBoard log of G/D losses and RMSE
+  state.json                epochs done, steps, best RMSE, why training stopped
+  samples/                  sample grids of fixed validation faces every `sample_every` epochs
+"""
+from __future__ import annotations
+
+import json
+import math
+import signal
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from inpaint import config as config_mod
+from inpaint import models, pipeline
+from inpaint.config import Config
+from inpaint.data import Dataset
+from inpaint.callbacks import Guard, SampleGrid
+from inpaint.errors import UserError
+from inpaint.gan import Pix2Pix
+from inpaint.imaging import atomic_write_bytes
+
+CONFIG_FILE, STATE_FILE, BEST_WEIGHTS = "config.toml", "state.json", "best_generator.weights.h5"
+SAMPLES_SHOWN = 4  # fixed validation faces in every sample grid
+
+
+class TrainingError(UserError):
+    """Training cannot go on; the message says what was kept and what to try."""
+
+
+def make_strategy() -> tf.distribute.Strategy:
+    """MirroredStrategy over all GPUs when there are several; the default strategy otherwise."""
+    gpus = tf.config.list_logical_devices("GPU")
+    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+
+
+def build_generator(cfg: Config) -> keras.Model:
+    return models.unet(
+        input_shape=(*cfg.image_size, 1),
+        depth=cfg.gen_depth,
+        base_filters=cfg.gen_base_filters,
+        max_filters=cfg.gen_max_filters,
+        norm=cfg.gen_norm,
+        dropout=cfg.gen_dropout,
+        upsample=cfg.gen_upsample,
+    )
+
+
+def build_discriminator(cfg: Config) -> keras.Model:
+    return models.patch_discriminator(
+        input_shape=(*cfg.image_size, 1),
+        depth=cfg.disc_depth,
+        base_filters=cfg.disc_base_filters,
+        max_filters=cfg.disc_max_filters,
+        norm=cfg.disc_norm,
+        spectral_norm_first=cfg.disc_spectral_norm_first,
+    )
+
+
+def _optimizer(cfg: Config, variables) -> keras.optimizers.Optimizer:
+    opt = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
+    if cfg.mixed_precision:
+        opt = keras.optimizers.LossScaleOptimizer(opt)
+    opt.build(variables)  # built now so a checkpoint restores slots instead of deferring them
+    return opt
+
+
+def build_gan(cfg: Config) -> Pix2Pix:
+    """G, D, optimizers and the compiled Pix2Pix; call inside the strategy scope."""
+    keras.mixed_precision.set_global_policy("mixed_float16" if cfg.mixed_precision else "float32")
+    generator, discriminator = build_generator(cfg), build_discriminator(cfg)
+    gan = Pix2Pix(generator, discriminator, cfg)
+    gan.compile(
+        g_optimizer=_optimizer(cfg, generator.trainable_variables),
+        d_optimizer=_optimizer(cfg, discriminator.trainable_variables),
+        jit_compile=cfg.jit_compile,
+    )
+    return gan
+
+
+class RunCheckpoint:
+    """G, D, both optimizers and the count of finished epochs, in RUN/checkpoints/."""
+
+    def __init__(self, gan: Pix2Pix, run: Path, keep: int):
+        self.epochs_done = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.ckpt = tf.train.Checkpoint(
+            generator=gan.generator,
+            discriminator=gan.discriminator,
+            g_optimizer=gan.g_optimizer,
+            d_optimizer=gan.d_optimizer,
+            epochs_done=self.epochs_done,
+            # Dropout's random state is not tracked by the models; without it a resumed run
+            # draws other dropout masks than the uninterrupted one.
+            rng_states=[v.value for m in (gan.generator, gan.discriminator) for v in m.variables
+                        if "seed_generator_state" in v.path],
+        )
+        self.manager = tf.train.CheckpointManager(self.ckpt, str(run / "checkpoints"), max_to_keep=keep)
+        self.gan = gan
+
+    def save(self) -> str:
+        return self.manager.save(checkpoint_number=int(self.gan.g_optimizer.iterations.numpy()))
+
+    def restore_latest(self) -> int:
+        if self.manager.latest_checkpoint is None:
+            raise TrainingError(f"{self.manager.directory}: no checkpoint to resume from")
+        self.ckpt.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        return int(self.epochs_done.numpy())
+
+
+class EpochEnd(keras.callbacks.Callback):
+    """At each good epoch end: checkpoint, keep the best generator, write state.json."""
+
+    def __init__(self, run: Path, checkpoint: RunCheckpoint, guard: Guard, state: dict):
+        super().__init__()
+        self.run, self.checkpoint, self.guard, self.state = run, checkpoint, guard, state
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.guard.nan_at_step is not None:
+            return  # keep the last good checkpoint untouched
+        self.checkpoint.epochs_done.assign(epoch + 1)
+        self.checkpoint.save()
+        val_rmse = float((logs or {}).get("val_rmse", math.nan))
+        if math.isfinite(val_rmse) and val_rmse < self.state.get("best_val_rmse", math.inf):
+            self.model.generator.save_weights(str(self.run / BEST_WEIGHTS))
+            self.state.update(best_val_rmse=val_rmse, best_epoch=epoch + 1)
+        self.state.update(epochs_done=epoch + 1, steps=int(self.model.g_optimizer.iterations.numpy()))
+        write_state(self.run, self.state)
+
+
+def write_state(run: Path, state: dict) -> None:
+    atomic_write_bytes(run / STATE_FILE, (json.dumps(state, indent=2) + "\n").encode())
+
+
+def read_state(run: Path) -> dict:
+    path = run / STATE_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def resolve_run_config(run: Path, cfg: Config, resume: bool) -> Config:
+    """A resumed run keeps its own config; budgets given now (epochs/steps/minutes) still apply."""
+    saved = run / CONFIG_FILE
+    if resume:
+        if not saved.exists():
+            raise TrainingError(f"{run}: not a run folder (no {CONFIG_FILE}); drop --resume to start one")
+        budgets = {k: getattr(cfg, k) for k in ("epochs", "steps", "minutes")}
+        return config_mod.load_toml(saved).replace(**budgets)
+    if (run / "checkpoints").exists():
+        raise TrainingError(f"{run}: already holds a run; use --resume to continue it or choose another --run")
+    return cfg
+
+
+def _sigterm_as_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def train(
+    data: Dataset, run: Path, cfg: Config, resume: bool = False, verbose: int | None = None, callbacks=()
+) -> dict:
+    """Train on `data` into `run`; returns state.json's content. Saves a checkpoint on Ctrl-C/SIGTERM.
+
+    `callbacks` are extra Keras callbacks (sample grids, tests), run after the kit's own.
+    """
+    run = Path(run)
+    cfg = resolve_run_config(run, cfg, resume)
+    keras.utils.set_random_seed(cfg.seed)
+    run.mkdir(parents=True, exist_ok=True)
+    config_mod.save_toml(cfg, run / CONFIG_FILE)
+
+    train_idx, val_idx = pipeline.split_indices(len(data.train_real.names), cfg.val_fraction, cfg.seed)
+    white, real, mask = data.train_white.images, data.train_real.images, data.train_mask
+    strategy = make_strategy()
+    with strategy.scope():
+        gan = build_gan(cfg)
+        checkpoint = RunCheckpoint(gan, run, keep=max(cfg.average_last, 2))
+        first_epoch = checkpoint.restore_latest() if resume else 0
+    state = read_state(run) if resume else {}
+    state.update(train_pairs=len(train_idx), val_pairs=len(val_idx), status="training")
+
+    batch = min(cfg.batch_size, len(train_idx))
+    train_ds = pipeline.train_dataset(
+        white[train_idx], real[train_idx], mask[train_idx], batch, cfg.seed, first_epoch, cfg.flip, cfg.intensity_jitter
+    )
+    val_ds = pipeline.eval_dataset(white[val_idx], real[val_idx], mask[val_idx], batch)
+    spe = pipeline.steps_per_epoch(len(train_idx), batch)
+    epochs = max(cfg.epochs, math.ceil(cfg.steps / spe)) if cfg.steps else cfg.epochs
+    guard = Guard(cfg.steps, cfg.minutes)
+    shown = val_idx[:SAMPLES_SHOWN]
+    callbacks = [
+        guard,
+        EpochEnd(run, checkpoint, guard, state),
+        keras.callbacks.CSVLogger(str(run / "log.csv"), append=resume),
+        keras.callbacks.TensorBoard(str(run / "logs"), update_freq="epoch"),
+        SampleGrid(white[shown], real[shown], mask[shown], run / "samples", run / "logs", cfg.sample_every),
+        *callbacks,
+    ]
+    previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    try:
+        gan.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=epochs,
+            initial_epoch=first_epoch,
+            steps_per_epoch=spe,
+            callbacks=callbacks,
+            verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
+        )
+    except KeyboardInterrupt:
+        path = checkpoint.save()
+        state.update(status="interrupted", steps=int(gan.g_optimizer.iterations.numpy()))
+        write_state(run, state)
+        raise TrainingError(f"interrupted: checkpoint saved to {path}; continue with --resume") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+    if guard.nan_at_step is not None:
+        state.update(status="failed: NaN loss")
+        write_state(run, state)
+        raise TrainingError(
+            f"{guard.stop_reason}; the last good checkpoint (epoch {state.get('epochs_done', 0)}) is kept in "
+            f"{run / 'checkpoints'}. Try a lower learning_rate or lambda_adv."
+        )
+    state.update(status="done", stop_reason=guard.stop_reason)
+    write_state(run, state)
+    return state
+
+
+def load_generator(run: Path, which: str = "best") -> tuple[keras.Model, Config]:
+    """The trained generator of a run folder: 'best' (by validation RMSE) or 'last' checkpoint."""
+    run = Path(run)
+    if not (run / CONFIG_FILE).exists():
+        raise TrainingError(f"{run}: not a run folder (no {CONFIG_FILE}); train first with `inpaint train`")
+    cfg = config_mod.load_toml(run / CONFIG_FILE)
+    keras.mixed_precision.set_global_policy("float32")
+    generator = build_generator(cfg)
+    if which == "best" and (run / BEST_WEIGHTS).exists():
+        generator.load_weights(str(run / BEST_WEIGHTS))
+        return generator, cfg
+    latest = tf.train.latest_checkpoint(str(run / "checkpoints"))
+    if latest is None:
+        raise TrainingError(f"{run}: no trained weights yet (no checkpoint); train first")
+    tf.train.Checkpoint(generator=generator).restore(latest).expect_partial()
+    return generator, cfg
+
+
+def checkpoint_generators(run: Path, last_k: int) -> list[np.ndarray]:
+    """Weights of the generator in each of the last k checkpoints (for checkpoint averaging)."""
+    generator, _ = load_generator(run, which="last")
+    paths = tf.train.get_checkpoint_state(str(Path(run) / "checkpoints"))
+    paths = list(paths.all_model_checkpoint_paths)[-last_k:] if paths else []
+    weights = []
+    for path in paths:
+        tf.train.Checkpoint(generator=generator).restore(path).expect_partial()
+        weights.append([w.numpy() for w in generator.weights])
+    return weights

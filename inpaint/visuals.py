@@ -1,0 +1,67 @@
+"""Pictures of a run: sample grids (White | prediction | Real | error) and loss curves."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from inpaint.imaging import metric_to_u8
+
+COLUMNS = ("White", "prediction", "Real", "|error|")
+ERROR_FULL_SCALE = 0.5  # an absolute error of 0.5 (half the grey range) is shown as the hottest colour
+
+
+def sample_grid(white: np.ndarray, pred: np.ndarray, real: np.ndarray, scale: int = 2) -> np.ndarray:
+    """(n, M, N) arrays in [0, 1] -> a BGR uint8 grid, one example per row, with a header row."""
+    rows = []
+    for w, p, r in zip(white, pred, real):
+        gray = [cv2.cvtColor(metric_to_u8(x), cv2.COLOR_GRAY2BGR) for x in (w, p, r)]
+        error = cv2.applyColorMap(metric_to_u8(np.abs(p - r) / ERROR_FULL_SCALE), cv2.COLORMAP_INFERNO)
+        cells = [*gray, error]
+        rows.append(np.concatenate([_pad(c) for c in cells], axis=1))
+    grid = np.concatenate(rows, axis=0)
+    grid = cv2.resize(grid, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    return np.concatenate([_header(grid.shape[1], len(COLUMNS)), grid], axis=0)
+
+
+def _pad(cell: np.ndarray, width: int = 1) -> np.ndarray:
+    return cv2.copyMakeBorder(cell, width, width, width, width, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+
+
+def _header(width: int, columns: int, height: int = 22) -> np.ndarray:
+    header = np.full((height, width, 3), 255, np.uint8)
+    step = width // columns
+    for i, name in enumerate(COLUMNS):
+        cv2.putText(header, name, (i * step + 4, height - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    return header
+
+
+def loss_figure(log, out: Path) -> None:
+    """Four panels from a training log (pandas DataFrame of log.csv): G adversarial, G L1, D, RMSE."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # servers have no display
+    import matplotlib.pyplot as plt
+
+    panels = [
+        ("Generator adversarial loss (G_GAN)", ["G_GAN", "val_G_GAN"]),
+        ("Generator L1 loss (G_L1)", ["G_L1", "val_G_L1"]),
+        ("Discriminator losses", ["D_real", "D_fake", "val_D_real", "val_D_fake"]),
+        ("RMSE in [0, 1] (what Kaggle scores)", ["rmse", "val_rmse"]),
+    ]
+    epoch = log["epoch"] + 1
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7), constrained_layout=True)
+    for ax, (title, columns) in zip(axes.flat, panels):
+        for column in columns:
+            if column in log:
+                style = "--" if column.startswith("val_") else "-"
+                label = column.replace("val_", "validation ") if column.startswith("val_") else f"training {column}"
+                ax.plot(epoch, log[column], style, marker="o" if len(log) < 30 else None, label=label)
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss" if "RMSE" not in title else "RMSE")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)

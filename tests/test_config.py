@@ -1,0 +1,62 @@
+"""The config dataclass: presets, validation, TOML round trip, command-line overrides."""
+import pytest
+
+from inpaint import config
+from inpaint.cli import build_parser, resolve_config
+from inpaint.errors import ConfigError
+
+
+def test_toml_round_trip_preserves_every_field(tmp_path):
+    cfg = config.preset("lite").replace(image_size=(64, 32), gen_norm="instance", lambda_l1=50.0, flip=False)
+    config.save_toml(cfg, tmp_path / "c.toml")
+    assert config.load_toml(tmp_path / "c.toml") == cfg
+
+
+def test_presets_differ_and_unknown_preset_is_an_error():
+    lite, standard, large = (config.preset(n) for n in ("lite", "standard", "large"))
+    assert lite.gen_base_filters < standard.gen_base_filters < large.gen_base_filters
+    assert standard == config.Config()
+    with pytest.raises(ConfigError, match="unknown preset 'huge'"):
+        config.preset("huge")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(image_size=(100, 128)), "divisible by 2\\*\\*gen_depth = 128"),
+        (dict(adversarial="wgan"), "adversarial must be one of"),
+        (dict(gen_norm="layer"), "norms must be one of"),
+        (dict(val_fraction=0.0), "val_fraction"),
+        (dict(batch_size=0), "batch_size"),
+    ],
+)
+def test_invalid_values_are_config_errors(change, message):
+    with pytest.raises(ConfigError, match=message):
+        config.Config().replace(**change)
+
+
+def test_unknown_key_and_bad_toml_are_errors(tmp_path):
+    (tmp_path / "bad.toml").write_text("lambda_l1 = 10\nlamda_l2 = 3\n")
+    with pytest.raises(ConfigError, match="unknown keys lamda_l2"):
+        config.load_toml(tmp_path / "bad.toml")
+    (tmp_path / "broken.toml").write_text("lambda_l1 = = 10\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load_toml(tmp_path / "broken.toml")
+
+
+def test_command_line_overrides_config_file_overrides_preset(tmp_path):
+    (tmp_path / "c.toml").write_text("lambda_l1 = 10.0\nbatch_size = 4\n")
+    args = build_parser().parse_args(
+        ["train", "--data", "d", "--run", "r", "--preset", "lite", "--config", str(tmp_path / "c.toml"),
+         "--set", "batch_size=2", "--set", "gen_norm=instance", "--epochs", "3", "--size", "32", "32"]
+    )
+    cfg = resolve_config(args)
+    assert (cfg.lambda_l1, cfg.batch_size, cfg.gen_norm, cfg.epochs) == (10.0, 2, "instance", 3)
+    assert cfg.gen_base_filters == config.PRESETS["lite"]["gen_base_filters"]
+    assert cfg.image_size == (32, 32)
+
+
+def test_minutes_alone_means_train_until_time_is_up():
+    args = build_parser().parse_args(["train", "--data", "d", "--run", "r", "--minutes", "2"])
+    cfg = resolve_config(args)
+    assert cfg.minutes == 2 and cfg.epochs >= 10**6

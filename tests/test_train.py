@@ -1,0 +1,141 @@
+"""Training, resume, budgets, interrupts, NaN, prediction and the run/submit commands (lite preset, 32x32)."""
+import json
+import os
+import signal
+
+import cv2
+import keras
+import numpy as np
+import pytest
+
+from conftest import write_set
+from inpaint import config
+from inpaint.data import load_data
+from inpaint.errors import UserError
+from inpaint.train import load_generator, read_state, train
+
+SIZE = (32, 32)
+
+
+def lite(**changes):
+    return config.preset("lite").replace(image_size=SIZE, gen_depth=3, batch_size=4, val_fraction=0.2, **changes)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return load_data(write_set(tmp_path_factory.mktemp("d") / "data", n_train=20, n_test=3), size=SIZE)
+
+
+def generator_weights(run):
+    generator, _ = load_generator(run, which="last")
+    return generator.get_weights()
+
+
+def test_one_epoch_lowers_the_l1_loss(data, tmp_path):
+    from inpaint.gan import Pix2Pix  # noqa: F401  (the model trained below)
+    from inpaint.pipeline import eval_dataset
+    from inpaint.train import build_gan
+
+    cfg = lite(gen_dropout=0.0, learning_rate=2e-3, flip=False, intensity_jitter=0.0)
+    keras.utils.set_random_seed(0)
+    ds = eval_dataset(data.train_white.images, data.train_real.images, data.train_mask, 4)
+    gan = build_gan(cfg)
+    before = gan.evaluate(ds, return_dict=True, verbose=0)["G_L1"]
+    gan.fit(ds, epochs=1, verbose=0)
+    after = gan.evaluate(ds, return_dict=True, verbose=0)["G_L1"]
+    assert after < before
+
+
+def test_train_writes_run_folder_and_respects_step_budget(data, tmp_path):
+    run = tmp_path / "run"
+    state = train(data, run, lite(steps=5, epochs=100), verbose=0)
+    assert state["steps"] == 5 and state["stop_reason"] == "reached 5 steps"
+    for name in ("config.toml", "state.json", "log.csv", "best_generator.weights.h5", "checkpoints", "logs"):
+        assert (run / name).exists(), name
+    assert config.load_toml(run / "config.toml") == lite(steps=5, epochs=100)
+    log = (run / "log.csv").read_text().splitlines()
+    assert {"G_GAN", "G_L1", "D_real", "D_fake", "rmse", "val_rmse"} <= set(log[0].split(","))
+    assert 0 < state["best_val_rmse"] < 1
+
+
+def test_time_budget_stops_after_the_step_that_exceeds_it(data, tmp_path):
+    state = train(data, tmp_path / "run", lite(minutes=1e-6, epochs=50), verbose=0)
+    assert state["stop_reason"] == "time budget used" and state["steps"] == 1
+
+
+def test_resume_continues_step_counter_and_reproduces_uninterrupted_weights(data, tmp_path):
+    cfg = lite(epochs=2)
+    train(data, tmp_path / "straight", cfg, verbose=0)
+    train(data, tmp_path / "split", cfg.replace(epochs=1), verbose=0)
+    first = read_state(tmp_path / "split")
+    state = train(data, tmp_path / "split", cfg, resume=True, verbose=0)
+    assert state["steps"] == 2 * first["steps"] and state["epochs_done"] == 2
+    for a, b in zip(generator_weights(tmp_path / "straight"), generator_weights(tmp_path / "split")):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert len((tmp_path / "split" / "log.csv").read_text().splitlines()) == 3  # header + 2 epochs, appended
+
+
+def test_existing_run_needs_resume_and_resume_needs_a_run(data, tmp_path):
+    train(data, tmp_path / "run", lite(steps=1), verbose=0)
+    with pytest.raises(UserError, match="--resume"):
+        train(data, tmp_path / "run", lite(steps=1), verbose=0)
+    with pytest.raises(UserError, match="not a run folder"):
+        train(data, tmp_path / "none", lite(steps=1), resume=True, verbose=0)
+
+
+class SendSignal(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_sigterm_saves_a_checkpoint_that_resume_continues(data, tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(UserError, match="interrupted: checkpoint saved"):
+        train(data, run, lite(epochs=5), verbose=0, callbacks=[SendSignal()])
+    state = read_state(run)
+    assert state["status"] == "interrupted" and state["steps"] == 2
+    assert signal.getsignal(signal.SIGTERM) is not None  # handler restored, not left pointing at ours
+    resumed = train(data, run, lite(steps=6), resume=True, verbose=0)
+    assert resumed["steps"] == 6
+
+
+def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(data, tmp_path):
+    run = tmp_path / "run"
+    train(data, run, lite(epochs=1), verbose=0)
+    good = generator_weights(run)
+    text = (run / "config.toml").read_text().replace("lambda_l1 = 100.0", "lambda_l1 = inf")
+    (run / "config.toml").write_text(text)
+    with pytest.raises(UserError, match="NaN/inf at step .*last good checkpoint \\(epoch 1\\)"):
+        train(data, run, lite(epochs=3), resume=True, verbose=0)
+    for a, b in zip(good, generator_weights(run)):
+        np.testing.assert_array_equal(a, b)
+    assert read_state(run)["status"] == "failed: NaN loss"
+
+
+def test_predict_keeps_pixels_outside_the_mask(data, tmp_path, run_cli):
+    root = tmp_path / "data"
+    write_set(root, n_train=20, n_test=3)
+    train(data, tmp_path / "run", lite(steps=2), verbose=0)
+    code, out, err = run_cli("predict", "--run", tmp_path / "run", "--data", root, "--out", tmp_path / "pred")
+    assert code == 0, err
+    for name in ("test_1", "test_2", "test_3"):
+        pred = cv2.imread(str(tmp_path / "pred" / f"{name}.png"), cv2.IMREAD_GRAYSCALE)
+        white = cv2.imread(str(root / "Testing/White" / f"{name}.png"), cv2.IMREAD_GRAYSCALE)
+        mask = data.test_mask[int(name[-1]) - 1] > 0
+        np.testing.assert_array_equal(pred[~mask], white[~mask])
+        assert (pred[mask] != 255).any()  # the box was filled, not copied
+
+
+def test_run_writes_a_predict_csv_that_score_accepts(tmp_path, run_cli):
+    root = write_set(tmp_path / "data", n_train=20, n_test=3)
+    code, out, err = run_cli("run", "--data", root, "--run", tmp_path / "run", "--csv", tmp_path / "Predict.csv",
+                             "--preset", "lite", "--size", 32, 32, "--set", "gen_depth=3", "--steps", 3)
+    assert code == 0, err
+    code, out, err = run_cli("solution", "--answers", root, "--csv", tmp_path / "solution.csv")
+    assert code == 0, err
+    code, out, err = run_cli("score", "--solution", tmp_path / "solution.csv", "--submission",
+                             tmp_path / "Predict.csv", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert 0 < result["rmse"] < 0.5 and result["n_rows"] == 32 * 32 and result["n_columns"] == 3
