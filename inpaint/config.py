@@ -27,17 +27,20 @@ class Config:
     val_fraction: float = 0.1
     # generator (U-Net)
     gen_depth: int = 7
-    gen_base_filters: int = 32
-    gen_max_filters: int = 256
+    gen_base_filters: int = 16
+    gen_max_filters: int = 128
     gen_dropout: float = 0.5
     gen_norm: str = "batch"
     gen_upsample: str = "transpose"
+    gen_act_before_norm: bool = False  # the course deck activates, then normalises
     # discriminator (PatchGAN on the (White, image) pair)
     disc_depth: int = 3
-    disc_base_filters: int = 32
-    disc_max_filters: int = 256
+    disc_base_filters: int = 16
+    disc_max_filters: int = 128
     disc_norm: str = "batch"
     disc_spectral_norm_first: bool = False
+    disc_final_stride1: bool = True  # pix2pix's extra stride-1 block; the deck's D has none
+    disc_act_before_norm: bool = False
     # losses
     adversarial: str = "lsgan"  # the deck's choice; pix2pix uses bce
     lambda_adv: float = 1.0
@@ -49,7 +52,7 @@ class Config:
     learning_rate: float = 2e-4
     beta_1: float = 0.5
     d_steps: int = 1
-    batch_size: int = 16
+    batch_size: int = 8
     epochs: int = 200
     steps: int = 0  # 0 = use epochs
     minutes: float = 0.0  # 0 = no wall-clock budget
@@ -98,7 +101,8 @@ PRESETS: dict[str, dict] = {
         gen_depth=4, gen_base_filters=8, gen_max_filters=32, disc_depth=2, disc_base_filters=8,
         disc_max_filters=32, batch_size=8, epochs=2, sample_every=1,
     ),
-    # Sized for a 2-core CPU and a 20-minute budget (see BENCHMARKS.md / issue notes).
+    # Sized for a 2-core CPU: 2.6M-parameter G at ~90 images/s (batch 8, 128x128), so a
+    # 20-minute budget sees ~170 epochs of 630 pairs; widths 32-256 ran at ~30 images/s.
     "standard": dict(),
     # pix2pix's own widths, for GPUs.
     "large": dict(gen_base_filters=64, gen_max_filters=512, disc_base_filters=64, disc_max_filters=512, batch_size=32),

@@ -52,6 +52,7 @@ def build_generator(cfg: Config) -> keras.Model:
         norm=cfg.gen_norm,
         dropout=cfg.gen_dropout,
         upsample=cfg.gen_upsample,
+        act_before_norm=cfg.gen_act_before_norm,
     )
 
 
@@ -63,6 +64,8 @@ def build_discriminator(cfg: Config) -> keras.Model:
         max_filters=cfg.disc_max_filters,
         norm=cfg.disc_norm,
         spectral_norm_first=cfg.disc_spectral_norm_first,
+        final_stride1_block=cfg.disc_final_stride1,
+        act_before_norm=cfg.disc_act_before_norm,
     )
 
 
@@ -211,6 +214,7 @@ def train(
             initial_epoch=first_epoch,
             steps_per_epoch=spe,
             callbacks=callbacks,
+            shuffle=False,  # the stream is already shuffled per epoch, reproducibly
             verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
         )
     except KeyboardInterrupt:
