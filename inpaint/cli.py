@@ -240,6 +240,64 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_baseline(args) -> int:
+    from baselines import classical, compare, pix2pix_lite
+    from submission import export_predictions
+
+    size = _size(args)
+    data = load_data(args, size, need_train=args.method in ("pix2pix-lite", "all"))
+    if args.answers:
+        _attach_answers(data, Path(args.answers), size)
+    if args.method == "all":
+        table = compare.run_all(data, Path(args.out), args.iterations, args.batch, args.seed)
+        _print_table(table.drop(columns=["csv"]))
+        if "RMSE" in table:
+            path = Path(args.out) / "baselines.csv"
+            table.to_csv(path, index=False, float_format="%.6f")
+            print(f"table saved to {path}")
+        return 0
+    if not args.csv:
+        raise ConfigError("--csv is required for a single baseline")
+    if args.method == "pix2pix-lite":
+        import tempfile
+
+        _print_lite_params(size)
+        with tempfile.TemporaryDirectory() as tmp:
+            run = Path(args.run) if args.run else Path(tmp) / "run"
+            preds = pix2pix_lite.train_and_predict(data, run, args.iterations, args.batch, args.seed)
+    else:
+        preds = classical.run(args.method, data.test_white.images, data.test_mask)
+    csv = export_predictions(preds, data.test_white.names, Path(args.csv))
+    print(f"wrote {csv}: {args.method} predictions for {len(preds)} test images")
+    return 0
+
+
+def _print_lite_params(size) -> None:
+    from baselines.pix2pix_lite import deck_config
+    from inpaint.train import build_discriminator, build_generator
+
+    cfg = deck_config(image_size=size)
+    g, d = build_generator(cfg).count_params(), build_discriminator(cfg).count_params()
+    print(f"pix2pix-lite at {size[0]}x{size[1]}x1: generator {g:,} + discriminator {d:,} = {g + d:,} parameters "
+          "(the deck quotes 77,766; see README)")
+
+
+def _attach_answers(data, answers: Path, size) -> None:
+    from inpaint.data import ImageSet
+    from submission.csv_io import read_image_folder
+
+    if (answers / "Testing" / "Real").is_dir():
+        answers = answers / "Testing" / "Real"
+    images, names = read_image_folder(answers, size)
+    if names != data.test_white.names:
+        raise ConfigError(f"{answers}: answer names {names[:3]}... do not match the test images {data.test_white.names[:3]}...")
+    data.test_real = ImageSet(names, images)
+
+
+def _print_table(table) -> None:
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.5f}"))
+
+
 # ---------------------------------------------------------------- parser
 def _data_options(p, size=True):
     p.add_argument("--data", required=True, help="data folder in the data_spec.md layout")
@@ -328,6 +386,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", required=True)
     p.add_argument("--out", help="also write the predicted PNGs here")
     _predict_options(p)
+
+    p = add("baseline", cmd_baseline, "run a baseline and write its submission CSV (all: every baseline, scored)")
+    p.add_argument("method", choices=["identity", "telea", "ns", "biharmonic", "pix2pix-lite", "all"])
+    _data_options(p)
+    p.add_argument("--csv", help="submission CSV to write (single method)")
+    p.add_argument("--out", default="baselines_out", help="folder for every CSV and the table (all)")
+    p.add_argument("--answers", help="answers folder (Testing/Real) if the data folder has none")
+    p.add_argument("--run", help="keep the pix2pix-lite run folder here (default: a temporary folder)")
+    p.add_argument("--iterations", type=int, default=3000, help="pix2pix-lite iterations (default 3000, the deck's)")
+    p.add_argument("--batch", type=int, default=16, help="pix2pix-lite batch size (default 16)")
+    p.add_argument("--seed", type=int, default=0)
 
     p = add("demo", cmd_demo, "synthetic data -> train -> Predict.csv -> score, in about 5 minutes on a CPU")
     p.add_argument("--out", default="demo", help="folder for data, run and CSVs (default ./demo)")
