@@ -272,6 +272,14 @@ def cmd_baseline(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from inpaint.report import write_report
+
+    out = write_report(Path(args.run), Path(args.answers) if args.answers else None)
+    print(f"wrote {out}: report.md, report.html, losses.png, samples.png, architecture.txt, config.toml")
+    return 0
+
+
 def _print_lite_params(size) -> None:
     from baselines.pix2pix_lite import deck_config
     from inpaint.train import build_discriminator, build_generator
@@ -397,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=3000, help="pix2pix-lite iterations (default 3000, the deck's)")
     p.add_argument("--batch", type=int, default=16, help="pix2pix-lite batch size (default 16)")
     p.add_argument("--seed", type=int, default=0)
+
+    p = add("report", cmd_report, "write RUN/report/: loss plots, samples, architecture, report.md and .html")
+    p.add_argument("--run", required=True)
+    p.add_argument("--answers", help="a data folder with Testing/White and Testing/Real: adds a test RMSE table")
 
     p = add("demo", cmd_demo, "synthetic data -> train -> Predict.csv -> score, in about 5 minutes on a CPU")
     p.add_argument("--out", default="demo", help="folder for data, run and CSVs (default ./demo)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import re
 import shutil
 from contextlib import redirect_stdout
@@ -29,12 +30,13 @@ def architecture_text(cfg: config_mod.Config) -> str:
     """Keras summaries of G and D with parameter counts."""
     from inpaint.train import build_discriminator, build_generator
 
-    out = io.StringIO()
-    with redirect_stdout(out):
-        for model in (build_generator(cfg), build_discriminator(cfg)):
-            model.summary(line_length=110)
-            print()
-    return _strip_ansi(out.getvalue())
+    lines = []
+    os.environ.setdefault("COLUMNS", "160")  # rich, which draws the summary, cuts tables at this width
+    for model in (build_generator(cfg), build_discriminator(cfg)):
+        # print_fn makes Keras render at line_length instead of the (unknown) terminal width.
+        model.summary(line_length=110, print_fn=lambda text, line_break=True: lines.append(text))
+        lines.append("")
+    return _strip_ansi("\n".join(lines))
 
 
 def _strip_ansi(text: str) -> str:
@@ -45,13 +47,15 @@ def try_diagram(cfg: config_mod.Config, path: Path) -> str | None:
     """A diagram of G when keras.utils.plot_model can draw one (needs pydot and Graphviz); else why not."""
     from inpaint.train import build_generator
 
-    try:
-        import keras
+    import keras
 
-        keras.utils.plot_model(build_generator(cfg), to_file=str(path), show_shapes=True)
-        return None
-    except Exception as exc:  # plot_model raises ImportError or OSError variants depending on what is missing
-        return f"architecture diagram skipped: keras.utils.plot_model needs pydot and Graphviz ({type(exc).__name__})"
+    reason = "keras.utils.plot_model needs the pydot package and the Graphviz program"
+    try:
+        with redirect_stdout(io.StringIO()):  # it prints, rather than raises, when pydot is missing
+            keras.utils.plot_model(build_generator(cfg), to_file=str(path), show_shapes=True)
+    except Exception as exc:  # ImportError or OSError variants, depending on what is missing
+        reason += f" ({type(exc).__name__})"
+    return None if path.exists() else f"architecture diagram skipped: {reason}"
 
 
 def results_table(run: Path, data_dir: Path, cfg: config_mod.Config) -> pd.DataFrame:

@@ -139,3 +139,13 @@ def test_run_writes_a_predict_csv_that_score_accepts(tmp_path, run_cli):
     assert code == 0, err
     result = json.loads(out)
     assert 0 < result["rmse"] < 0.5 and result["n_rows"] == 32 * 32 and result["n_columns"] == 3
+
+
+def test_demo_runs_end_to_end_and_prints_the_table(tmp_path, run_cli):
+    code, out, err = run_cli("demo", "--out", tmp_path / "demo", "--minutes", 0.02, "--train", 24, "--preset", "lite")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    identity = next(l for l in lines if l.strip().startswith("identity"))
+    model = next(l for l in lines if l.strip().startswith("pix2pix, lite preset"))
+    assert 0 < float(model.split()[-1]) < float(identity.split()[-1])  # compositing alone beats a white box
+    assert (tmp_path / "demo" / "Predict.csv").exists() and len(list((tmp_path / "demo" / "pred").iterdir())) == 10

@@ -1,0 +1,69 @@
+"""`inpaint report` on a tiny run folder, and the pictures it draws."""
+import cv2
+import numpy as np
+import pytest
+
+from conftest import write_set
+from inpaint import config
+from inpaint.data import load_data
+from inpaint.errors import UserError
+from inpaint.report import write_report
+from inpaint.train import train
+from inpaint.visuals import sample_grid
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("r")
+    data_dir = write_set(root / "data", n_train=20, n_test=3)
+    cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3, batch_size=4, epochs=2, val_fraction=0.2)
+    train(load_data(data_dir, size=(32, 32)), root / "run", cfg, verbose=0)
+    return root / "run", data_dir
+
+
+def decoded(path):
+    img = cv2.imread(str(path))
+    assert img is not None, path
+    return img
+
+
+def test_report_writes_every_file_with_real_content(tiny_run, run_cli):
+    run, data_dir = tiny_run
+    code, out, err = run_cli("report", "--run", run, "--answers", data_dir)
+    assert code == 0, err
+    report = run / "report"
+    for name in ("losses.png", "samples.png"):
+        img = decoded(report / name)
+        assert img.std() > 10  # not a blank canvas
+    md = (report / "report.md").read_text()
+    assert "![losses](losses.png)" in md and "![samples](samples.png)" in md
+    assert "| this run (pix2pix) |" in md and "| identity (White images) |" in md
+    html = (report / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 2 and "losses.png)" not in html
+    arch = (report / "architecture.txt").read_text()
+    assert 'Model: "generator"' in arch and 'Model: "discriminator"' in arch and "Total params" in arch
+    assert config.load_toml(report / "config.toml") == config.load_toml(run / "config.toml")
+
+
+def test_train_saves_sample_grids_every_n_epochs(tiny_run):
+    run, _ = tiny_run
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
+
+
+def test_run_folder_without_log_is_a_clear_error(tiny_run, tmp_path, run_cli):
+    run, _ = tiny_run
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.toml").write_text((run / "config.toml").read_text())
+    with pytest.raises(UserError, match="no training log"):
+        write_report(tmp_path / "run")
+    code, _, err = run_cli("report", "--run", tmp_path / "nothing")
+    assert code == 2 and "not a run folder" in err
+
+
+def test_sample_grid_layout_and_error_colours():
+    white = np.zeros((2, 8, 8), np.float32)
+    real = np.full((2, 8, 8), 0.5, np.float32)
+    grid = sample_grid(white, real.copy(), real, scale=1)
+    assert grid.shape == (22 + 2 * 10, 4 * 10, 3)  # header + 2 rows of four 8px cells with 1px borders
+    error_cell = grid[23:31, 31:39]
+    assert error_cell.max() < 10  # a perfect prediction shows no error
