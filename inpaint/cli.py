@@ -7,12 +7,12 @@ and scoring start in about a second.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
+from inpaint import grader_commands
 from inpaint.errors import ConfigError, UserError
 
 # TensorFlow's C++ start-up chatter hides the messages that matter to a student.
@@ -113,37 +113,6 @@ def cmd_synth(args) -> int:
     )
     print(f"wrote {summary['train']} training pairs and {summary['test']} test images "
           f"({summary['size']}x{summary['size']}) to {summary['out']} in {summary['seconds']:.1f} s")
-    return 0
-
-
-def cmd_export(args) -> int:
-    from submission import export_folder
-
-    summary = export_folder(Path(args.pred), Path(args.csv), sample=_opt_path(args.sample), size=_size(args, None))
-    print(f"wrote {summary['csv']}: {summary['images']} images of {summary['size'][0]}x{summary['size'][1]}")
-    return 0
-
-
-def cmd_solution(args) -> int:
-    from submission import solution_from_answers
-
-    answers = Path(args.answers)
-    if (answers / "Testing" / "Real").is_dir():  # a whole data folder was given
-        answers = answers / "Testing" / "Real"
-    summary = solution_from_answers(answers, Path(args.csv), size=_size(args, None), sample=_opt_path(args.sample))
-    print(f"wrote {summary['csv']}: {summary['images']} images of {summary['size'][0]}x{summary['size'][1]}")
-    return 0
-
-
-def cmd_score(args) -> int:
-    from submission import score_files
-
-    result = score_files(Path(args.solution), Path(args.submission))
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
-    else:
-        print(f"{result.n_columns} images x {result.n_rows} pixels = {result.n_cells} cells")
-        print(f"RMSE {result.rmse:.8f}")
     return 0
 
 
@@ -354,23 +323,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--size", type=int, default=128, help="square image size (default 128)")
 
-    p = add("export", cmd_export, "turn a folder of predicted images into a submission CSV")
-    p.add_argument("--pred", required=True, help="folder with one image per test image, named like them")
-    p.add_argument("--csv", required=True)
-    p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
-    p.add_argument("--size", type=int, nargs=2, metavar=("M", "N"), help="resize predictions to M x N")
-
-    p = add("solution", cmd_solution, "turn an answers folder (Testing/Real) into the solution CSV")
-    p.add_argument("--answers", required=True, help="the Testing/Real folder, or a data folder that has one")
-    p.add_argument("--csv", required=True)
-    p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
-    p.add_argument("--size", type=int, nargs=2, metavar=("M", "N"))
-
-    p = add("score", cmd_score, "RMSE of a submission CSV against a solution CSV, as Kaggle scores it")
-    p.add_argument("--solution", required=True)
-    p.add_argument("--submission", required=True)
-    p.add_argument("--json", action="store_true", help="print a JSON result")
-
     p = add("train", cmd_train, "train the pix2pix GAN into a run folder")
     _data_options(p)
     _train_options(p)
@@ -416,6 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", type=int, default=700, help="synthetic training pairs (default 700)")
     p.add_argument("--preset", default="standard")
     p.add_argument("--seed", type=int, default=0)
+
+    grader_commands.register(add)
     return parser
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from inpaint import config as config_mod
 from inpaint.errors import UserError
 from inpaint.visuals import loss_figure
+from submission.leaderboard import markdown_table
 
 
 class ReportError(UserError):
@@ -155,13 +156,6 @@ def report_markdown(run, cfg, log, table, sample_epoch, notes, out: Path) -> str
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     return "\n".join(lines)
-
-
-def markdown_table(table: pd.DataFrame) -> str:
-    """A pipe table without the optional tabulate package."""
-    cells = [[f"{v:.5f}" if isinstance(v, float) else str(v) for v in row] for row in table.itertuples(index=False)]
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
 
 
 def report_html(markdown: str, out: Path) -> str:

@@ -59,12 +59,7 @@ def write_table(table: pd.DataFrame, csv_path: Path) -> Path:
 
 
 def read_sample(sample: Path | None) -> pd.DataFrame | None:
-    if sample is None:
-        return None
-    try:
-        return pd.read_csv(sample, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SubmissionError(f"{sample}: cannot read the sample submission ({exc})") from None
+    return None if sample is None else read_raw(Path(sample))
 
 
 def export_predictions(preds: np.ndarray, names: list[str], csv_path: Path, sample: Path | None = None) -> Path:
@@ -111,17 +106,26 @@ def solution_from_answers(answers_dir: Path, csv_path: Path, size=None, sample: 
     return export_folder(answers_dir, csv_path, sample, size)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A submission or solution CSV -> float64 table indexed by id. Every malformed cell is reported."""
-    path = Path(path)
+def numeric(raw: pd.DataFrame) -> pd.DataFrame:
+    return raw.apply(pd.to_numeric, errors="coerce").astype(np.float64)
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """The CSV as text cells (nothing coerced yet), or a SubmissionError naming the path."""
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise SubmissionError(f"{path}: file not found") from None
     except pd.errors.EmptyDataError:
         raise SubmissionError(f"{path}: empty file") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise SubmissionError(f"{path}: not a readable CSV ({str(exc).strip()})") from None
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A submission or solution CSV -> float64 table indexed by id. Every malformed cell is reported."""
+    path = Path(path)
+    raw = read_raw(path)
     columns = list(raw.columns)
     if not columns or columns[0].strip().lower() != "id":
         raise SubmissionError(f"{path}: the first column must be 'id' (found {columns[0] if columns else 'nothing'!r})")
@@ -136,14 +140,16 @@ def read_table(path: Path) -> pd.DataFrame:
         raise SubmissionError(f"{path}: ids must be integers (row {int(ids.isna().idxmax()) + 2} is not)")
     if ids.duplicated().any():
         raise SubmissionError(f"{path}: repeated ids: {list_names(ids[ids.duplicated()].astype(int).tolist())}")
-    values = raw.iloc[:, 1:].apply(pd.to_numeric, errors="coerce").astype(np.float64)
-    _check_cells(path, raw.iloc[:, 1:], values, ids)
+    values = numeric(raw.iloc[:, 1:])
+    problems = cell_problems(raw.iloc[:, 1:], values, raw.iloc[:, 0])
+    if problems:
+        raise SubmissionError(f"{path}: " + "; ".join(problems))
     values.index = ids.astype(np.int64).rename("id")
     return values
 
 
-def _check_cells(path: Path, raw: pd.DataFrame, values: pd.DataFrame, ids: pd.Series) -> None:
-    """Name the first bad cell of each kind and count them all, so a student fixes the file in one go."""
+def cell_problems(raw: pd.DataFrame, values: pd.DataFrame, ids: pd.Series) -> list[str]:
+    """The first bad cell of each kind and how many there are, so a student fixes the file in one go."""
     empty = raw.apply(lambda c: c.str.strip().str.lower()).isin(["", "nan"])
     problems = []
     for what, bad in (("empty or NaN", empty), ("non-numeric", values.isna() & ~empty), ("infinite", np.isinf(values))):
@@ -151,7 +157,6 @@ def _check_cells(path: Path, raw: pd.DataFrame, values: pd.DataFrame, ids: pd.Se
         if len(cells):
             row, col = cells[0]
             problems.append(
-                f"{len(cells)} {what} cells (first: column {raw.columns[col]!r}, id {ids.iloc[row]:.0f}: {raw.iat[row, col]!r})"
+                f"{len(cells)} {what} cells (first: column {raw.columns[col]!r}, id {ids.iloc[row]}: {raw.iat[row, col]!r})"
             )
-    if problems:
-        raise SubmissionError(f"{path}: " + "; ".join(problems))
+    return problems

@@ -63,3 +63,10 @@ def score_files(solution_path: Path, submission_path: Path) -> ScoreResult:
     except SubmissionError as exc:
         raise SubmissionError(f"solution: {exc}") from None
     return score_tables(solution, read_table(submission_path))
+
+
+def split_scores(solution: pd.DataFrame, submission: pd.DataFrame, cells: dict[str, np.ndarray]) -> dict[str, float]:
+    """RMSE over each part of a public/private split (cells: boolean masks shaped like the solution)."""
+    truth = solution.to_numpy(np.float64)
+    guess = align(solution, submission).to_numpy(np.float64)
+    return {part: rmse(truth[keep], guess[keep]) for part, keep in cells.items()}

@@ -32,7 +32,6 @@ def generator_weights(run):
 
 
 def test_one_epoch_lowers_the_l1_loss(data, tmp_path):
-    from inpaint.gan import Pix2Pix  # noqa: F401  (the model trained below)
     from inpaint.pipeline import eval_dataset
     from inpaint.train import build_gan
 

@@ -1,0 +1,165 @@
+"""CLI commands for CSVs and graders: export, solution, score, validate, make-split, leaderboard.
+
+None of them imports TensorFlow, so a grader's loop over a class starts in about a second.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _path(value):
+    return Path(value) if value else None
+
+
+def _size(args):
+    return tuple(args.size) if args.size else None
+
+
+def _summary(summary: dict) -> str:
+    return f"wrote {summary['csv']}: {summary['images']} images of {summary['size'][0]}x{summary['size'][1]}"
+
+
+def cmd_export(args) -> int:
+    from submission import export_folder
+
+    print(_summary(export_folder(Path(args.pred), Path(args.csv), sample=_path(args.sample), size=_size(args))))
+    return 0
+
+
+def cmd_solution(args) -> int:
+    from submission import solution_from_answers
+
+    answers = Path(args.answers)
+    if (answers / "Testing" / "Real").is_dir():  # a whole data folder was given
+        answers = answers / "Testing" / "Real"
+    print(_summary(solution_from_answers(answers, Path(args.csv), size=_size(args), sample=_path(args.sample))))
+    return 0
+
+
+def cmd_score(args) -> int:
+    import pandas as pd
+
+    from submission import grading, read_table, score_tables
+    from submission.scoring import split_scores
+
+    solution = read_table(Path(args.solution))
+    submission = read_table(Path(args.submission))
+    result = score_tables(solution, submission)
+    out = result.to_dict()
+    if not args.per_image:
+        out.pop("per_column")
+    if args.split:
+        out.update(split_scores(solution, submission, grading.split_masks(pd.read_csv(args.split), solution)))
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"{result.n_columns} images x {result.n_rows} pixels = {result.n_cells} cells")
+    for name, value in out.get("per_column", {}).items():
+        print(f"  {name:<24} RMSE {value:.8f}")
+    for part in ("public", "private"):
+        if part in out:
+            print(f"{part:<8} RMSE {out[part]:.8f}")
+    print(f"RMSE {result.rmse:.8f}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from submission.validate import validate_file
+
+    if args.sample is None and args.size is None:
+        print("note: without --sample or --size M N --images n only the format and values are checked")
+    findings = validate_file(Path(args.csv), _path(args.sample), _size(args), args.images)
+    for finding in findings:
+        print(f"{finding.level}: {finding.message}")
+    errors = sum(f.level == "error" for f in findings)
+    if errors:
+        print(f"REJECTED: {errors} error(s); Kaggle would not accept {args.csv}")
+        return 2
+    print(f"OK: {args.csv} would be accepted" + (f" ({len(findings)} warning(s))" if findings else ""))
+    return 0
+
+
+def cmd_make_split(args) -> int:
+    from inpaint.imaging import atomic_write_bytes
+    from submission import grading, read_table
+
+    split = grading.make_split(read_table(Path(args.solution)), args.public_fraction, args.by, args.seed)
+    atomic_write_bytes(Path(args.out), split.to_csv(index=False).encode())
+    public = int((split["Usage"] == "Public").sum())
+    print(f"wrote {args.out}: {public} public and {len(split) - public} private {args.by}s")
+    return 0
+
+
+def cmd_leaderboard(args) -> int:
+    from inpaint.imaging import atomic_write_bytes
+    from submission.leaderboard import build_leaderboard, markdown_table
+
+    white = mask = None
+    if args.data:  # the White test images and masks turn on the suspicious-submission flags
+        from inpaint.data import load_data
+
+        data = load_data(Path(args.data), size=_size(args) or (128, 128), need_train=False)
+        white, mask = data.test_white.images, data.test_mask
+    table = build_leaderboard(Path(args.solution), args.submissions, _path(args.split), args.baseline, args.strong,
+                              white, mask)
+    shown = table.drop(columns=["file"])
+    if args.markdown:
+        print(markdown_table(shown))
+    else:
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:.5f}", na_rep=""))
+    if args.out:
+        atomic_write_bytes(Path(args.out), table.to_csv(index=False, float_format="%.8f").encode())
+        print(f"saved {args.out}")
+    return 0
+
+
+def register(add) -> None:
+    """Add the grader commands to the `inpaint` parser (`add(name, handler, help)` makes a sub-parser)."""
+    from submission.grading import COURSE_BASELINE, COURSE_STRONG
+
+    def size_option(p, help_text="resize to M x N"):
+        p.add_argument("--size", type=int, nargs=2, metavar=("M", "N"), help=help_text)
+
+    p = add("export", cmd_export, "turn a folder of predicted images into a submission CSV")
+    p.add_argument("--pred", required=True, help="folder with one image per test image, named like them")
+    p.add_argument("--csv", required=True)
+    p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
+    size_option(p, "resize predictions to M x N")
+
+    p = add("solution", cmd_solution, "turn an answers folder (Testing/Real) into the solution CSV")
+    p.add_argument("--answers", required=True, help="the Testing/Real folder, or a data folder that has one")
+    p.add_argument("--csv", required=True)
+    p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
+    size_option(p)
+
+    p = add("score", cmd_score, "RMSE of a submission CSV against a solution CSV, as Kaggle scores it")
+    p.add_argument("--solution", required=True)
+    p.add_argument("--submission", required=True)
+    p.add_argument("--split", help="split CSV (id,Usage or image,Usage) for public and private RMSE")
+    p.add_argument("--per-image", action="store_true", help="also print the RMSE of each image")
+    p.add_argument("--json", action="store_true", help="print a JSON result")
+
+    p = add("validate", cmd_validate, "list every problem of a submission CSV before uploading it")
+    p.add_argument("csv")
+    p.add_argument("--sample", help="the competition's sample_submission.csv")
+    size_option(p, "image rows and columns (with --images)")
+    p.add_argument("--images", type=int, help="number of test images (10 in the course)")
+
+    p = add("make-split", cmd_make_split, "write a public/private split of a solution CSV, as Kaggle does")
+    p.add_argument("--solution", required=True)
+    p.add_argument("--out", default="split.csv")
+    p.add_argument("--public-fraction", type=float, default=0.3)
+    p.add_argument("--by", choices=("image", "pixel"), default="image")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = add("leaderboard", cmd_leaderboard, "score, rank and grade every submission of a class")
+    p.add_argument("submissions", nargs="+", help="submission CSV files or folders of them")
+    p.add_argument("--solution", required=True)
+    p.add_argument("--split", help="split CSV: rank by the private RMSE")
+    p.add_argument("--baseline", type=float, default=COURSE_BASELINE, help=f"default {COURSE_BASELINE}")
+    p.add_argument("--strong", type=float, default=COURSE_STRONG, help=f"default {COURSE_STRONG}")
+    p.add_argument("--data", help="data folder with Testing/White: enables the suspicious-submission flags")
+    size_option(p, "image size for --data (default 128 128)")
+    p.add_argument("--out", help="save the leaderboard as CSV")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table")
