@@ -120,6 +120,16 @@ def _opt_path(value):
     return Path(value) if value else None
 
 
+def cmd_make_pairs(args) -> int:
+    from inpaint.make_pairs import make_pairs
+
+    s = make_pairs(Path(args.faces), Path(args.out), args.size, args.test, args.seed, args.box_scale,
+                   progress=progress("make-pairs"))
+    print(f"made {s['pairs']} training pairs and {s['test']} test images from {s['photos']} photos in "
+          f"{s['seconds']:.1f} s; skipped {s['skipped']} (see {Path(s['out']) / 'skipped.csv'})")
+    return 0
+
+
 def cmd_train(args) -> int:
     cfg = resolve_config(args)
     data = load_data(args, cfg.image_size, need_test=False)
@@ -322,6 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test", type=int, default=10, help="test images (default 10, as the course)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--size", type=int, default=128, help="square image size (default 128)")
+
+    p = add("make-pairs", cmd_make_pairs, "turn a folder of face photos into a competition data set")
+    p.add_argument("--faces", required=True, help="folder of photos, one face each")
+    p.add_argument("--out", required=True)
+    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--test", type=int, default=10, help="photos held out as test images (default 10)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--box-scale", type=float, default=1.0, help="scale the white box (default 1.0)")
 
     p = add("train", cmd_train, "train the pix2pix GAN into a run folder")
     _data_options(p)
