@@ -12,45 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-from inpaint import grader_commands
+from inpaint import grader_commands, organizer_commands
+from inpaint.cli_common import data_options, load_data, size_of
 from inpaint.errors import ConfigError, UserError
 
 # TensorFlow's C++ start-up chatter hides the messages that matter to a student.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-# ---------------------------------------------------------------- shared pieces
-def progress(label: str):
-    """A one-line progress bar on terminals, silent in logs; returns a (done, total) callback."""
-    if not sys.stderr.isatty():
-        return None
-    start = time.monotonic()
-
-    def report(done: int, total: int) -> None:
-        width = 30
-        filled = int(width * done / max(total, 1))
-        rate = done / max(time.monotonic() - start, 1e-9)
-        end = "\n" if done >= total else ""
-        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {rate:.0f}/s", end=end, file=sys.stderr)
-
-    return report
-
-
-def _size(args, default=(128, 128)) -> tuple[int, int]:
-    return tuple(args.size) if getattr(args, "size", None) else default
-
-
-def load_data(args, size, need_train=True, need_test=True):
-    from inpaint.data import load_data as load
-
-    return load(
-        Path(args.data),
-        size=size,
-        need_train=need_train,
-        need_test=need_test,
-        by_order=getattr(args, "pair_by_order", False),
-        mask_threshold=args.mask_threshold if getattr(args, "mask_threshold", None) else 0.94,
-    )
 
 
 def resolve_config(args):
@@ -92,7 +59,7 @@ def cmd_check_data(args) -> int:
     from inpaint.errors import DataError
 
     try:
-        ds = load_data(args, _size(args), need_test=True)
+        ds = load_data(args, size_of(args), need_test=True)
     except DataError as exc:
         problems = getattr(exc, "problems", [str(exc)])
         print(f"{args.data}: {len(problems)} problem(s)")
@@ -105,29 +72,8 @@ def cmd_check_data(args) -> int:
     return 0
 
 
-def cmd_synth(args) -> int:
-    from inpaint.synth import write_synth_set
-
-    summary = write_synth_set(
-        Path(args.out), n_train=args.train, n_test=args.test, seed=args.seed, size=args.size, progress=progress("synth")
-    )
-    print(f"wrote {summary['train']} training pairs and {summary['test']} test images "
-          f"({summary['size']}x{summary['size']}) to {summary['out']} in {summary['seconds']:.1f} s")
-    return 0
-
-
 def _opt_path(value):
     return Path(value) if value else None
-
-
-def cmd_make_pairs(args) -> int:
-    from inpaint.make_pairs import make_pairs
-
-    s = make_pairs(Path(args.faces), Path(args.out), args.size, args.test, args.seed, args.box_scale,
-                   progress=progress("make-pairs"))
-    print(f"made {s['pairs']} training pairs and {s['test']} test images from {s['photos']} photos in "
-          f"{s['seconds']:.1f} s; skipped {s['skipped']} (see {Path(s['out']) / 'skipped.csv'})")
-    return 0
 
 
 def cmd_train(args) -> int:
@@ -145,6 +91,7 @@ def _print_train_summary(run: Path, state: dict) -> None:
           f"{state.get('steps', 0)} steps; best validation RMSE {state.get('best_val_rmse', float('nan')):.5f} "
           f"(epoch {state.get('best_epoch', '-')})")
     print(f"run folder: {run}  (CSV log: {run / 'log.csv'}; TensorBoard: tensorboard --logdir {run / 'logs'})")
+    print(f"write-up material: inpaint report --run {run}  (writes {run / 'report'}/report.md and report.html)")
 
 
 def _predict(args, run: Path):
@@ -195,7 +142,7 @@ def cmd_demo(args) -> int:
     out = Path(args.out)
     data_dir, run, csv = out / "data", out / "run", out / "Predict.csv"
     start = time.monotonic()
-    cmd_synth(argparse.Namespace(out=data_dir, train=args.train, test=10, seed=args.seed, size=128))
+    organizer_commands.cmd_synth(argparse.Namespace(out=data_dir, train=args.train, test=10, seed=args.seed, size=128))
     train_args = build_parser().parse_args(
         ["run", "--data", str(data_dir), "--run", str(run), "--csv", str(csv), "--out", str(out / "pred"),
          "--minutes", str(args.minutes), "--seed", str(args.seed), "--preset", args.preset]
@@ -219,38 +166,6 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def cmd_baseline(args) -> int:
-    from baselines import classical, compare, pix2pix_lite
-    from submission import export_predictions
-
-    size = _size(args)
-    data = load_data(args, size, need_train=args.method in ("pix2pix-lite", "all"))
-    if args.answers:
-        _attach_answers(data, Path(args.answers), size)
-    if args.method == "all":
-        table = compare.run_all(data, Path(args.out), args.iterations, args.batch, args.seed)
-        _print_table(table.drop(columns=["csv"]))
-        if "RMSE" in table:
-            path = Path(args.out) / "baselines.csv"
-            table.to_csv(path, index=False, float_format="%.6f")
-            print(f"table saved to {path}")
-        return 0
-    if not args.csv:
-        raise ConfigError("--csv is required for a single baseline")
-    if args.method == "pix2pix-lite":
-        import tempfile
-
-        _print_lite_params(size)
-        with tempfile.TemporaryDirectory() as tmp:
-            run = Path(args.run) if args.run else Path(tmp) / "run"
-            preds = pix2pix_lite.train_and_predict(data, run, args.iterations, args.batch, args.seed)
-    else:
-        preds = classical.run(args.method, data.test_white.images, data.test_mask)
-    csv = export_predictions(preds, data.test_white.names, Path(args.csv))
-    print(f"wrote {csv}: {args.method} predictions for {len(preds)} test images")
-    return 0
-
-
 def cmd_report(args) -> int:
     from inpaint.report import write_report
 
@@ -259,42 +174,7 @@ def cmd_report(args) -> int:
     return 0
 
 
-def _print_lite_params(size) -> None:
-    from baselines.pix2pix_lite import deck_config
-    from inpaint.train import build_discriminator, build_generator
-
-    cfg = deck_config(image_size=size)
-    g, d = build_generator(cfg).count_params(), build_discriminator(cfg).count_params()
-    print(f"pix2pix-lite at {size[0]}x{size[1]}x1: generator {g:,} + discriminator {d:,} = {g + d:,} parameters "
-          "(the deck quotes 77,766; see README)")
-
-
-def _attach_answers(data, answers: Path, size) -> None:
-    from inpaint.data import ImageSet
-    from submission.csv_io import read_image_folder
-
-    if (answers / "Testing" / "Real").is_dir():
-        answers = answers / "Testing" / "Real"
-    images, names = read_image_folder(answers, size)
-    if names != data.test_white.names:
-        raise ConfigError(f"{answers}: answer names {names[:3]}... do not match the test images {data.test_white.names[:3]}...")
-    data.test_real = ImageSet(names, images)
-
-
-def _print_table(table) -> None:
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.5f}"))
-
-
 # ---------------------------------------------------------------- parser
-def _data_options(p, size=True):
-    p.add_argument("--data", required=True, help="data folder in the data_spec.md layout")
-    if size:
-        p.add_argument("--size", type=int, nargs=2, metavar=("M", "N"), help="image rows and columns (default 128 128)")
-    p.add_argument("--pair-by-order", action="store_true",
-                   help="pair Real and White by sorted order instead of by name (only for sets whose names differ)")
-    p.add_argument("--mask-threshold", type=float, help="near-white level of the painted box in [0, 1] (default 0.94)")
-
-
 def _train_options(p):
     p.add_argument("--run", required=True, help="run folder: config, checkpoints, logs")
     p.add_argument("--preset", default="standard", help="lite | standard | large (default standard)")
@@ -324,57 +204,31 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("check-data", cmd_check_data, "check a data folder against data_spec.md and describe it")
-    _data_options(p)
-
-    p = add("synth", cmd_synth, "write a synthetic face data set in the data_spec.md layout, answers included")
-    p.add_argument("--out", required=True)
-    p.add_argument("--train", type=int, default=700, help="training pairs (default 700, as the course)")
-    p.add_argument("--test", type=int, default=10, help="test images (default 10, as the course)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--size", type=int, default=128, help="square image size (default 128)")
-
-    p = add("make-pairs", cmd_make_pairs, "turn a folder of face photos into a competition data set")
-    p.add_argument("--faces", required=True, help="folder of photos, one face each")
-    p.add_argument("--out", required=True)
-    p.add_argument("--size", type=int, default=128)
-    p.add_argument("--test", type=int, default=10, help="photos held out as test images (default 10)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--box-scale", type=float, default=1.0, help="scale the white box (default 1.0)")
+    data_options(p)
 
     p = add("train", cmd_train, "train the pix2pix GAN into a run folder")
-    _data_options(p)
+    data_options(p)
     _train_options(p)
 
     p = add("predict", cmd_predict, "write one inpainted PNG per test image")
-    _data_options(p, size=False)
+    data_options(p, size=False)
     p.add_argument("--run", required=True)
     p.add_argument("--out", required=True, help="folder for the PNGs")
     _predict_options(p)
 
     p = add("submit", cmd_submit, "predict the test images and write the submission CSV")
-    _data_options(p, size=False)
+    data_options(p, size=False)
     p.add_argument("--run", required=True)
     p.add_argument("--csv", required=True)
     p.add_argument("--out", help="also write the predicted PNGs here")
     _predict_options(p)
 
     p = add("run", cmd_run, "train, then submit: the whole job")
-    _data_options(p)
+    data_options(p)
     _train_options(p)
     p.add_argument("--csv", required=True)
     p.add_argument("--out", help="also write the predicted PNGs here")
     _predict_options(p)
-
-    p = add("baseline", cmd_baseline, "run a baseline and write its submission CSV (all: every baseline, scored)")
-    p.add_argument("method", choices=["identity", "telea", "ns", "biharmonic", "pix2pix-lite", "all"])
-    _data_options(p)
-    p.add_argument("--csv", help="submission CSV to write (single method)")
-    p.add_argument("--out", default="baselines_out", help="folder for every CSV and the table (all)")
-    p.add_argument("--answers", help="answers folder (Testing/Real) if the data folder has none")
-    p.add_argument("--run", help="keep the pix2pix-lite run folder here (default: a temporary folder)")
-    p.add_argument("--iterations", type=int, default=3000, help="pix2pix-lite iterations (default 3000, the deck's)")
-    p.add_argument("--batch", type=int, default=16, help="pix2pix-lite batch size (default 16)")
-    p.add_argument("--seed", type=int, default=0)
 
     p = add("report", cmd_report, "write RUN/report/: loss plots, samples, architecture, report.md and .html")
     p.add_argument("--run", required=True)
@@ -387,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="standard")
     p.add_argument("--seed", type=int, default=0)
 
+    organizer_commands.register(add)
     grader_commands.register(add)
     return parser
 

@@ -21,7 +21,9 @@ LOSS_NAMES = ("G_GAN", "G_L1", "D_real", "D_fake")
 
 class Pix2Pix(keras.Model):
     def __init__(self, generator: keras.Model, discriminator: keras.Model, cfg: Config, **kwargs):
-        super().__init__(**kwargs)
+        # float32 here: under mixed_float16 Keras would cast this wrapper's inputs (mask, White) to
+        # float16, while G and D compute in float16 inside and hand back float32 outputs.
+        super().__init__(dtype="float32", **kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.cfg = cfg

@@ -51,6 +51,19 @@ def predict_run(run: Path, data: Dataset, tta_flip: bool | None = None, average_
     return inpaint_images(generator, data.test_white.images, data.test_mask, cfg.composite, flip)
 
 
+def validation_rmse(run: Path, data: Dataset, tta_flip: bool, average_last: int = 1, which: str = "best") -> float:
+    """RMSE on the run's held-out validation pairs for one way of predicting (to choose the defaults)."""
+    from inpaint.pipeline import split_indices
+
+    generator, cfg = load_generator(run, which=which)
+    if average_last > 1:
+        average_checkpoints(generator, run, average_last)
+    _, val = split_indices(len(data.train_real.names), cfg.val_fraction, cfg.seed)
+    preds = inpaint_images(generator, data.train_white.images[val], data.train_mask[val], cfg.composite, tta_flip)
+    diff = preds.astype(np.float64) - data.train_real.images[val]
+    return float(np.sqrt(np.mean(diff * diff)))
+
+
 def _check_size(cfg: Config, data: Dataset) -> None:
     if tuple(cfg.image_size) != tuple(data.size):
         raise DataError(f"the run was trained at {cfg.image_size} but the data was read at {data.size}; pass --size")

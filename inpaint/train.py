@@ -31,6 +31,7 @@ from inpaint.imaging import atomic_write_bytes
 
 CONFIG_FILE, STATE_FILE, BEST_WEIGHTS = "config.toml", "state.json", "best_generator.weights.h5"
 SAMPLES_SHOWN = 4  # fixed validation faces in every sample grid
+KEEP_CHECKPOINTS = 3  # enough to average the last few epochs' weights at prediction time
 
 
 class TrainingError(UserError):
@@ -183,7 +184,7 @@ def train(
     strategy = make_strategy()
     with strategy.scope():
         gan = build_gan(cfg)
-        checkpoint = RunCheckpoint(gan, run, keep=max(cfg.average_last, 2))
+        checkpoint = RunCheckpoint(gan, run, keep=max(cfg.average_last, KEEP_CHECKPOINTS))
         first_epoch = checkpoint.restore_latest() if resume else 0
     state = read_state(run) if resume else {}
     state.update(train_pairs=len(train_idx), val_pairs=len(val_idx), status="training")

@@ -137,3 +137,15 @@ def test_each_flag_fires_on_its_case_and_not_on_a_genuine_prediction():
     noise = np.where(mask > 0, np.random.default_rng(3).random(real.shape), real)
     assert any("random noise" in f for f in submission_flags(noise, white, mask))
     assert any("identical to the White" in f for f in submission_flags(white, white, mask))
+
+
+def test_leaderboard_with_data_flags_the_identity_submission(tiny_set, tmp_path, run_cli):
+    assert run_cli("solution", "--answers", tiny_set, "--csv", tmp_path / "solution.csv")[0] == 0
+    assert run_cli("baseline", "identity", "--data", tiny_set, "--size", 32, 32, "--csv", tmp_path / "s" / "id.csv")[0] == 0
+    assert run_cli("baseline", "telea", "--data", tiny_set, "--size", 32, 32, "--csv", tmp_path / "s" / "telea.csv")[0] == 0
+    code, out, err = run_cli("leaderboard", tmp_path / "s", "--solution", tmp_path / "solution.csv", "--data", tiny_set,
+                             "--size", 32, 32, "--out", tmp_path / "lb.csv")
+    assert code == 0, err
+    lb = pd.read_csv(tmp_path / "lb.csv").set_index("submission").fillna("")
+    assert "identical to the White images" in lb.loc["id", "flags"]
+    assert lb.loc["telea", "flags"] == ""

@@ -1,0 +1,162 @@
+"""`inpaint bench quality|speed`: the numbers in BENCHMARKS.md, measured by anyone on their machine.
+
+quality: train the default preset on a data set with answers (a fixed-seed synthetic set by
+default) within a time budget, then score it beside every baseline.
+speed: images per second of the kit's fused train step against the course deck's loop
+(generator.predict, discriminator.train_on_batch on real then on fake, then the combined
+model's train_on_batch with the discriminator frozen), same models, batch and data,
+alternating in one process; and the latency of predicting the 10 test images.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from inpaint import config
+from inpaint.imaging import atomic_write_bytes
+
+
+def machine() -> dict:
+    import os
+
+    import tensorflow as tf
+
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "tensorflow": tf.__version__, "gpus": len(tf.config.list_physical_devices("GPU"))}
+
+
+def _batch(cfg: config.Config, batch: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    real = rng.uniform(-1, 1, (batch, *cfg.image_size, 1)).astype(np.float32)
+    mask = np.zeros_like(real)
+    rows, cols = cfg.image_size
+    mask[:, rows * 5 // 8 : rows * 7 // 8, cols // 3 : cols * 2 // 3] = 1
+    white = np.where(mask > 0, 1.0, real).astype(np.float32)
+    return white, real, mask
+
+
+class KitStep:
+    """The kit's compiled train step, driven the way fit drives it."""
+
+    def __init__(self, cfg: config.Config, batch: int):
+        import tensorflow as tf
+
+        from inpaint.train import build_gan
+
+        self.gan = build_gan(cfg)
+        white, real, mask = _batch(cfg, batch)
+        self.iterator = iter(tf.data.Dataset.from_tensors((white, real, mask)).repeat())
+        self.gan.make_train_function()
+
+    def run(self, steps: int) -> None:
+        for _ in range(steps):
+            logs = self.gan.train_function(self.iterator)
+        float(logs["G_L1"])  # wait for the last step to finish
+
+
+class DeckLoop:
+    """The course deck's loop: G.predict, D.train_on_batch (real), D.train_on_batch (fake), combined.train_on_batch."""
+
+    def __init__(self, cfg: config.Config, batch: int):
+        import keras
+
+        from inpaint.train import build_discriminator, build_generator
+
+        self.g, self.d = build_generator(cfg), build_discriminator(cfg)
+        self.white, self.real, _ = _batch(cfg, batch)
+        self.d.compile(keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1), loss="mse")
+        patch = self.d.output_shape[1:]
+        self.ones, self.zeros = np.ones((batch, *patch), np.float32), np.zeros((batch, *patch), np.float32)
+        self.d.train_on_batch([self.white, self.real], self.ones)  # traced while D is trainable
+        self.d.trainable = False  # frozen inside the combined model, as in the deck
+        inp = keras.Input((*cfg.image_size, 1))
+        fake = self.g(inp)
+        self.combined = keras.Model(inp, [self.d([inp, fake]), fake])
+        self.combined.compile(keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1), loss=["mse", "mae"],
+                              loss_weights=[1.0, 1.0])
+
+    def run(self, steps: int) -> None:
+        for _ in range(steps):
+            fake = self.g.predict(self.white, verbose=0)
+            self.d.train_on_batch([self.white, self.real], self.ones)
+            self.d.train_on_batch([self.white, fake], self.zeros)
+            self.combined.train_on_batch(self.white, [self.ones, self.real])
+
+
+def _timed(runner, steps: int) -> float:
+    start = time.perf_counter()
+    runner.run(steps)
+    return time.perf_counter() - start
+
+
+def speed(models: dict[str, config.Config], batch: int = 8, steps: int = 20, repeats: int = 3,
+          jit: bool = False) -> list[dict]:
+    """Median images/s of each way of training each model; the runs alternate to share any machine drift."""
+    rows = []
+    for name, cfg in models.items():
+        runners = {"kit train_step": KitStep(cfg, batch), "deck loop": DeckLoop(cfg, batch)}
+        if jit:
+            runners["kit train_step, jit_compile"] = KitStep(cfg.replace(jit_compile=True), batch)
+        for runner in runners.values():
+            runner.run(2)  # tracing and warm-up are not what a long run pays per step
+        times = {k: [] for k in runners}
+        for _ in range(repeats):
+            for label, runner in runners.items():
+                times[label].append(_timed(runner, steps))
+        deck = batch * steps / statistics.median(times["deck loop"])
+        for label, values in times.items():
+            rate = batch * steps / statistics.median(values)
+            rows.append({"model": name, "method": label, "images_per_s": round(rate, 1),
+                         "vs_deck": round(rate / deck, 2), "batch": batch, "steps": steps, "repeats": repeats})
+        rows.append(predict_latency(name, runners["kit train_step"].gan.generator, cfg))
+    return rows
+
+
+def predict_latency(name: str, generator, cfg: config.Config, n: int = 10, repeats: int = 5) -> dict:
+    """Seconds to inpaint the 10 test images (flip averaging included, as `inpaint submit` does)."""
+    from inpaint.predict import inpaint_images
+
+    white, _, mask = _batch(cfg, n)
+    white01, mask2 = (white[..., 0] + 1) / 2, mask[..., 0]
+    inpaint_images(generator, white01, mask2)
+    times = [_timed_call(lambda: inpaint_images(generator, white01, mask2)) for _ in range(repeats)]
+    return {"model": name, "method": "predict 10 test images (s)", "seconds": round(statistics.median(times), 3)}
+
+
+def _timed_call(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def quality(data_dir: Path, out: Path, minutes: float, preset: str = "standard", iterations: int = 3000,
+            seed: int = 0) -> list[dict]:
+    """Train `preset` for `minutes` on the folder, then score it and every baseline on its answers."""
+    from baselines.compare import image_metrics, run_all
+    from inpaint.data import load_data
+    from inpaint.predict import predict_run
+    from inpaint.train import train
+
+    cfg = config.preset(preset).replace(minutes=minutes, epochs=10**6, seed=seed)
+    data = load_data(data_dir, size=cfg.image_size)
+    if data.test_real is None:
+        from inpaint.errors import DataError
+
+        raise DataError(f"{data_dir}: the quality benchmark needs answers (Testing/Real)")
+    start = time.monotonic()
+    train(data, out / "run", cfg, verbose=2)
+    preds = predict_run(out / "run", data)
+    kit = {"method": f"kit pix2pix ({preset}, {minutes:g} min)", **image_metrics(preds, data.test_real.images,
+                                                                                data.test_mask),
+           "seconds": round(time.monotonic() - start, 1)}
+    table = run_all(data, out / "baselines", iterations=iterations, seed=seed)
+    return [kit] + table.drop(columns=["csv"]).to_dict("records")
+
+
+def save(rows: list[dict], path: Path, extra: dict) -> None:
+    atomic_write_bytes(Path(path), (json.dumps({**extra, "rows": rows}, indent=2) + "\n").encode())

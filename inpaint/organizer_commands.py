@@ -1,0 +1,155 @@
+"""CLI commands for organizers: synthetic sets, sets from photos, baselines, benchmarks."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from inpaint.cli_common import data_options, load_data, print_table, progress, size_of
+from inpaint.errors import ConfigError
+
+
+def cmd_synth(args) -> int:
+    from inpaint.synth import write_synth_set
+
+    summary = write_synth_set(
+        Path(args.out), n_train=args.train, n_test=args.test, seed=args.seed, size=args.size, progress=progress("synth")
+    )
+    print(f"wrote {summary['train']} training pairs and {summary['test']} test images "
+          f"({summary['size']}x{summary['size']}) to {summary['out']} in {summary['seconds']:.1f} s")
+    return 0
+
+
+def cmd_make_pairs(args) -> int:
+    from inpaint.make_pairs import make_pairs
+
+    s = make_pairs(Path(args.faces), Path(args.out), args.size, args.test, args.seed, args.box_scale,
+                   progress=progress("make-pairs"))
+    print(f"made {s['pairs']} training pairs and {s['test']} test images from {s['photos']} photos in "
+          f"{s['seconds']:.1f} s; skipped {s['skipped']} (see {Path(s['out']) / 'skipped.csv'})")
+    return 0
+
+
+def cmd_baseline(args) -> int:
+    from baselines import classical, compare, pix2pix_lite
+    from submission import export_predictions
+
+    size = size_of(args)
+    data = load_data(args, size, need_train=args.method in ("pix2pix-lite", "all"))
+    if args.answers:
+        _attach_answers(data, Path(args.answers), size)
+    if args.method == "all":
+        table = compare.run_all(data, Path(args.out), args.iterations, args.batch, args.seed)
+        print_table(table.drop(columns=["csv"]))
+        if "RMSE" in table:
+            path = Path(args.out) / "baselines.csv"
+            table.to_csv(path, index=False, float_format="%.6f")
+            print(f"table saved to {path}")
+        return 0
+    if not args.csv:
+        raise ConfigError("--csv is required for a single baseline")
+    if args.method == "pix2pix-lite":
+        import tempfile
+
+        _print_lite_params(size)
+        with tempfile.TemporaryDirectory() as tmp:
+            run = Path(args.run) if args.run else Path(tmp) / "run"
+            preds = pix2pix_lite.train_and_predict(data, run, args.iterations, args.batch, args.seed)
+    else:
+        preds = classical.run(args.method, data.test_white.images, data.test_mask)
+    csv = export_predictions(preds, data.test_white.names, Path(args.csv))
+    print(f"wrote {csv}: {args.method} predictions for {len(preds)} test images")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    import pandas as pd
+
+    from inpaint import bench
+
+    out = Path(args.out)
+    if args.kind == "speed":
+        from baselines.pix2pix_lite import deck_config
+        from inpaint import config
+
+        models = {"pix2pix-lite (deck)": deck_config(), "standard preset": config.preset("standard")}
+        rows = bench.speed(models, args.batch, args.steps, args.repeats, args.jit)
+    else:
+        data_dir = Path(args.data) if args.data else out / "data"
+        if not args.data:
+            cmd_synth(argparse.Namespace(out=data_dir, train=700, test=10, seed=args.seed, size=128))
+        rows = bench.quality(data_dir, out, args.minutes, args.preset, args.iterations, args.seed)
+    table = pd.DataFrame(rows)
+    # Throughput rows and latency rows have different columns: print them as two tables.
+    latency = table["method"].str.startswith("predict")
+    for part in (table[~latency], table[latency]):
+        if len(part):
+            print_table(part.dropna(axis=1, how="all").convert_dtypes())
+    path = out / f"{args.kind}.json"
+    bench.save(rows, path, {"benchmark": args.kind, "machine": bench.machine(), "args": {
+        k: v for k, v in vars(args).items() if k != "handler"}})
+    print(f"saved {path}")
+    return 0
+
+
+def _print_lite_params(size) -> None:
+    from baselines.pix2pix_lite import deck_config
+    from inpaint.train import build_discriminator, build_generator
+
+    cfg = deck_config(image_size=size)
+    g, d = build_generator(cfg).count_params(), build_discriminator(cfg).count_params()
+    print(f"pix2pix-lite at {size[0]}x{size[1]}x1: generator {g:,} + discriminator {d:,} = {g + d:,} parameters "
+          "(the deck quotes 77,766; see README)")
+
+
+def _attach_answers(data, answers: Path, size) -> None:
+    from inpaint.data import ImageSet
+    from submission.csv_io import read_image_folder
+
+    if (answers / "Testing" / "Real").is_dir():
+        answers = answers / "Testing" / "Real"
+    images, names = read_image_folder(answers, size)
+    if names != data.test_white.names:
+        raise ConfigError(f"{answers}: answer names {names[:3]}... do not match the test images {data.test_white.names[:3]}...")
+    data.test_real = ImageSet(names, images)
+
+
+def register(add) -> None:
+    """Add the organizer commands to the `inpaint` parser."""
+    p = add("synth", cmd_synth, "write a synthetic face data set in the data_spec.md layout, answers included")
+    p.add_argument("--out", required=True)
+    p.add_argument("--train", type=int, default=700, help="training pairs (default 700, as the course)")
+    p.add_argument("--test", type=int, default=10, help="test images (default 10, as the course)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size", type=int, default=128, help="square image size (default 128)")
+
+    p = add("make-pairs", cmd_make_pairs, "turn a folder of face photos into a competition data set")
+    p.add_argument("--faces", required=True, help="folder of photos, one face each")
+    p.add_argument("--out", required=True)
+    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--test", type=int, default=10, help="photos held out as test images (default 10)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--box-scale", type=float, default=1.0, help="scale the white box (default 1.0)")
+
+    p = add("baseline", cmd_baseline, "run a baseline and write its submission CSV (all: every baseline, scored)")
+    p.add_argument("method", choices=["identity", "telea", "ns", "biharmonic", "pix2pix-lite", "all"])
+    data_options(p)
+    p.add_argument("--csv", help="submission CSV to write (single method)")
+    p.add_argument("--out", default="baselines_out", help="folder for every CSV and the table (all)")
+    p.add_argument("--answers", help="answers folder (Testing/Real) if the data folder has none")
+    p.add_argument("--run", help="keep the pix2pix-lite run folder here (default: a temporary folder)")
+    p.add_argument("--iterations", type=int, default=3000, help="pix2pix-lite iterations (default 3000, the deck's)")
+    p.add_argument("--batch", type=int, default=16, help="pix2pix-lite batch size (default 16)")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = add("bench", cmd_bench, "benchmarks: quality (kit vs baselines) or speed (kit step vs the deck's loop)")
+    p.add_argument("kind", choices=("quality", "speed"))
+    p.add_argument("--out", default="bench_results", help="folder for JSON results (and the quality run)")
+    p.add_argument("--data", help="quality: a data folder with answers (default: a synthetic set, seed --seed)")
+    p.add_argument("--minutes", type=float, default=20.0, help="quality: training budget (default 20)")
+    p.add_argument("--preset", default="standard")
+    p.add_argument("--iterations", type=int, default=3000, help="quality: pix2pix-lite iterations")
+    p.add_argument("--batch", type=int, default=8, help="speed: batch size (default 8)")
+    p.add_argument("--steps", type=int, default=20, help="speed: steps per timing (default 20)")
+    p.add_argument("--repeats", type=int, default=3, help="speed: timings per method (default 3)")
+    p.add_argument("--jit", action="store_true", help="speed: also time jit_compile=True")
+    p.add_argument("--seed", type=int, default=0)

@@ -1,0 +1,32 @@
+"""Smoke tests so the benchmarks cannot rot: a couple of steps each, no timing assertions."""
+import json
+
+from inpaint import bench, config
+
+
+def test_speed_benchmark_times_kit_step_and_deck_loop():
+    cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3)
+    rows = bench.speed({"tiny": cfg}, batch=2, steps=1, repeats=1)
+    methods = {r["method"] for r in rows}
+    assert methods == {"kit train_step", "deck loop", "predict 10 test images (s)"}
+    deck = next(r for r in rows if r["method"] == "deck loop")
+    assert deck["vs_deck"] == 1.0 and all(r.get("images_per_s", 1) > 0 for r in rows)
+
+
+def test_deck_loop_trains_d_in_its_own_step_and_freezes_it_in_the_combined_one():
+    cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3)
+    loop = bench.DeckLoop(cfg, 2)
+    g0, d0 = loop.g.get_weights(), loop.d.get_weights()
+    loop.run(1)
+    assert any((a != b).any() for a, b in zip(g0, loop.g.get_weights()))
+    assert any((a != b).any() for a, b in zip(d0, loop.d.get_weights()))
+
+
+def test_quality_benchmark_on_a_tiny_set(tiny_set, tmp_path, run_cli):
+    code, out, err = run_cli("bench", "quality", "--data", tiny_set, "--out", tmp_path / "b", "--minutes", 0.01,
+                             "--preset", "lite", "--iterations", 2)
+    assert code == 0, err
+    result = json.loads((tmp_path / "b" / "quality.json").read_text())
+    methods = [r["method"] for r in result["rows"]]
+    assert methods[0].startswith("kit pix2pix (lite") and "telea" in methods and "pix2pix-lite" in methods
+    assert all(0 <= r["RMSE"] < 1 for r in result["rows"]) and result["machine"]["cores"] >= 1
