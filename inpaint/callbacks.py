@@ -48,8 +48,8 @@ class SampleGrid(keras.callbacks.Callback):
         self.writer = tf.summary.create_file_writer(str(Path(log_dir) / "samples"))
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
-            return
+        if (epoch + 1) % self.every or not all(math.isfinite(float(v)) for v in (logs or {}).values()):
+            return  # a NaN epoch would draw a black or garbage grid
         pred = to_metric(np.asarray(self.model(self.inputs, training=False))[..., 0])
         grid = sample_grid(self.white, pred, self.real)
         write_png(self.out_dir / f"epoch_{epoch + 1:04d}.png", grid)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from inpaint import grader_commands, organizer_commands
-from inpaint.cli_common import data_options, load_data, size_of
+from inpaint.cli_common import data_options, load_data, opt_path, size_of
 from inpaint.errors import ConfigError, UserError
 
 # TensorFlow's C++ start-up chatter hides the messages that matter to a student.
@@ -72,10 +72,6 @@ def cmd_check_data(args) -> int:
     return 0
 
 
-def _opt_path(value):
-    return Path(value) if value else None
-
-
 def cmd_train(args) -> int:
     cfg = resolve_config(args)
     data = load_data(args, cfg.image_size, need_test=False)
@@ -125,12 +121,14 @@ def cmd_submit(args) -> int:
 
         write_pngs(Path(args.out), data.test_white.names, preds)
     # The CSV is written from the float predictions, not from 8-bit PNGs: no rounding loss.
-    csv = export_predictions(preds, data.test_white.names, Path(args.csv), sample=_opt_path(args.sample))
+    csv = export_predictions(preds, data.test_white.names, Path(args.csv), sample=opt_path(args.sample))
     print(f"wrote {csv}: {len(preds)} images of {preds.shape[1]}x{preds.shape[2]}")
     return 0
 
 
 def cmd_run(args) -> int:
+    # Check the test images too before training, not after 20 minutes of it.
+    load_data(args, resolve_config(args).image_size, need_test=True)
     cmd_train(args)
     return cmd_submit(args)
 

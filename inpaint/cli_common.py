@@ -24,6 +24,10 @@ def progress(label: str):
     return report
 
 
+def opt_path(value) -> Path | None:
+    return Path(value) if value else None
+
+
 def size_of(args, default=(128, 128)) -> tuple[int, int]:
     return tuple(args.size) if getattr(args, "size", None) else default
 

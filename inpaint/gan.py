@@ -3,7 +3,8 @@
 One compiled step = (d_steps - 1) discriminator-only updates, then one fused update in
 which a single generator forward pass feeds both the discriminator's and the
 generator's gradients (as in TensorFlow's pix2pix tutorial). The course deck's loop
-runs the generator three times per iteration (predict, then inside the combined model).
+runs the generator forward twice per iteration (predict, then inside the combined model)
+and the discriminator in three separate calls; BENCHMARKS.md measures the difference.
 """
 from __future__ import annotations
 

@@ -7,13 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
-def _path(value):
-    return Path(value) if value else None
-
-
-def _size(args):
-    return tuple(args.size) if args.size else None
+from inpaint.cli_common import opt_path, size_of
 
 
 def _summary(summary: dict) -> str:
@@ -23,7 +17,7 @@ def _summary(summary: dict) -> str:
 def cmd_export(args) -> int:
     from submission import export_folder
 
-    print(_summary(export_folder(Path(args.pred), Path(args.csv), sample=_path(args.sample), size=_size(args))))
+    print(_summary(export_folder(Path(args.pred), Path(args.csv), sample=opt_path(args.sample), size=size_of(args, None))))
     return 0
 
 
@@ -33,7 +27,7 @@ def cmd_solution(args) -> int:
     answers = Path(args.answers)
     if (answers / "Testing" / "Real").is_dir():  # a whole data folder was given
         answers = answers / "Testing" / "Real"
-    print(_summary(solution_from_answers(answers, Path(args.csv), size=_size(args), sample=_path(args.sample))))
+    print(_summary(solution_from_answers(answers, Path(args.csv), size=size_of(args, None), sample=opt_path(args.sample))))
     return 0
 
 
@@ -69,7 +63,7 @@ def cmd_validate(args) -> int:
 
     if args.sample is None and args.size is None:
         print("note: without --sample or --size M N --images n only the format and values are checked")
-    findings = validate_file(Path(args.csv), _path(args.sample), _size(args), args.images)
+    findings = validate_file(Path(args.csv), opt_path(args.sample), size_of(args, None), args.images)
     for finding in findings:
         print(f"{finding.level}: {finding.message}")
     errors = sum(f.level == "error" for f in findings)
@@ -99,9 +93,9 @@ def cmd_leaderboard(args) -> int:
     if args.data:  # the White test images and masks turn on the suspicious-submission flags
         from inpaint.data import load_data
 
-        data = load_data(Path(args.data), size=_size(args) or (128, 128), need_train=False)
+        data = load_data(Path(args.data), size=size_of(args, None) or (128, 128), need_train=False)
         white, mask = data.test_white.images, data.test_mask
-    table = build_leaderboard(Path(args.solution), args.submissions, _path(args.split), args.baseline, args.strong,
+    table = build_leaderboard(Path(args.solution), args.submissions, opt_path(args.split), args.baseline, args.strong,
                               white, mask)
     shown = table.drop(columns=["file"])
     if args.markdown:

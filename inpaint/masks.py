@@ -61,6 +61,10 @@ def find_mask(white: np.ndarray, threshold: float = DEFAULT_THRESHOLD, grow: int
     return box_mask(white.shape, box, grow)
 
 
-def composite(generated: np.ndarray, condition: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Known pixels come from the input; only the mask is generated (numpy twin of the model op)."""
+def composite(generated, condition, mask):
+    """Known pixels come from the input; only the mask is generated.
+
+    Plain arithmetic, so the same function serves numpy arrays (prediction, classical
+    baselines) and tensors inside the compiled train step.
+    """
     return mask * generated + (1.0 - mask) * condition

@@ -57,6 +57,16 @@ def _widths(depth: int, base: int, cap: int) -> list[int]:
     return [min(base * 2**i, cap) for i in range(depth)]
 
 
+def _check_options(depth: int, norm: str, upsample: str | None = None) -> None:
+    # Checked before building: a bad name deep in the loop would surface as a half-built graph.
+    if depth < 1:
+        raise ValueError(f"depth must be >= 1, got {depth}")
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+    if upsample is not None and upsample not in UPSAMPLES:
+        raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
+
+
 def unet(
     input_shape=(128, 128, 1),
     depth: int = 7,
@@ -72,6 +82,7 @@ def unet(
     name: str = "generator",
 ) -> keras.Model:
     """U-Net: `depth` stride-2 down blocks, `depth - 1` up blocks each concatenated with its skip, tanh output."""
+    _check_options(depth, norm, upsample)
     rows, cols = input_shape[:2]
     if rows % 2**depth or cols % 2**depth:
         raise ValueError(f"input {rows}x{cols} must be divisible by 2**depth = {2**depth}; lower depth or resize")
@@ -110,8 +121,12 @@ def patch_discriminator(
     """PatchGAN on the (condition, image) pair: a map of real/fake logits, one per receptive-field patch.
 
     pix2pix's 70x70 PatchGAN is depth=3 (64, 128, 256, stride 2) + a stride-1 block (512) + a
-    stride-1 conv to one channel.
+    stride-1 conv to one channel. Padding is "same" throughout, so the map is M/2**depth x
+    N/2**depth (16x16 for 128x128; pix2pix's zero-padding-1 convs give 30x30 at 256 where this
+    gives 32x32); each logit still sees a 70x70 patch. The deck's variant is depth=4, base 4,
+    max 32, act_before_norm=True, final_stride1_block=False.
     """
+    _check_options(depth, norm)
     condition = keras.Input(input_shape, name="condition")
     image = keras.Input(input_shape, name="image")
     x = layers.Concatenate()([condition, image])

@@ -222,7 +222,10 @@ def train(
         path = checkpoint.save()
         state.update(status="interrupted", steps=int(gan.g_optimizer.iterations.numpy()))
         write_state(run, state)
-        raise TrainingError(f"interrupted: checkpoint saved to {path}; continue with --resume") from None
+        # The interrupted epoch's data restarts from its beginning on --resume; weights, optimizer
+        # state and the step counter continue from here.
+        print(f"interrupted: checkpoint saved to {path}; continue with --resume", file=sys.stderr)
+        raise
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -13,75 +13,163 @@ import pandas as pd
 from inpaint import imaging
 from inpaint.errors import DataError, SubmissionError, list_names
 
-# 9 significant digits: float32 predictions survive the round trip exactly, so writing a
-# CSV changes no score (measured: max change of RMSE < 1e-9 on random data, see tests).
+# 9 significant digits: a float32 reads back as the same float32 and a value moves by <= 5e-10,
+# so two CSVs move an RMSE by <= 1e-9 (worst case measured in tests; the contract asks < 1e-7).
+# "%.8g" would save a byte of ~12 per cell; %g writes 0 and 1 as "0" and "1".
 FLOAT_FORMAT = "%.9g"
+ID_COLUMN = "id"
 
 
-def build_table(preds: np.ndarray, names: list[str], sample: pd.DataFrame | None = None) -> pd.DataFrame:
-    """(n, M, N) predictions + their image names -> the submission table (id first)."""
-    preds = np.asarray(preds, dtype=np.float64)
-    if preds.ndim != 3 or len(preds) != len(names):
-        raise SubmissionError(f"need predictions shaped (n, M, N) and n names; got {preds.shape} and {len(names)} names")
-    if not np.isfinite(preds).all() or preds.min() < 0.0 or preds.max() > 1.0:
-        raise SubmissionError("predictions must be finite and within [0, 1] (rescale tanh outputs with (x + 1) / 2)")
-    order = sorted(range(len(names)), key=lambda i: imaging.natural_key(names[i]))
+# ---------------------------------------------------------------- building a table
+
+
+def image_stems(names) -> list[str]:
+    """'test_1.png' -> 'test_1'. Only image extensions are dropped: 'img.v2' is a stem already."""
+    return [Path(n).stem if imaging.is_image_name(Path(n)) else n for n in map(str, names)]
+
+
+def natural_order(names: list[str]) -> list[int]:
+    # The name itself breaks ties ('A1' vs 'a1'), so the order never depends on the caller's order.
+    return sorted(range(len(names)), key=lambda i: (imaging.natural_key(names[i]), names[i]))
+
+
+def check_predictions(preds) -> np.ndarray:
+    """(n, M, N) in [0, 1] as float64, or a SubmissionError saying what is wrong and how to fix it."""
+    try:
+        preds = np.asarray(preds, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise SubmissionError("predictions must be an array of numbers") from None
+    if preds.ndim == 4 and preds.shape[-1] == 1:
+        raise SubmissionError(f"predictions have a channel axis {preds.shape}: pass preds[..., 0], shaped (n, M, N)")
+    if preds.ndim != 3 or 0 in preds.shape:
+        raise SubmissionError(f"predictions must be shaped (n, M, N) with n, M, N >= 1; got {preds.shape}")
+    nan = int(np.isnan(preds).sum())
+    outside = int(((preds < 0.0) | (preds > 1.0)).sum())  # inf counts here; NaN compares False
+    if nan or outside:
+        finite = preds[np.isfinite(preds)]
+        span = f" (min {finite.min():.4g}, max {finite.max():.4g})" if finite.size else ""
+        hint = "; rescale tanh outputs with (x + 1) / 2" if finite.size and finite.min() < 0 else ""
+        raise SubmissionError(
+            f"predictions must be finite and within [0, 1]: {nan} NaN and {outside} values outside{span}{hint}"
+        )
+    return preds + 0.0  # turns -0.0 into 0.0, so no "-0" cell reaches the file
+
+
+def check_names(names, n: int) -> list[str]:
+    stems = image_stems(names)
+    if len(stems) != n:
+        raise SubmissionError(f"{n} predicted images but {len(stems)} names")
+    blank = [i for i, s in enumerate(stems) if not s.strip()]
+    if blank:
+        raise SubmissionError(f"empty image names at positions {list_names(blank)}")
+    repeated = sorted({s for s in stems if stems.count(s) > 1} | ({ID_COLUMN} & set(stems)))
+    if repeated:
+        raise SubmissionError(f"image names must be unique and differ from {ID_COLUMN!r}: {list_names(repeated)}")
+    return stems
+
+
+def build_table(preds, names: list[str], sample: pd.DataFrame | None = None) -> pd.DataFrame:
+    """(n, M, N) predictions + their image names -> the submission table, id first.
+
+    Names are sorted naturally and their images travel with them. `sample` (text cells, as
+    `read_sample` returns) supplies the header and id column; see `export_predictions`.
+    """
+    preds = check_predictions(preds)
+    names = check_names(names, len(preds))
+    order = natural_order(names)
     names = [names[i] for i in order]
-    flat = preds[order].reshape(len(order), -1).T  # column i = image i, row-major
-    if sample is None:
-        table = pd.DataFrame(flat, columns=names)
-        table.insert(0, "id", np.arange(flat.shape[0]))
-        return table
-    return _fill_sample(sample, flat, names)
+    flat = preds[order].reshape(len(order), -1).T  # column i = image i, row-major (C order)
+    if sample is not None:
+        return _fill_sample(sample, flat, names)
+    table = pd.DataFrame(flat, columns=names)
+    table.insert(0, ID_COLUMN, np.arange(flat.shape[0], dtype=np.int64))
+    return table
 
 
 def _fill_sample(sample: pd.DataFrame, flat: np.ndarray, names: list[str]) -> pd.DataFrame:
-    """Kaggle's sample defines the format: keep its header and id column, put our values in."""
+    """Kaggle's sample defines the format: keep its header and id cells, put our values in."""
     value_columns = list(sample.columns[1:])
     if len(sample) != flat.shape[0] or len(value_columns) != flat.shape[1]:
         raise SubmissionError(
             f"sample submission is {len(sample)} rows x {len(value_columns)} image columns, "
-            f"but the predictions are {flat.shape[0]} pixels x {flat.shape[1]} images"
+            f"but the predictions are {flat.shape[0]} pixels (M*N) x {flat.shape[1]} images"
         )
-    table = sample.iloc[:, :1].copy()
-    by_name = set(value_columns) == set(names)
-    for i, column in enumerate(value_columns):
-        # Same names: match by name. Other names: the sample's order is the natural order of ours.
-        table[column] = flat[:, names.index(column) if by_name else i]
-    return table
+    if set(value_columns) == set(names):
+        picks = [names.index(c) for c in value_columns]
+    else:  # other names: the sample's i-th column gets our i-th image in natural order
+        picks = list(range(len(value_columns)))
+    values = pd.DataFrame(flat[:, picks], columns=value_columns)
+    return pd.concat([sample.iloc[:, :1].reset_index(drop=True), values], axis=1)
 
 
-def write_table(table: pd.DataFrame, csv_path: Path) -> Path:
+def write_table(table: pd.DataFrame, csv_path) -> Path:
     """The whole CSV is built in memory, then written via temp file + rename: never a partial file."""
+    csv_path = Path(csv_path)
+    if csv_path.is_dir():
+        raise SubmissionError(f"{csv_path}: is a folder; give a file name such as {csv_path / 'Predict.csv'}")
     text = table.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-    imaging.atomic_write_bytes(Path(csv_path), text.encode())
-    return Path(csv_path)
+    imaging.atomic_write_bytes(csv_path, text.encode("utf-8"))
+    return csv_path
 
 
-def read_sample(sample: Path | None) -> pd.DataFrame | None:
-    return None if sample is None else read_raw(Path(sample))
+def read_sample(sample) -> pd.DataFrame | None:
+    """A sample submission as text cells; its header and ids must pass `read_table`'s checks."""
+    return None if sample is None else read_checked(Path(sample))[0]
 
 
-def export_predictions(preds: np.ndarray, names: list[str], csv_path: Path, sample: Path | None = None) -> Path:
-    """Predictions (n, M, N) in [0, 1] -> submission CSV. With a sample, its header and id column are copied."""
+def export_predictions(preds: np.ndarray, names: list[str], csv_path, sample: Path | None = None) -> Path:
+    """Predictions (n, M, N) in [0, 1] -> submission CSV at `csv_path`; returns the path.
+
+    Columns: `id` (pixel index 0..M*N-1), then one column per image, named by its stem, in natural
+    order of the names (test_2 before test_10) whatever order they are passed in.
+
+    With `sample` (Kaggle's sample_submission.csv), its header and id column are copied (same names
+    and cells; CSV quoting may differ) and it must have M*N rows and n value columns. If its value
+    columns are named like our images, they are matched by name; otherwise the sample's value
+    columns, in the sample's order, get our images in natural order of our names.
+
+    Nothing is written unless every value is finite and in [0, 1]; the file is replaced atomically.
+    """
     return write_table(build_table(preds, names, read_sample(sample)), csv_path)
 
 
-def read_image_folder(folder: Path, size: tuple[int, int] | None = None) -> tuple[np.ndarray, list[str]]:
-    """Every image of a folder in natural order, through the kit's one loader, as (n, M, N) in [0, 1]."""
-    folder = Path(folder)
+# ---------------------------------------------------------------- image folders
+
+
+def check_size(size) -> tuple[int, int] | None:
+    if size is None:
+        return None
+    try:
+        rows, cols = (int(s) for s in size)
+    except (TypeError, ValueError):
+        raise SubmissionError(f"size must be two numbers M N, got {size!r}") from None
+    if rows < 1 or cols < 1:
+        raise SubmissionError(f"size must be positive, got {rows}x{cols}")
+    return rows, cols
+
+
+def image_paths(folder: Path) -> list[Path]:
+    """The folder's images in natural order; hidden entries (.DS_Store, ._x.png, .ipynb_checkpoints) are skipped."""
     if not folder.is_dir():
         raise SubmissionError(f"{folder}: folder not found")
-    entries = sorted(folder.iterdir(), key=lambda p: imaging.natural_key(p.name))
-    strays = [p.name for p in entries if not (p.is_file() and imaging.is_image_name(p)) and not p.name.startswith(".")]
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    entries.sort(key=lambda p: (imaging.natural_key(p.name), p.name))
+    strays = [p.name + "/" * p.is_dir() for p in entries if not (p.is_file() and imaging.is_image_name(p))]
     if strays:
         raise SubmissionError(f"{folder}: not image files: {list_names(strays)}")
-    paths = [p for p in entries if p.is_file() and imaging.is_image_name(p)]
-    if not paths:
+    if not entries:
         raise SubmissionError(f"{folder}: no images")
-    stems = [p.stem for p in paths]
-    if len(set(stems)) != len(stems):
-        raise SubmissionError(f"{folder}: several files share a name: {list_names(sorted({s for s in stems if stems.count(s) > 1}))}")
+    stems = [p.stem for p in entries]
+    repeated = sorted({s for s in stems if stems.count(s) > 1})
+    if repeated:
+        raise SubmissionError(f"{folder}: several files share a name: {list_names(repeated)}")
+    return entries
+
+
+def read_image_folder(folder: Path, size: tuple[int, int] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Every image of a folder in natural order, through the kit's one loader, as (n, M, N) float32 in [0, 1]."""
+    folder, size = Path(folder), check_size(size)
+    paths = image_paths(folder)
     try:
         images = [imaging.read_gray_u8(p) for p in paths]
     except DataError as exc:
@@ -89,74 +177,149 @@ def read_image_folder(folder: Path, size: tuple[int, int] | None = None) -> tupl
     if size is None:
         shapes = sorted({img.shape for img in images})
         if len(shapes) > 1:
-            raise SubmissionError(f"{folder}: images differ in size ({', '.join(f'{a}x{b}' for a, b in shapes)}); pass --size M N")
+            listed = list_names(f"{a}x{b}" for a, b in shapes)
+            raise SubmissionError(f"{folder}: images differ in size ({listed}); pass --size M N to resize them")
         size = shapes[0]
-    return np.stack([imaging.u8_to_metric(imaging.resize_u8(img, size)) for img in images]), stems
+    images = [imaging.u8_to_metric(imaging.resize_u8(img, size)) for img in images]
+    return np.stack(images), [p.stem for p in paths]
 
 
-def export_folder(pred_dir: Path, csv_path: Path, sample: Path | None = None, size: tuple[int, int] | None = None) -> dict:
-    """A folder of predicted images (named like the test images) -> submission CSV."""
-    images, names = read_image_folder(pred_dir, size)
+def export_folder(pred_dir, csv_path, sample: Path | None = None, size: tuple[int, int] | None = None) -> dict:
+    """A folder of predicted images (named like the test images) -> submission CSV.
+
+    Returns {"images": n, "size": (M, N), "csv": path}.
+    """
+    images, names = read_image_folder(Path(pred_dir), size)
     path = export_predictions(images, names, csv_path, sample)
-    return {"images": len(names), "size": images.shape[1:], "csv": path}
+    return {"images": len(names), "size": tuple(int(s) for s in images.shape[1:]), "csv": path}
 
 
-def solution_from_answers(answers_dir: Path, csv_path: Path, size=None, sample: Path | None = None) -> dict:
+def solution_from_answers(answers_dir, csv_path, size: tuple[int, int] | None = None,
+                          sample: Path | None = None) -> dict:
     """An answers folder (Testing/Real) -> solution CSV, in the same format as a submission."""
-    return export_folder(answers_dir, csv_path, sample, size)
+    return export_folder(answers_dir, csv_path, sample=sample, size=size)
 
 
-def numeric(raw: pd.DataFrame) -> pd.DataFrame:
-    return raw.apply(pd.to_numeric, errors="coerce").astype(np.float64)
+# ---------------------------------------------------------------- reading a table
 
 
-def read_raw(path: Path) -> pd.DataFrame:
-    """The CSV as text cells (nothing coerced yet), or a SubmissionError naming the path."""
+def read_cells(path: Path) -> tuple[list[str], pd.DataFrame]:
+    """The header as written (repeats kept) and the data rows as text cells, or a SubmissionError."""
+    path = Path(path)
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        # header=None: pandas would rename a repeated 'a' to 'a.1', and would silently turn the
+        # first column into the index when data rows have one field more than the header.
+        cells = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise SubmissionError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise SubmissionError(f"{path}: is a folder, not a CSV file") from None
     except pd.errors.EmptyDataError:
         raise SubmissionError(f"{path}: empty file") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise SubmissionError(f"{path}: not a readable CSV ({str(exc).strip()})") from None
+    except OSError as exc:
+        raise SubmissionError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return [str(c) for c in cells.iloc[0]], cells.iloc[1:].reset_index(drop=True)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A submission or solution CSV -> float64 table indexed by id. Every malformed cell is reported."""
-    path = Path(path)
-    raw = read_raw(path)
-    columns = list(raw.columns)
-    if not columns or columns[0].strip().lower() != "id":
-        raise SubmissionError(f"{path}: the first column must be 'id' (found {columns[0] if columns else 'nothing'!r})")
-    dupes = sorted({c for c in columns if columns.count(c) > 1})
-    mangled = [c for c in columns if any(c == f"{d}.{k}" for d in columns for k in range(1, 10))]
-    if dupes or mangled:  # pandas renames a repeated header 'a' to 'a.1'
-        raise SubmissionError(f"{path}: repeated column names: {list_names(dupes + mangled)}")
+def read_raw(path: Path) -> pd.DataFrame:
+    """Text cells under unique column names: a repeated 'a' becomes 'a.1', as pandas names it."""
+    header, raw = read_cells(path)
+    names = []
+    for name in header:
+        unique, k = name, 0
+        while unique in names:
+            unique, k = f"{name}.{k + 1}", k + 1
+        names.append(unique)
+    raw.columns = names
+    return raw
+
+
+def numeric(raw: pd.DataFrame) -> pd.DataFrame:
+    """Text cells -> float64; whatever is not a number becomes NaN (`cell_problems` says which)."""
+    return raw.apply(pd.to_numeric, errors="coerce").astype(np.float64)
+
+
+def show(name: str) -> str:
+    """Names with stray spaces are quoted so that ' a' and 'a' look different in a message."""
+    return repr(name) if name != name.strip() or not name else name
+
+
+def check_header(path: Path, columns: list[str]) -> None:
+    """The first column is 'id' (any case, spaces around ignored); value columns are named and unique."""
+    first = columns[0] if columns else ""
+    if first.strip().lower() != ID_COLUMN:
+        hint = " - is the file separated by ';'? Use commas" if ";" in first else ""
+        raise SubmissionError(f"{path}: the first column must be 'id' (found {first!r}){hint}")
     if len(columns) < 2:
         raise SubmissionError(f"{path}: no image columns after 'id'")
-    ids = pd.to_numeric(raw.iloc[:, 0], errors="coerce")
-    if ids.isna().any() or (ids % 1 != 0).any():
-        raise SubmissionError(f"{path}: ids must be integers (row {int(ids.isna().idxmax()) + 2} is not)")
-    if ids.duplicated().any():
-        raise SubmissionError(f"{path}: repeated ids: {list_names(ids[ids.duplicated()].astype(int).tolist())}")
-    values = numeric(raw.iloc[:, 1:])
-    problems = cell_problems(raw.iloc[:, 1:], values, raw.iloc[:, 0])
-    if problems:
-        raise SubmissionError(f"{path}: " + "; ".join(problems))
-    values.index = ids.astype(np.int64).rename("id")
-    return values
+    unnamed = [i + 1 for i, c in enumerate(columns) if not c.strip()]
+    if unnamed:  # often a trailing comma on every line
+        raise SubmissionError(f"{path}: columns without a name at positions {list_names(unnamed)}")
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise SubmissionError(f"{path}: repeated column names: {list_names(map(show, repeated))}")
+
+
+def parse_ids(path: Path, ids: pd.Series) -> pd.Index:
+    """Text ids -> unique int64 index. '3', ' 3 ' and '3.0' are the integer 3; '3.5', 'x' and '' are errors."""
+    values = pd.to_numeric(ids, errors="coerce").astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(values) | (values % 1 != 0))
+    if len(bad):
+        raise SubmissionError(
+            f"{path}: {len(bad)} ids are not integers (first: data row {bad[0] + 1}: {ids.iloc[bad[0]]!r})"
+        )
+    index = pd.Index(values.astype(np.int64), name=ID_COLUMN)
+    if index.has_duplicates:
+        raise SubmissionError(f"{path}: repeated ids: {list_names(sorted(index[index.duplicated()].unique()))}")
+    return index
+
+
+def read_checked(path: Path) -> tuple[pd.DataFrame, pd.Index]:
+    """Text cells under a checked header, and the parsed ids."""
+    header, raw = read_cells(path)
+    check_header(path, header)
+    raw.columns = header
+    return raw, parse_ids(path, raw.iloc[:, 0])
 
 
 def cell_problems(raw: pd.DataFrame, values: pd.DataFrame, ids: pd.Series) -> list[str]:
     """The first bad cell of each kind and how many there are, so a student fixes the file in one go."""
-    empty = raw.apply(lambda c: c.str.strip().str.lower()).isin(["", "nan"])
+    values = values.to_numpy()
+    nan = np.isnan(values)
+    empty = np.zeros_like(nan)
+    rows, cols = np.nonzero(nan)  # only cells that are not numbers need their text looked at
+    if len(rows):
+        text = raw.to_numpy(dtype=object)[rows, cols]
+        empty[rows, cols] = [str(t).strip().lower() in ("", "nan") for t in text]
     problems = []
-    for what, bad in (("empty or NaN", empty), ("non-numeric", values.isna() & ~empty), ("infinite", np.isinf(values))):
-        cells = np.argwhere(bad.to_numpy())
+    for what, bad in (("empty or NaN", empty), ("non-numeric", nan & ~empty), ("infinite", np.isinf(values))):
+        cells = np.argwhere(bad)  # row-major: the first hit is in the first bad row
         if len(cells):
-            row, col = cells[0]
+            r, c = cells[0]
             problems.append(
-                f"{len(cells)} {what} cells (first: column {raw.columns[col]!r}, id {ids.iloc[row]}: {raw.iat[row, col]!r})"
+                f"{len(cells)} {what} cells "
+                f"(first: column {raw.columns[c]!r}, id {ids.iloc[r]}: {raw.iat[r, c]!r})"
             )
     return problems
+
+
+def read_table(path) -> pd.DataFrame:
+    """A submission or solution CSV -> float64 table indexed by id (int64), value columns in file order.
+
+    Rejected with a SubmissionError naming the file and the problem: missing, empty or unparseable
+    file; first column not 'id' (case-insensitive); no rows; ids not unique integers; repeated or
+    unnamed columns; empty, NaN, non-numeric or infinite cells (counted, first one located).
+    Values outside [0, 1] are accepted: Kaggle scores them, `inpaint validate` warns.
+    """
+    path = Path(path)
+    raw, index = read_checked(path)
+    if raw.empty:
+        raise SubmissionError(f"{path}: no rows after the header")
+    values = numeric(raw.iloc[:, 1:])
+    problems = cell_problems(raw.iloc[:, 1:], values, raw.iloc[:, 0])
+    if problems:
+        raise SubmissionError(f"{path}: " + "; ".join(problems))
+    values.index = index
+    return values

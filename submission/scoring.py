@@ -1,6 +1,7 @@
-"""RMSE as Kaggle computes it: over every value cell, in float64."""
+"""RMSE as Kaggle computes it: over every value cell, in float64; columns matched by name, rows by id."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -8,13 +9,22 @@ import numpy as np
 import pandas as pd
 
 from inpaint.errors import SubmissionError, list_names
-from submission.csv_io import read_table
+from submission.csv_io import read_table, show
 
 
 def rmse(a, b) -> float:
-    """Root mean squared difference, accumulated in float64 whatever the input dtype."""
-    diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    return float(np.sqrt(np.mean(diff * diff)))
+    """Root mean squared difference, accumulated in float64 whatever the input dtype.
+
+    float32 squares and sums drift by ~1e-7 relative on a million pixels: as much as the gaps
+    between close leaderboard entries. Shapes must match (no broadcasting); empty input gives NaN.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"rmse of arrays shaped {a.shape} and {b.shape}")
+    if a.size == 0:
+        return math.nan
+    diff = (a - b).ravel()
+    return math.sqrt(float(np.sum(diff * diff)) / diff.size)
 
 
 @dataclass(frozen=True)
@@ -23,10 +33,27 @@ class ScoreResult:
     n_rows: int
     n_columns: int
     n_cells: int
-    per_column: dict[str, float] = field(default_factory=dict)
+    per_column: dict[str, float] = field(default_factory=dict)  # RMSE of each image column
 
     def to_dict(self) -> dict:
+        """Plain floats, ints and a dict: ready for json.dumps."""
         return asdict(self)
+
+
+def check_frame(table: pd.DataFrame, what: str) -> None:
+    """What `read_table` guarantees, for tables built in memory: unique ids and names, finite numbers."""
+    if table.index.has_duplicates:
+        repeated = sorted(table.index[table.index.duplicated()].unique())
+        raise SubmissionError(f"{what}: repeated ids: {list_names(repeated)}")
+    if table.columns.has_duplicates:
+        repeated = table.columns[table.columns.duplicated()].unique()
+        raise SubmissionError(f"{what}: repeated column names: {list_names(map(show, map(str, repeated)))}")
+    try:
+        values = table.to_numpy(np.float64)
+    except (TypeError, ValueError):
+        raise SubmissionError(f"{what}: non-numeric cells") from None
+    if not np.isfinite(values).all():
+        raise SubmissionError(f"{what}: {int((~np.isfinite(values)).sum())} NaN or infinite cells")
 
 
 def align(solution: pd.DataFrame, submission: pd.DataFrame) -> pd.DataFrame:
@@ -35,34 +62,41 @@ def align(solution: pd.DataFrame, submission: pd.DataFrame) -> pd.DataFrame:
     extra = [c for c in submission.columns if c not in solution.columns]
     problems = []
     if missing:
-        problems.append(f"missing image columns: {list_names(missing)}")
+        problems.append(f"missing image columns: {list_names(map(show, map(str, missing)))}")
     if extra:
-        problems.append(f"unexpected image columns: {list_names(extra)}")
+        problems.append(f"unexpected image columns: {list_names(map(show, map(str, extra)))}")
     missing_ids = solution.index.difference(submission.index)
     extra_ids = submission.index.difference(solution.index)
-    if len(missing_ids) or len(extra_ids):
-        problems.append(
-            f"{len(submission)} rows but the solution has {len(solution)} "
-            f"(missing ids: {list_names(missing_ids.tolist()) or 'none'}; extra ids: {list_names(extra_ids.tolist()) or 'none'})"
-        )
+    if len(solution) != len(submission):
+        problems.append(f"{len(submission)} rows, the solution has {len(solution)}")
+    if len(missing_ids):
+        problems.append(f"missing ids: {list_names(missing_ids.tolist())}")
+    if len(extra_ids):
+        problems.append(f"extra ids: {list_names(extra_ids.tolist())}")
     if problems:
         raise SubmissionError("submission does not match the solution: " + "; ".join(problems))
     return submission.loc[solution.index, list(solution.columns)]
 
 
 def score_tables(solution: pd.DataFrame, submission: pd.DataFrame) -> ScoreResult:
-    sub = align(solution, submission)
-    truth, guess = solution.to_numpy(np.float64), sub.to_numpy(np.float64)
-    per_column = {c: rmse(truth[:, i], guess[:, i]) for i, c in enumerate(solution.columns)}
-    return ScoreResult(rmse(truth, guess), truth.shape[0], truth.shape[1], truth.size, per_column)
+    """RMSE of a submission table against the solution (both as `read_table` returns them)."""
+    check_frame(solution, "solution")
+    check_frame(submission, "submission")
+    if solution.size == 0:
+        raise SubmissionError("solution: no cells to score")
+    truth = solution.to_numpy(np.float64)
+    guess = align(solution, submission).to_numpy(np.float64)
+    per_column = {str(c): rmse(truth[:, i], guess[:, i]) for i, c in enumerate(solution.columns)}
+    return ScoreResult(rmse(truth, guess), int(truth.shape[0]), int(truth.shape[1]), int(truth.size), per_column)
 
 
-def score_files(solution_path: Path, submission_path: Path) -> ScoreResult:
+def score_files(solution_path, submission_path) -> ScoreResult:
+    """Score two CSV files; a broken solution is reported as such, not blamed on the student."""
     try:
-        solution = read_table(solution_path)
+        solution = read_table(Path(solution_path))
     except SubmissionError as exc:
         raise SubmissionError(f"solution: {exc}") from None
-    return score_tables(solution, read_table(submission_path))
+    return score_tables(solution, read_table(Path(submission_path)))
 
 
 def split_scores(solution: pd.DataFrame, submission: pd.DataFrame, cells: dict[str, np.ndarray]) -> dict[str, float]:

@@ -146,6 +146,6 @@ def test_leaderboard_with_data_flags_the_identity_submission(tiny_set, tmp_path,
     code, out, err = run_cli("leaderboard", tmp_path / "s", "--solution", tmp_path / "solution.csv", "--data", tiny_set,
                              "--size", 32, 32, "--out", tmp_path / "lb.csv")
     assert code == 0, err
-    lb = pd.read_csv(tmp_path / "lb.csv").set_index("submission").fillna("")
+    lb = pd.read_csv(tmp_path / "lb.csv", keep_default_na=False).set_index("submission")
     assert "identical to the White images" in lb.loc["id", "flags"]
     assert lb.loc["telea", "flags"] == ""

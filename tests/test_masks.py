@@ -1,5 +1,6 @@
 """Finding the painted box from the White image alone."""
 import numpy as np
+import tensorflow as tf
 
 from inpaint.masks import box_mask, composite, find_box, find_mask
 
@@ -52,3 +53,12 @@ def test_composite_keeps_known_pixels():
     mask = box_mask((4, 4), (1, 1, 3, 3))
     out = composite(gen, cond, mask)
     assert out.sum() == 4 and out[1, 1] == 1 and out[0, 0] == 0
+
+
+def test_composite_on_tensors_as_in_the_train_step():
+    condition = tf.fill((1, 2, 3, 1), 0.25)
+    generated = tf.fill((1, 2, 3, 1), -0.5)
+    mask = np.zeros((1, 2, 3, 1), np.float32)
+    mask[0, 1, 1:] = 1.0
+    out = composite(generated, condition, tf.constant(mask)).numpy()
+    np.testing.assert_array_equal(out[0, ..., 0], [[0.25, 0.25, 0.25], [0.25, -0.5, -0.5]])

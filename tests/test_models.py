@@ -1,9 +1,13 @@
-"""Generator and discriminator factories: shapes, parameter counts by hand, layer order, dtypes."""
+"""Generator and discriminator factories: shapes, parameter counts by hand, layer order, dtypes, compositing."""
 import keras
 import numpy as np
 import pytest
 
 from inpaint.models import patch_discriminator, unet
+
+DECK_G = dict(depth=5, base_filters=4, max_filters=32, upsample="upsample_conv", act_before_norm=True,
+              dropout=0.0, first_norm=False)
+DECK_D = dict(depth=4, base_filters=4, max_filters=32, act_before_norm=True, final_stride1_block=False)
 
 
 def conv(k, cin, cout):
@@ -11,47 +15,107 @@ def conv(k, cin, cout):
 
 
 def bn(c):
-    return 4 * c
+    return 4 * c  # gamma, beta, moving mean, moving variance
+
+
+def layer_kinds(model):
+    return [type(layer).__name__ for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
 
 
 def test_small_unet_shape_and_parameter_count():
     g = unet((32, 32, 1), depth=3, base_filters=4, max_filters=8, dropout=0.5)
     assert g.output_shape == (None, 32, 32, 1)
-    # widths 4, 8, 8; no norm on the first down block; transposed convs in the decoder
+    # widths 4, 8, 8 (capped); no norm on the first down block; transposed convs in the decoder
     down = conv(4, 1, 4) + conv(4, 4, 8) + bn(8) + conv(4, 8, 8) + bn(8)
     up = conv(4, 8, 8) + bn(8) + conv(4, 8 + 8, 4) + bn(4) + conv(4, 4 + 4, 1)
-    assert g.count_params() == down + up
+    assert g.count_params() == down + up == 3_921
+    # pix2pix's dropout sits in the first decoder blocks only (both of them here, at rate 0.5)
+    assert [layer.rate for layer in g.layers if isinstance(layer, keras.layers.Dropout)] == [0.5, 0.5]
 
 
-def test_pix2pix_default_shapes_and_discriminator_count():
+def test_deck_generator_is_built_layer_for_layer_with_a_hand_counted_size():
+    g = unet((128, 128, 1), **DECK_G)
+    assert g.input_shape == g.output_shape == (None, 128, 128, 1)
+    encoder = ["Conv2D", "LeakyReLU"] + ["Conv2D", "LeakyReLU", "BatchNormalization"] * 4
+    decoder = ["UpSampling2D", "Conv2D", "ReLU", "BatchNormalization", "Concatenate"] * 4
+    assert layer_kinds(g) == encoder + decoder + ["UpSampling2D", "Conv2D", "Activation"]
+    convs = [layer for layer in g.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == [4, 8, 16, 32, 32, 32, 16, 8, 4, 1]
+    assert [c.strides for c in convs] == [(2, 2)] * 5 + [(1, 1)] * 5
+    assert {c.kernel_size for c in convs} == {(4, 4)}
+    encoder = conv(4, 1, 4) + conv(4, 4, 8) + bn(8) + conv(4, 8, 16) + bn(16) + conv(4, 16, 32) + bn(32) \
+        + conv(4, 32, 32) + bn(32)
+    # Each decoder conv after the first sees the previous output concatenated with its skip.
+    decoder = conv(4, 32, 32) + bn(32) + conv(4, 32 + 32, 16) + bn(16) + conv(4, 16 + 16, 8) + bn(8) \
+        + conv(4, 8 + 8, 4) + bn(4) + conv(4, 4 + 4, 1)
+    assert g.count_params() == encoder + decoder == 65_961
+
+
+def test_deck_discriminator_shape_order_and_hand_counted_size():
+    d = patch_discriminator((128, 128, 1), **DECK_D)
+    assert d.output_shape == (None, 8, 8, 1)  # 128 / 2**4, then a stride-1 'same' conv to logits
+    assert layer_kinds(d) == ["Concatenate", "Conv2D", "LeakyReLU"] \
+        + ["Conv2D", "LeakyReLU", "BatchNormalization"] * 3 + ["Conv2D"]
+    expected = conv(4, 2, 4) + conv(4, 4, 8) + bn(8) + conv(4, 8, 16) + bn(16) + conv(4, 16, 32) + bn(32) \
+        + conv(4, 32, 1)
+    assert d.count_params() == expected == 11_677
+    # G + D = 77,638, 128 short of the 77,766 the course deck quotes (see README).
+    assert 65_961 + expected == 77_638
+
+
+def test_pix2pix_default_discriminator_is_a_16x16_patch_map_at_128():
+    d = patch_discriminator((128, 128, 1))
+    # 128 -> 64 -> 32 -> 16 (stride 2), the 512 block and the logit conv are stride 1, 'same'
+    assert d.output_shape == (None, 16, 16, 1)
+    expected = conv(4, 2, 64) + conv(4, 64, 128) + bn(128) + conv(4, 128, 256) + bn(256) \
+        + conv(4, 256, 512) + bn(512) + conv(4, 512, 1)
+    assert d.count_params() == expected == 2_767_297
+    assert layer_kinds(d)[:6] == ["Concatenate", "Conv2D", "LeakyReLU", "Conv2D", "BatchNormalization", "LeakyReLU"]
+
+
+def test_small_discriminator_count_with_final_stride1_block():
     d = patch_discriminator((32, 32, 1), depth=2, base_filters=4, max_filters=16)
-    # 32 -> 16 -> 8 (stride 2), then a stride-1 block and the logit conv keep 8x8
-    assert d.output_shape == (None, 8, 8, 1)
+    assert d.output_shape == (None, 8, 8, 1)  # 32 -> 16 -> 8, then two stride-1 convs keep 8x8
     assert d.count_params() == conv(4, 2, 4) + conv(4, 4, 8) + bn(8) + conv(4, 8, 16) + bn(16) + conv(4, 16, 1)
-    g = unet((64, 64, 1), depth=6, base_filters=8, max_filters=64, upsample="upsample_conv", norm="instance")
+
+
+def test_other_generator_options_build():
+    g = unet((64, 64, 1), depth=6, base_filters=8, max_filters=64, upsample="upsample_conv", norm="instance",
+             first_norm=True)
     assert g.output_shape == (None, 64, 64, 1)
-
-
-def test_deck_generator_activates_before_normalising():
-    g = unet((128, 128, 1), depth=5, base_filters=4, max_filters=32, upsample="upsample_conv",
-             act_before_norm=True, dropout=0.0)
-    kinds = [type(layer).__name__ for layer in g.layers[1:]]
-    assert kinds[:5] == ["Conv2D", "LeakyReLU", "Conv2D", "LeakyReLU", "BatchNormalization"]
-    assert kinds[-3:] == ["UpSampling2D", "Conv2D", "Activation"]
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in g.layers)
+    assert layer_kinds(g)[:3] == ["Conv2D", "GroupNormalization", "LeakyReLU"]  # first_norm honoured
+    g = unet((32, 32, 1), depth=2, base_filters=4, norm="none", dropout=0.0)
+    assert layer_kinds(g) == ["Conv2D", "LeakyReLU", "Conv2D", "LeakyReLU",
+                              "Conv2DTranspose", "ReLU", "Concatenate", "Conv2DTranspose", "Activation"]
 
 
 def test_input_not_divisible_by_two_to_the_depth_is_a_clear_error():
     with pytest.raises(ValueError, match="divisible by 2\\*\\*depth = 32"):
         unet((48, 48, 1), depth=5)
+    with pytest.raises(ValueError, match="divisible"):
+        unet((128, 96 + 4, 1), depth=3)
 
 
-def test_instance_norm_normalises_each_image_and_channel():
+@pytest.mark.parametrize("kwargs", [dict(norm="layer"), dict(upsample="pixelshuffle"), dict(depth=0)])
+def test_unknown_options_are_rejected_before_building(kwargs):
+    with pytest.raises(ValueError):
+        unet((32, 32, 1), **kwargs)
+
+
+def test_instance_norm_normalises_each_image_and_channel_separately():
     g = unet((16, 16, 1), depth=2, base_filters=4, max_filters=8, norm="instance")
     layer = next(layer for layer in g.layers if isinstance(layer, keras.layers.GroupNormalization))
-    x = np.random.default_rng(0).normal(3.0, 5.0, (2, 4, 4, 8)).astype("float32")
+    assert layer.groups == 8  # one group per channel of the 8-channel block
+    rng = np.random.default_rng(0)
+    # every (sample, channel) gets its own offset and scale; batch norm would mix them
+    offset = rng.uniform(-10, 10, (2, 1, 1, 8))
+    scale = rng.uniform(0.1, 20, (2, 1, 1, 8))
+    x = (offset + scale * rng.normal(size=(2, 4, 4, 8))).astype("float32")
     y = np.asarray(layer(x))
     np.testing.assert_allclose(y.mean(axis=(1, 2)), 0.0, atol=1e-4)
     np.testing.assert_allclose(y.std(axis=(1, 2)), 1.0, atol=1e-2)
+    np.testing.assert_allclose(np.asarray(layer(x[:1])), y[:1], atol=1e-5)  # independent of the other sample
 
 
 def test_outputs_are_float32_under_mixed_precision():
@@ -59,6 +123,8 @@ def test_outputs_are_float32_under_mixed_precision():
     try:
         g = unet((32, 32, 1), depth=3, base_filters=4, max_filters=8)
         d = patch_discriminator((32, 32, 1), depth=2, base_filters=4, spectral_norm_first=True)
+        assert any(isinstance(layer, keras.layers.SpectralNormalization) for layer in d.layers)
+        assert g.layers[1].compute_dtype == "float16"  # the body really runs in half precision
         x = np.zeros((1, 32, 32, 1), "float32")
         assert g(x).dtype == "float32" and d([x, x]).dtype == "float32"
     finally:
