@@ -44,5 +44,5 @@ def train_and_predict(data, run: Path, iterations: int = DECK_ITERATIONS, batch:
     from inpaint.train import train
 
     cfg = deck_config(iterations, batch, seed, data.size)
-    train(data, Path(run), cfg, verbose=0)
+    train(data, Path(run), cfg)  # progress as for any run: 3000 iterations take minutes
     return predict_run(Path(run), data)

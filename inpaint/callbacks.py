@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from inpaint.config import UNTIL_BUDGET
 from inpaint.imaging import to_metric, to_model, write_png
 from inpaint.visuals import sample_grid
 
@@ -18,7 +19,7 @@ class Guard(keras.callbacks.Callback):
 
     def __init__(self, max_steps: int, minutes: float):
         super().__init__()
-        self.max_steps = max_steps
+        self.max_steps, self.minutes = max_steps, minutes
         self.deadline = time.monotonic() + minutes * 60 if minutes else None
         self.stop_reason = "finished all epochs"
         self.nan_at_step = None
@@ -35,6 +36,32 @@ class Guard(keras.callbacks.Callback):
         else:
             return
         self.model.stop_training = True
+
+
+class EpochProgbar(keras.callbacks.ProgbarLogger):
+    """Keras's progress bar with epoch headers that show the time budget.
+
+    A time budget alone trains "until the time is up" (epochs = UNTIL_BUDGET), and Keras would print
+    "Epoch 3/1000000"; this prints "Epoch 3 (4.1 of 20 min)" instead.
+    """
+
+    def __init__(self, guard: Guard):
+        super().__init__()
+        self.guard = guard
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.verbose:
+            print(self.header(epoch + 1), flush=True)
+        epochs, self.epochs = self.epochs, 1  # Keras prints its own header only when epochs > 1
+        super().on_epoch_begin(epoch, logs)
+        self.epochs = epochs
+
+    def header(self, epoch: int) -> str:
+        text = f"Epoch {epoch}" if self.epochs >= UNTIL_BUDGET else f"Epoch {epoch}/{self.epochs}"
+        if self.guard.deadline is None:
+            return text
+        used = self.guard.minutes - (self.guard.deadline - time.monotonic()) / 60
+        return f"{text} ({max(used, 0.0):.1f} of {self.guard.minutes:g} min)"
 
 
 class SampleGrid(keras.callbacks.Callback):

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from inpaint import grader_commands, organizer_commands
-from inpaint.cli_common import data_options, load_data, opt_path, size_of
+from inpaint.cli_common import data_options, load_data, opt_path, print_table, size_of
 from inpaint.errors import ConfigError, UserError
 
 # TensorFlow's C++ start-up chatter hides the messages that matter to a student.
@@ -41,7 +41,7 @@ def resolve_config(args):
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     if args.minutes and args.epochs is None and args.steps is None:
-        changes["epochs"] = 10**6  # a time budget alone means "train until the time is up"
+        changes["epochs"] = config.UNTIL_BUDGET  # a time budget alone means "train until the time is up"
     return config.from_dict(changes, cfg)
 
 
@@ -91,16 +91,26 @@ def _print_train_summary(run: Path, state: dict) -> None:
 
 
 def _predict(args, run: Path):
-    from inpaint import config
     from inpaint.predict import predict_run
-    from inpaint.train import CONFIG_FILE, TrainingError
+    from inpaint.train import load_run_config
 
-    if not (run / CONFIG_FILE).exists():
-        raise TrainingError(f"{run}: not a run folder (no {CONFIG_FILE}); train first with `inpaint train`")
-    cfg = config.load_toml(run / CONFIG_FILE)
-    data = load_data(args, cfg.image_size, need_train=False)
+    data = load_data(args, load_run_config(run).image_size, need_train=False)
     tta = None if args.tta is None else args.tta == "on"
     return data, predict_run(run, data, tta_flip=tta, average_last=args.average_last)
+
+
+def cmd_compare_predictions(args) -> int:
+    import pandas as pd
+
+    from inpaint.predict import compare_predictions
+    from inpaint.train import load_run_config
+
+    run = Path(args.run)
+    data = load_data(args, load_run_config(run).image_size)
+    print_table(pd.DataFrame(compare_predictions(run, data)))
+    print("validation favours 'best by validation RMSE', which was chosen on it. predict and submit use the best "
+          "generator with flip averaging unless told otherwise: --tta off, --average-last K")
+    return 0
 
 
 def cmd_predict(args) -> int:
@@ -153,7 +163,7 @@ def cmd_demo(args) -> int:
     solution = out / "solution.csv"
     solution_from_answers(data_dir / "Testing" / "Real", solution)
     data = load_data(train_args, (128, 128), need_train=False)
-    identity = export_predictions(data.test_white.images, data.test_white.names, out / "identity.csv")
+    identity = export_predictions(data.csv_test.white, data.test_white.names, out / "identity.csv")
     rows = [("identity (submit the White images)", score_files(solution, identity).rmse),
             (f"pix2pix, {args.preset} preset, {args.minutes:g} min", score_files(solution, csv).rmse)]
     print(f"\ndemo finished in {(time.monotonic() - start) / 60:.1f} min; RMSE on the 10 synthetic test faces:")
@@ -213,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True)
     p.add_argument("--out", required=True, help="folder for the PNGs")
     _predict_options(p)
+
+    p = add("compare-predictions", cmd_compare_predictions,
+            "validation (and test, with answers) RMSE of each way of predicting: best/last, flips, averaging")
+    data_options(p, size=False)
+    p.add_argument("--run", required=True)
 
     p = add("submit", cmd_submit, "predict the test images and write the submission CSV")
     data_options(p, size=False)

@@ -45,8 +45,13 @@ def load_data(args, size, need_train=True, need_test=True):
     )
 
 
+# Digits that mean something for each column; RMSE-like columns get 5.
+COLUMN_FORMATS = {"seconds": "{:.1f}", "PSNR": "{:.2f}", "SSIM": "{:.4f}"}
+
+
 def print_table(table) -> None:
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.5f}"))
+    formatters = {c: f.format for c, f in COLUMN_FORMATS.items() if c in table}
+    print(table.to_string(index=False, formatters=formatters, float_format=lambda v: f"{v:.5f}"))
 
 
 def data_options(p, size=True):

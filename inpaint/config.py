@@ -95,6 +95,8 @@ class Config:
         return dataclasses.replace(self, **changes)
 
 
+UNTIL_BUDGET = 10**6  # epochs for "train until the step or time budget ends"
+
 PRESETS: dict[str, dict] = {
     # Tiny and fast: for tests and smoke runs, not for results.
     "lite": dict(

@@ -31,8 +31,22 @@ class ImageSet:
 
 
 @dataclass
+class TestImages:
+    """The test images at the size the submission CSV is written at, (n, H, W) float32 in [0, 1]."""
+
+    white: np.ndarray
+    mask: np.ndarray
+    real: np.ndarray | None  # the answers, when known
+
+
+@dataclass
 class Dataset:
-    """What a data folder holds once checked and read. `train_*` share names; so do `test_*`."""
+    """What a data folder holds once checked and read. `train_*` share names; so do `test_*`.
+
+    The model works at `size`; `csv_test` holds the test images at their own size when they all
+    share one, since Kaggle's solution is built from the answers as they are. When the test
+    images are `size` already (the course set, generated sets), it is the same arrays.
+    """
 
     size: tuple[int, int]
     train_real: ImageSet | None = None
@@ -41,6 +55,7 @@ class Dataset:
     test_white: ImageSet | None = None
     test_mask: np.ndarray | None = None
     test_real: ImageSet | None = None  # the answers, on graders' copies and generated sets
+    csv_test: TestImages | None = None
     facts: dict = field(default_factory=dict)  # sizes, formats, mask areas: what check-data prints
 
 
@@ -120,6 +135,26 @@ def find_masks(white: ImageSet, folder: Path, threshold: float, grow: int, probl
     return out
 
 
+def csv_test_images(ds: Dataset, white_paths, real_paths, threshold: float, grow: int, problems: _Problems) -> TestImages:
+    """The test set at the submission size: the images' own if they share one, else the working size."""
+    resized = TestImages(ds.test_white.images, ds.test_mask, ds.test_real.images if ds.test_real else None)
+    own = [imaging.u8_to_metric(imaging.read_gray_u8(p)) for p in white_paths]
+    shapes = {w.shape for w in own}
+    if len(shapes) > 1 or shapes == {ds.size}:
+        return resized  # differing sizes cannot share one CSV column length: the working size it is
+    real = None
+    if real_paths:
+        real = [imaging.u8_to_metric(imaging.read_gray_u8(p)) for p in real_paths]
+        odd = [p.name for p, r in zip(real_paths, real) if r.shape != own[0].shape]
+        problems.add("Testing/Real images whose size differs from their Testing/White twin", odd)
+    found = [masks.find_box(w, threshold) for w in own]
+    problems.add("Testing/White: no white box found at full size", [p.name for p, b in zip(white_paths, found) if b is None])
+    if problems:
+        return resized
+    mask = np.stack([masks.box_mask(w.shape, b, grow) for w, b in zip(own, found)])
+    return TestImages(np.stack(own), mask, np.stack(real) if real else None)
+
+
 def load_data(
     data_dir: Path,
     size: tuple[int, int] = (128, 128),
@@ -166,6 +201,11 @@ def load_data(
             )
             if answers and len(answers) == len(whites):
                 ds.test_real = ImageSet(names, read_images([a[2] for a in answers], size, problems, formats))
+        if ds.test_white is not None and not problems:
+            ds.csv_test = csv_test_images(
+                ds, [whites[n] for n in names], [a[2] for a in answers] if ds.test_real else None,
+                mask_threshold, mask_grow, problems,
+            )
     if problems:
         error = DataError(f"{data_dir} does not follow data_spec.md ({len(problems)} problems): " + "; ".join(problems))
         error.problems = list(problems)  # check-data prints them one per line
@@ -182,6 +222,9 @@ def _facts(ds: Dataset, formats: Counter) -> dict:
         "test images": len(ds.test_white.names) if ds.test_white else 0,
         "test answers": "yes" if ds.test_real is not None else "no",
     }
+    if ds.csv_test is not None:
+        n, rows, cols = ds.csv_test.white.shape
+        facts["submission CSV"] = f"{rows * cols} rows ({rows}x{cols} pixels) x {n} image columns"
     for label, mask in (("training", ds.train_mask), ("test", ds.test_mask)):
         if mask is not None and len(mask):
             area = mask.reshape(len(mask), -1).mean(axis=1) * 100

@@ -94,7 +94,7 @@ def cmd_leaderboard(args) -> int:
         from inpaint.data import load_data
 
         data = load_data(Path(args.data), size=size_of(args, None) or (128, 128), need_train=False)
-        white, mask = data.test_white.images, data.test_mask
+        white, mask = data.csv_test.white, data.csv_test.mask
     table = build_leaderboard(Path(args.solution), args.submissions, opt_path(args.split), args.baseline, args.strong,
                               white, mask)
     shown = table.drop(columns=["file"])

@@ -57,6 +57,16 @@ def resize_u8(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(img, (cols, rows), interpolation=cv2.INTER_AREA)
 
 
+def resize_metric(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize a float image in [0, 1]: area when shrinking, bicubic (clipped) when enlarging."""
+    rows, cols = size
+    if x.shape == (rows, cols):
+        return x
+    enlarge = rows * cols > x.shape[0] * x.shape[1]
+    out = cv2.resize(x, (cols, rows), interpolation=cv2.INTER_CUBIC if enlarge else cv2.INTER_AREA)
+    return np.clip(out, 0.0, 1.0)
+
+
 def u8_to_metric(img: np.ndarray) -> np.ndarray:
     return img.astype(np.float32) / np.float32(255.0)
 

@@ -11,7 +11,16 @@ from keras import layers
 
 NORMS = ("batch", "instance", "none")
 UPSAMPLES = ("transpose", "upsample_conv")
-INIT = keras.initializers.RandomNormal(0.0, 0.02)  # pix2pix's initialisation
+
+
+def init() -> keras.initializers.Initializer:
+    """pix2pix's N(0, 0.02) weights, one initializer per layer.
+
+    An unseeded Keras initializer fixes its seed when it is created: one shared instance made at
+    import time would give every same-shaped layer the same weights, and a seed that
+    `keras.utils.set_random_seed` cannot reach, so runs would differ between processes.
+    """
+    return keras.initializers.RandomNormal(0.0, 0.02)
 
 
 def _norm(kind: str):
@@ -37,16 +46,16 @@ def _activate_and_norm(x, activation, norm: str, act_before_norm: bool):
 
 
 def down_block(x, filters: int, kernel_size: int, norm: str, act_before_norm: bool, strides: int = 2):
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", kernel_initializer=INIT)(x)
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", kernel_initializer=init())(x)
     return _activate_and_norm(x, layers.LeakyReLU(0.2), norm, act_before_norm)
 
 
 def up_block(x, filters: int, kernel_size: int, norm: str, act_before_norm: bool, upsample: str, dropout: float):
     if upsample == "transpose":
-        x = layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same", kernel_initializer=INIT)(x)
+        x = layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same", kernel_initializer=init())(x)
     elif upsample == "upsample_conv":
         x = layers.UpSampling2D(2)(x)
-        x = layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer=INIT)(x)
+        x = layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer=init())(x)
     else:
         raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
     x = _activate_and_norm(x, layers.ReLU(), norm, act_before_norm)
@@ -97,10 +106,10 @@ def unet(
         x = up_block(x, filters, kernel_size, norm, act_before_norm, upsample, dropout if i < dropout_layers else 0.0)
         x = layers.Concatenate()([x, skip])
     if upsample == "transpose":
-        x = layers.Conv2DTranspose(input_shape[-1], kernel_size, strides=2, padding="same", kernel_initializer=INIT)(x)
+        x = layers.Conv2DTranspose(input_shape[-1], kernel_size, strides=2, padding="same", kernel_initializer=init())(x)
     else:
         x = layers.UpSampling2D(2)(x)
-        x = layers.Conv2D(input_shape[-1], kernel_size, padding="same", kernel_initializer=INIT)(x)
+        x = layers.Conv2D(input_shape[-1], kernel_size, padding="same", kernel_initializer=init())(x)
     outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)  # float32 under mixed precision
     return keras.Model(inputs, outputs, name=name)
 
@@ -131,12 +140,12 @@ def patch_discriminator(
     image = keras.Input(input_shape, name="image")
     x = layers.Concatenate()([condition, image])
     widths = _widths(depth + 1, base_filters, max_filters)
-    first = layers.Conv2D(widths[0], kernel_size, strides=2, padding="same", kernel_initializer=INIT)
+    first = layers.Conv2D(widths[0], kernel_size, strides=2, padding="same", kernel_initializer=init())
     x = (layers.SpectralNormalization(first) if spectral_norm_first else first)(x)
     x = _activate_and_norm(x, layers.LeakyReLU(0.2), norm if first_norm else "none", act_before_norm)
     for filters in widths[1:depth]:
         x = down_block(x, filters, kernel_size, norm, act_before_norm)
     if final_stride1_block:
         x = down_block(x, widths[depth], kernel_size, norm, act_before_norm, strides=1)
-    logits = layers.Conv2D(1, kernel_size, padding="same", kernel_initializer=INIT, dtype="float32", name="logits")(x)
+    logits = layers.Conv2D(1, kernel_size, padding="same", kernel_initializer=init(), dtype="float32", name="logits")(x)
     return keras.Model([condition, image], logits, name=name)

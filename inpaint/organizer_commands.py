@@ -55,7 +55,7 @@ def cmd_baseline(args) -> int:
             run = Path(args.run) if args.run else Path(tmp) / "run"
             preds = pix2pix_lite.train_and_predict(data, run, args.iterations, args.batch, args.seed)
     else:
-        preds = classical.run(args.method, data.test_white.images, data.test_mask)
+        preds = classical.run(args.method, data.csv_test.white, data.csv_test.mask)
     csv = export_predictions(preds, data.test_white.names, Path(args.csv))
     print(f"wrote {csv}: {args.method} predictions for {len(preds)} test images")
     return 0
@@ -111,6 +111,8 @@ def _attach_answers(data, answers: Path, size) -> None:
     if names != data.test_white.names:
         raise ConfigError(f"{answers}: answer names {names[:3]}... do not match the test images {data.test_white.names[:3]}...")
     data.test_real = ImageSet(names, images)
+    csv_size = data.csv_test.white.shape[1:]
+    data.csv_test.real = images if images.shape[1:] == csv_size else read_image_folder(answers, csv_size)[0]
 
 
 def register(add) -> None:

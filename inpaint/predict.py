@@ -11,7 +11,8 @@ from inpaint.config import Config
 from inpaint.data import Dataset
 from inpaint.errors import DataError
 from inpaint.masks import composite
-from inpaint.train import checkpoint_generators, load_generator
+from inpaint.train import checkpoint_generators, load_generator, load_run_config
+from submission.scoring import rmse
 
 
 def inpaint_images(
@@ -40,28 +41,75 @@ def average_checkpoints(generator: keras.Model, run: Path, last_k: int) -> int:
     return len(snapshots)
 
 
-def predict_run(run: Path, data: Dataset, tta_flip: bool | None = None, average_last: int | None = None) -> np.ndarray:
-    """Predictions for the data set's test images with the run's generator, (n, M, N) in [0, 1]."""
-    generator, cfg = load_generator(run)
-    _check_size(cfg, data)
+def to_csv_size(preds: np.ndarray, data: Dataset, use_composite: bool = True) -> np.ndarray:
+    """Predictions at the working size -> at the size of `data.csv_test` (the test images' own).
+
+    Only the box is enlarged from the model's output; every other pixel is the full-size White
+    image itself, so the known pixels lose nothing to the round trip through the working size.
+    """
+    target = data.csv_test
+    if target.white.shape == preds.shape:
+        return preds
+    enlarged = np.stack([imaging.resize_metric(p, target.white.shape[1:]) for p in preds])
+    return composite(enlarged, target.white, target.mask) if use_composite else enlarged
+
+
+def trained_generator(run: Path, which: str = "best", average_last: int = 1) -> tuple[keras.Model, Config]:
+    """The run's generator: the best by validation RMSE, the last checkpoint, or (average_last > 1)
+    the mean of the last k checkpoints' weights."""
+    generator, cfg = load_generator(run, which="last" if average_last > 1 else which)
+    if average_last > 1:
+        average_checkpoints(generator, run, average_last)
+    return generator, cfg
+
+
+def predict_run(run: Path, data: Dataset, tta_flip: bool | None = None, average_last: int | None = None,
+                which: str = "best") -> np.ndarray:
+    """Predictions for the data set's test images with the run's generator, (n, H, W) in [0, 1].
+
+    H x W is the submission size (`Dataset.csv_test`), whatever size the model works at.
+    Options left at None take the run's config (`tta_flip`, `average_last`).
+    """
+    cfg = load_run_config(run)
     k = cfg.average_last if average_last is None else average_last
-    if k > 1:
-        average_checkpoints(generator, run, k)
+    generator, cfg = trained_generator(run, which, k)
+    _check_size(cfg, data)
     flip = cfg.tta_flip if tta_flip is None else tta_flip
-    return inpaint_images(generator, data.test_white.images, data.test_mask, cfg.composite, flip)
+    preds = inpaint_images(generator, data.test_white.images, data.test_mask, cfg.composite, flip)
+    return to_csv_size(preds, data, cfg.composite)
 
 
 def validation_rmse(run: Path, data: Dataset, tta_flip: bool, average_last: int = 1, which: str = "best") -> float:
     """RMSE on the run's held-out validation pairs for one way of predicting (to choose the defaults)."""
     from inpaint.pipeline import split_indices
 
-    generator, cfg = load_generator(run, which=which)
-    if average_last > 1:
-        average_checkpoints(generator, run, average_last)
+    generator, cfg = trained_generator(run, which, average_last)
+    _check_size(cfg, data)
     _, val = split_indices(len(data.train_real.names), cfg.val_fraction, cfg.seed)
     preds = inpaint_images(generator, data.train_white.images[val], data.train_mask[val], cfg.composite, tta_flip)
-    diff = preds.astype(np.float64) - data.train_real.images[val]
-    return float(np.sqrt(np.mean(diff * diff)))
+    return rmse(preds, data.train_real.images[val])
+
+
+# (generator, flip averaging, checkpoints averaged): the ways of predicting `compare_predictions` weighs.
+VARIANTS = (("best", False, 1), ("best", True, 1), ("last", False, 1), ("last", True, 1),
+            ("last", True, 2), ("last", True, 3))
+
+
+def compare_predictions(run: Path, data: Dataset) -> list[dict]:
+    """Validation RMSE (and test RMSE when the answers are known) of each way of predicting.
+
+    Validation favours "best", which was chosen on it; the test column, when there is one, does not.
+    """
+    rows = []
+    for which, flip, k in VARIANTS:
+        label = {"best": "best by validation RMSE", "last": "last checkpoint"}[which]
+        row = {"generator": f"mean of the last {k} checkpoints" if k > 1 else label,
+               "flip averaging": "on" if flip else "off",
+               "validation RMSE": validation_rmse(run, data, flip, k, which)}
+        if data.csv_test.real is not None:
+            row["test RMSE"] = rmse(predict_run(run, data, flip, k, which), data.csv_test.real)
+        rows.append(row)
+    return rows
 
 
 def _check_size(cfg: Config, data: Dataset) -> None:

@@ -61,24 +61,19 @@ def try_diagram(cfg: config_mod.Config, path: Path) -> str | None:
 
 def results_table(run: Path, data_dir: Path, cfg: config_mod.Config) -> pd.DataFrame:
     """Test RMSE of this run beside the identity baseline and OpenCV Telea, on a folder with answers."""
-    import cv2
-
+    from baselines import classical
     from inpaint.data import load_data
-    from inpaint.imaging import metric_to_u8, u8_to_metric
     from inpaint.predict import predict_run
 
     data = load_data(data_dir, size=cfg.image_size, need_train=False, mask_threshold=cfg.mask_threshold)
     if data.test_real is None:
         raise ReportError(f"{data_dir}: no Testing/Real answers; drop --answers or give a folder with answers")
-    truth = data.test_real.images.astype(np.float64)
-    telea = np.stack([
-        u8_to_metric(cv2.inpaint(metric_to_u8(w), metric_to_u8(m), 3, cv2.INPAINT_TELEA))
-        for w, m in zip(data.test_white.images, data.test_mask)
-    ])
+    test = data.csv_test  # scored at the submission's size, as Kaggle scores it
+    truth = test.real.astype(np.float64)
     rows = {
         "this run (pix2pix)": predict_run(run, data),
-        "identity (White images)": data.test_white.images,
-        "OpenCV Telea inpainting": telea,
+        "identity (White images)": test.white,
+        "OpenCV Telea inpainting": classical.run("telea", test.white, test.mask),
     }
     table = pd.DataFrame(
         {"method": list(rows), "RMSE": [float(np.sqrt(np.mean((p - truth) ** 2))) for p in rows.values()]}

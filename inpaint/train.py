@@ -24,7 +24,7 @@ from inpaint import config as config_mod
 from inpaint import models, pipeline
 from inpaint.config import Config
 from inpaint.data import Dataset
-from inpaint.callbacks import Guard, SampleGrid
+from inpaint.callbacks import EpochProgbar, Guard, SampleGrid
 from inpaint.errors import UserError
 from inpaint.gan import Pix2Pix
 from inpaint.imaging import atomic_write_bytes
@@ -200,6 +200,7 @@ def train(
     shown = val_idx[:SAMPLES_SHOWN]
     callbacks = [
         guard,
+        EpochProgbar(guard),
         EpochEnd(run, checkpoint, guard, state),
         keras.callbacks.CSVLogger(str(run / "log.csv"), append=resume),
         keras.callbacks.TensorBoard(str(run / "logs"), update_freq="epoch"),
@@ -241,12 +242,17 @@ def train(
     return state
 
 
+def load_run_config(run: Path) -> Config:
+    """The resolved config a run folder was trained with."""
+    if not (Path(run) / CONFIG_FILE).exists():
+        raise TrainingError(f"{run}: not a run folder (no {CONFIG_FILE}); train first with `inpaint train`")
+    return config_mod.load_toml(Path(run) / CONFIG_FILE)
+
+
 def load_generator(run: Path, which: str = "best") -> tuple[keras.Model, Config]:
     """The trained generator of a run folder: 'best' (by validation RMSE) or 'last' checkpoint."""
     run = Path(run)
-    if not (run / CONFIG_FILE).exists():
-        raise TrainingError(f"{run}: not a run folder (no {CONFIG_FILE}); train first with `inpaint train`")
-    cfg = config_mod.load_toml(run / CONFIG_FILE)
+    cfg = load_run_config(run)
     keras.mixed_precision.set_global_policy("float32")
     generator = build_generator(cfg)
     if which == "best" and (run / BEST_WEIGHTS).exists():

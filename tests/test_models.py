@@ -1,4 +1,7 @@
-"""Generator and discriminator factories: shapes, parameter counts by hand, layer order, dtypes, compositing."""
+"""Generator and discriminator factories: shapes, parameter counts by hand, layer order, dtypes, seeded initialisation."""
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -129,3 +132,23 @@ def test_outputs_are_float32_under_mixed_precision():
         assert g(x).dtype == "float32" and d([x, x]).dtype == "float32"
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_layers_of_the_same_shape_start_from_different_weights():
+    g = unet((32, 32, 1), depth=3, base_filters=8, max_filters=8)
+    kernels = [w.numpy() for w in g.weights if w.path.endswith("kernel") and tuple(w.shape) == (4, 4, 8, 8)]
+    assert len(kernels) >= 2 and not np.array_equal(kernels[0], kernels[1])
+
+
+SEEDED_BUILD = """
+import keras, numpy as np
+from inpaint.models import unet
+keras.utils.set_random_seed(0)
+print(repr(float(sum(np.abs(w).sum() for w in unet((32, 32, 1), depth=3, base_filters=8).get_weights()))))
+"""
+
+
+def test_a_seed_gives_the_same_initial_weights_in_another_process():
+    runs = [subprocess.run([sys.executable, "-c", SEEDED_BUILD], capture_output=True, text=True) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr[-500:]
+    assert runs[0].stdout.strip() == runs[1].stdout.strip() != ""

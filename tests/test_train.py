@@ -12,6 +12,7 @@ from conftest import write_set
 from inpaint import config
 from inpaint.data import load_data
 from inpaint.errors import UserError
+from inpaint.masks import find_mask
 from inpaint.train import load_generator, read_state, train
 
 SIZE = (32, 32)
@@ -139,6 +140,49 @@ def test_run_writes_a_predict_csv_that_score_accepts(tmp_path, run_cli):
     assert code == 0, err
     result = json.loads(out)
     assert 0 < result["rmse"] < 0.5 and result["n_rows"] == 32 * 32 and result["n_columns"] == 3
+
+
+def test_submission_is_written_at_the_test_images_own_size(tmp_path, run_cli):
+    """Kaggle's solution is built from the answers as they are: a 48x48 set trained at 32x32
+    must still give a 48*48-row CSV, with every pixel outside the box the White image's own."""
+    root = write_set(tmp_path / "data", n_train=20, n_test=3, size=48)
+    code, out, err = run_cli("run", "--data", root, "--run", tmp_path / "run", "--csv", tmp_path / "Predict.csv",
+                             "--out", tmp_path / "pred", "--preset", "lite", "--size", 32, 32, "--set", "gen_depth=3",
+                             "--steps", 2)
+    assert code == 0, err
+    assert run_cli("solution", "--answers", root, "--csv", tmp_path / "solution.csv")[0] == 0
+    code, out, err = run_cli("score", "--solution", tmp_path / "solution.csv", "--submission",
+                             tmp_path / "Predict.csv", "--json")
+    assert code == 0, err
+    assert json.loads(out)["n_rows"] == 48 * 48
+    for name in ("test_1", "test_2", "test_3"):
+        pred = cv2.imread(str(tmp_path / "pred" / f"{name}.png"), cv2.IMREAD_GRAYSCALE)
+        white = cv2.imread(str(root / "Testing/White" / f"{name}.png"), cv2.IMREAD_GRAYSCALE)
+        assert pred.shape == (48, 48)
+        inside = find_mask(white / 255.0) > 0
+        np.testing.assert_array_equal(pred[~inside], white[~inside])
+        assert (pred[inside] != 255).any()
+    code, out, _ = run_cli("check-data", "--data", root, "--size", 32, 32)
+    assert code == 0 and "2304 rows (48x48 pixels) x 3 image columns" in out
+
+
+def test_compare_predictions_weighs_every_variant(tmp_path, run_cli):
+    root = write_set(tmp_path / "data", n_train=20, n_test=3)
+    code, _, err = run_cli("train", "--data", root, "--run", tmp_path / "run", "--preset", "lite", "--size", 32, 32,
+                           "--set", "gen_depth=3", "--set", "val_fraction=0.2", "--epochs", 3)
+    assert code == 0, err
+    code, out, err = run_cli("compare-predictions", "--run", tmp_path / "run", "--data", root)
+    assert code == 0, err
+    rows = [l.split() for l in out.splitlines() if l.strip().startswith(("best", "last", "mean"))]
+    assert len(rows) == 6
+    values = [float(v) for r in rows for v in r[-2:]]  # validation and test RMSE
+    assert all(0 < v < 1 for v in values)
+    # The default row (best generator, flips on) is what submit writes: score that CSV independently.
+    assert run_cli("submit", "--run", tmp_path / "run", "--data", root, "--csv", tmp_path / "p.csv")[0] == 0
+    assert run_cli("solution", "--answers", root, "--csv", tmp_path / "s.csv")[0] == 0
+    code, out, _ = run_cli("score", "--solution", tmp_path / "s.csv", "--submission", tmp_path / "p.csv", "--json")
+    assert rows[1][:5] == ["best", "by", "validation", "RMSE", "on"]
+    assert float(rows[1][-1]) == pytest.approx(json.loads(out)["rmse"], abs=6e-6)
 
 
 def test_demo_runs_end_to_end_and_prints_the_table(tmp_path, run_cli):
