@@ -88,12 +88,6 @@ class DeckLoop:
             self.combined.train_on_batch(self.white, [self.ones, self.real])
 
 
-def _timed(runner, steps: int) -> float:
-    start = time.perf_counter()
-    runner.run(steps)
-    return time.perf_counter() - start
-
-
 def speed(models: dict[str, config.Config], batch: int = 8, steps: int = 20, repeats: int = 3,
           jit: bool = False) -> list[dict]:
     """Median images/s of each way of training each model; the runs alternate to share any machine drift."""
@@ -107,7 +101,7 @@ def speed(models: dict[str, config.Config], batch: int = 8, steps: int = 20, rep
         times = {k: [] for k in runners}
         for _ in range(repeats):
             for label, runner in runners.items():
-                times[label].append(_timed(runner, steps))
+                times[label].append(_timed_call(lambda: runner.run(steps)))
         deck = batch * steps / statistics.median(times["deck loop"])
         for label, values in times.items():
             rate = batch * steps / statistics.median(values)

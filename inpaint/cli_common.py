@@ -28,6 +28,12 @@ def opt_path(value) -> Path | None:
     return Path(value) if value else None
 
 
+def answers_folder(path: Path) -> Path:
+    """The Testing/Real folder itself, or the one inside a whole data folder."""
+    inner = Path(path) / "Testing" / "Real"
+    return inner if inner.is_dir() else Path(path)
+
+
 def size_of(args, default=(128, 128)) -> tuple[int, int]:
     return tuple(args.size) if getattr(args, "size", None) else default
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from inpaint.cli_common import opt_path, size_of
+from inpaint.cli_common import answers_folder, opt_path, size_of
 
 
 def _summary(summary: dict) -> str:
@@ -24,10 +24,7 @@ def cmd_export(args) -> int:
 def cmd_solution(args) -> int:
     from submission import solution_from_answers
 
-    answers = Path(args.answers)
-    if (answers / "Testing" / "Real").is_dir():  # a whole data folder was given
-        answers = answers / "Testing" / "Real"
-    print(_summary(solution_from_answers(answers, Path(args.csv), size=size_of(args, None), sample=opt_path(args.sample))))
+    print(_summary(solution_from_answers(answers_folder(Path(args.answers)), Path(args.csv), size=size_of(args, None), sample=opt_path(args.sample))))
     return 0
 
 
@@ -93,7 +90,7 @@ def cmd_leaderboard(args) -> int:
     if args.data:  # the White test images and masks turn on the suspicious-submission flags
         from inpaint.data import load_data
 
-        data = load_data(Path(args.data), size=size_of(args, None) or (128, 128), need_train=False)
+        data = load_data(Path(args.data), size=size_of(args), need_train=False)
         white, mask = data.csv_test.white, data.csv_test.mask
     table = build_leaderboard(Path(args.solution), args.submissions, opt_path(args.split), args.baseline, args.strong,
                               white, mask)

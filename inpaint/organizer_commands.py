@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from inpaint.cli_common import data_options, load_data, print_table, progress, size_of
+from inpaint.cli_common import answers_folder, data_options, load_data, print_table, progress, size_of
 from inpaint.errors import ConfigError
 
 
@@ -31,6 +31,7 @@ def cmd_make_pairs(args) -> int:
 
 def cmd_baseline(args) -> int:
     from baselines import classical, compare, pix2pix_lite
+    from inpaint.imaging import atomic_write_bytes
     from submission import export_predictions
 
     size = size_of(args)
@@ -42,7 +43,7 @@ def cmd_baseline(args) -> int:
         print_table(table.drop(columns=["csv"]))
         if "RMSE" in table:
             path = Path(args.out) / "baselines.csv"
-            table.to_csv(path, index=False, float_format="%.6f")
+            atomic_write_bytes(path, table.to_csv(index=False, float_format="%.6f").encode())
             print(f"table saved to {path}")
         return 0
     if not args.csv:
@@ -105,8 +106,7 @@ def _attach_answers(data, answers: Path, size) -> None:
     from inpaint.data import ImageSet
     from submission.csv_io import read_image_folder
 
-    if (answers / "Testing" / "Real").is_dir():
-        answers = answers / "Testing" / "Real"
+    answers = answers_folder(answers)
     images, names = read_image_folder(answers, size)
     if names != data.test_white.names:
         raise ConfigError(f"{answers}: answer names {names[:3]}... do not match the test images {data.test_white.names[:3]}...")

@@ -63,6 +63,21 @@ def trained_generator(run: Path, which: str = "best", average_last: int = 1) -> 
     return generator, cfg
 
 
+def _test_predictions(generator: keras.Model, cfg: Config, data: Dataset, tta_flip: bool) -> np.ndarray:
+    _check_size(cfg, data)
+    preds = inpaint_images(generator, data.test_white.images, data.test_mask, cfg.composite, tta_flip)
+    return to_csv_size(preds, data, cfg.composite)
+
+
+def _validation_rmse(generator: keras.Model, cfg: Config, data: Dataset, tta_flip: bool) -> float:
+    from inpaint.pipeline import split_indices
+
+    _check_size(cfg, data)
+    _, val = split_indices(len(data.train_real.names), cfg.val_fraction, cfg.seed)
+    preds = inpaint_images(generator, data.train_white.images[val], data.train_mask[val], cfg.composite, tta_flip)
+    return rmse(preds, data.train_real.images[val])
+
+
 def predict_run(run: Path, data: Dataset, tta_flip: bool | None = None, average_last: int | None = None,
                 which: str = "best") -> np.ndarray:
     """Predictions for the data set's test images with the run's generator, (n, H, W) in [0, 1].
@@ -71,23 +86,8 @@ def predict_run(run: Path, data: Dataset, tta_flip: bool | None = None, average_
     Options left at None take the run's config (`tta_flip`, `average_last`).
     """
     cfg = load_run_config(run)
-    k = cfg.average_last if average_last is None else average_last
-    generator, cfg = trained_generator(run, which, k)
-    _check_size(cfg, data)
-    flip = cfg.tta_flip if tta_flip is None else tta_flip
-    preds = inpaint_images(generator, data.test_white.images, data.test_mask, cfg.composite, flip)
-    return to_csv_size(preds, data, cfg.composite)
-
-
-def validation_rmse(run: Path, data: Dataset, tta_flip: bool, average_last: int = 1, which: str = "best") -> float:
-    """RMSE on the run's held-out validation pairs for one way of predicting (to choose the defaults)."""
-    from inpaint.pipeline import split_indices
-
-    generator, cfg = trained_generator(run, which, average_last)
-    _check_size(cfg, data)
-    _, val = split_indices(len(data.train_real.names), cfg.val_fraction, cfg.seed)
-    preds = inpaint_images(generator, data.train_white.images[val], data.train_mask[val], cfg.composite, tta_flip)
-    return rmse(preds, data.train_real.images[val])
+    generator, cfg = trained_generator(run, which, cfg.average_last if average_last is None else average_last)
+    return _test_predictions(generator, cfg, data, cfg.tta_flip if tta_flip is None else tta_flip)
 
 
 # (generator, flip averaging, checkpoints averaged): the ways of predicting `compare_predictions` weighs.
@@ -102,12 +102,13 @@ def compare_predictions(run: Path, data: Dataset) -> list[dict]:
     """
     rows = []
     for which, flip, k in VARIANTS:
+        generator, cfg = trained_generator(run, which, k)
         label = {"best": "best by validation RMSE", "last": "last checkpoint"}[which]
         row = {"generator": f"mean of the last {k} checkpoints" if k > 1 else label,
                "flip averaging": "on" if flip else "off",
-               "validation RMSE": validation_rmse(run, data, flip, k, which)}
+               "validation RMSE": _validation_rmse(generator, cfg, data, flip)}
         if data.csv_test.real is not None:
-            row["test RMSE"] = rmse(predict_run(run, data, flip, k, which), data.csv_test.real)
+            row["test RMSE"] = rmse(_test_predictions(generator, cfg, data, flip), data.csv_test.real)
         rows.append(row)
     return rows
 
