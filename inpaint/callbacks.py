@@ -17,9 +17,12 @@ from inpaint.visuals import sample_grid
 class Guard(keras.callbacks.Callback):
     """Stops at the end of the step where a budget (steps, minutes) is reached, or on a NaN loss."""
 
-    def __init__(self, max_steps: int, minutes: float):
+    def __init__(self, max_steps: int, minutes: float, decide=None):
         super().__init__()
         self.max_steps, self.minutes = max_steps, minutes
+        # `decide` turns "my time is up" into the cluster's answer (inpaint/distribute.py ChiefDecides),
+        # so every worker stops after the same step; alone, it is the local clock.
+        self.decide = decide or (lambda time_up: time_up)
         self.deadline = time.monotonic() + minutes * 60 if minutes else None
         self.stop_reason = "finished all epochs"
         self.nan_at_step = None
@@ -31,7 +34,7 @@ class Guard(keras.callbacks.Callback):
             self.stop_reason = f"loss became NaN/inf at step {step}"
         elif self.max_steps and step >= self.max_steps:
             self.stop_reason = f"reached {self.max_steps} steps"
-        elif self.deadline and time.monotonic() >= self.deadline:
+        elif self.deadline and self.decide(time.monotonic() >= self.deadline):
             self.stop_reason = "time budget used"
         else:
             return

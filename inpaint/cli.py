@@ -7,17 +7,16 @@ and scoring start in about a second.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-from inpaint import grader_commands, organizer_commands
-from inpaint.cli_common import data_options, load_data, opt_path, print_table, size_of
+from inpaint import cluster_commands, competition_commands, grader_commands, organizer_commands, quiet_start
+from inpaint.cli_common import (ExampleFormatter, answers_data_folder, data_options, load_data, opt_path, positive_int,
+                                preset_option, print_table, size_of, with_examples)
 from inpaint.errors import ConfigError, UserError
 
-# TensorFlow's C++ start-up chatter hides the messages that matter to a student.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+VERBOSE_HELP = "show TensorFlow's own start-up messages (hidden by default: only real errors pass)"
 
 
 def resolve_config(args):
@@ -26,12 +25,18 @@ def resolve_config(args):
 
     cfg = config.preset(args.preset)
     if args.config:
-        cfg = config.load_toml(Path(args.config), cfg)
+        try:
+            cfg = config.load_toml(Path(args.config), cfg)
+        except ConfigError as exc:  # "config: unknown keys x" -> "--config FILE: unknown keys x"
+            raise ConfigError(f"--config {args.config}: {str(exc).removeprefix('config: ')}"
+                              if str(exc).startswith("config: ") else str(exc)) from None
     changes = {}
     for item in args.set or []:
         key, sep, value = item.partition("=")
         if not sep:
             raise ConfigError(f"--set expects key=value, got {item!r}")
+        if key.strip() not in cfg.__dataclass_fields__:
+            raise ConfigError(f"--set {item}: unknown config key {key.strip()!r} (RUN/config.toml lists every key)")
         changes[key.strip()] = _parse_value(value.strip())
     if args.size:
         changes["image_size"] = tuple(args.size)
@@ -69,7 +74,21 @@ def cmd_check_data(args) -> int:
     print(f"{args.data}: follows data_spec.md")
     for key, value in ds.facts.items():
         print(f"  {key}: {value}")
+    _print_mask_checks(ds, args.mask_threshold)
     return 0
+
+
+def _print_mask_checks(ds, threshold: float | None) -> None:
+    """Does the test-image mask finder agree with the pairs' own boxes, and which test masks look odd."""
+    from inpaint.data import mask_agreement
+    from inpaint.errors import list_names
+    from inpaint.masks import DEFAULT_THRESHOLD
+
+    agree, wrong = mask_agreement(ds, threshold or DEFAULT_THRESHOLD)
+    print(f"  mask finder agrees on {agree}/{agree + len(wrong)} training pairs"
+          + (f"; disagrees on: {list_names(wrong)}" if wrong else ""))
+    for name, why in ds.unlike_boxes.items():
+        print(f"  test mask unlike the training boxes: {name} ({why})")
 
 
 def cmd_train(args) -> int:
@@ -77,8 +96,13 @@ def cmd_train(args) -> int:
     data = load_data(args, cfg.image_size, need_test=False)
     from inpaint.train import train  # after the data check: a bad folder fails before TensorFlow starts
 
-    state = train(data, Path(args.run), cfg, resume=args.resume)
-    _print_train_summary(Path(args.run), state)
+    state = train(data, Path(args.run), cfg, resume=args.resume, collective_timeout=args.collective_timeout)
+    from inpaint.distribute import cluster_from_env
+
+    if cluster_from_env().is_chief:
+        _print_train_summary(Path(args.run), state)
+    else:  # its run folder was temporary; the chief's holds the run
+        print(f"training stopped: {state.get('stop_reason')}; {state.get('steps', 0)} steps; the chief wrote the run folder")
     return 0
 
 
@@ -90,11 +114,20 @@ def _print_train_summary(run: Path, state: dict) -> None:
     print(f"write-up material: inpaint report --run {run}  (writes {run / 'report'}/report.md and report.html)")
 
 
-def _predict(args, run: Path):
-    from inpaint.predict import predict_run
-    from inpaint.train import load_run_config
+def _run_config(run: Path):
+    """The config a run folder was trained with, read before TensorFlow starts: a wrong --run fails in a second."""
+    from inpaint import config
 
-    data = load_data(args, load_run_config(run).image_size, need_train=False)
+    if not (run / "config.toml").is_file():
+        raise ConfigError(f"--run {run}: not a run folder (no config.toml); train first with `inpaint train`")
+    return config.load_toml(run / "config.toml")
+
+
+def _predict(args, run: Path):
+    size = _run_config(run).image_size
+    from inpaint.predict import predict_run
+
+    data = load_data(args, size, need_train=False)
     tta = None if args.tta is None else args.tta == "on"
     return data, predict_run(run, data, tta_flip=tta, average_last=args.average_last)
 
@@ -102,11 +135,10 @@ def _predict(args, run: Path):
 def cmd_compare_predictions(args) -> int:
     import pandas as pd
 
-    from inpaint.predict import compare_predictions
-    from inpaint.train import load_run_config
-
     run = Path(args.run)
-    data = load_data(args, load_run_config(run).image_size)
+    data = load_data(args, _run_config(run).image_size)
+    from inpaint.predict import compare_predictions  # after the checks: TensorFlow takes seconds to start
+
     print_table(pd.DataFrame(compare_predictions(run, data)))
     print("validation favours 'best by validation RMSE', which was chosen on it. predict and submit use the best "
           "generator with flip averaging unless told otherwise: --tta off, --average-last K")
@@ -114,9 +146,9 @@ def cmd_compare_predictions(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from inpaint.predict import write_pngs
-
     data, preds = _predict(args, Path(args.run))
+    from inpaint.predict import write_pngs  # imported by _predict already, after its checks
+
     paths = write_pngs(Path(args.out), data.test_white.names, preds)
     print(f"wrote {len(paths)} predictions to {args.out}")
     return 0
@@ -140,6 +172,11 @@ def cmd_run(args) -> int:
     # Check the test images too before training, not after 20 minutes of it.
     load_data(args, resolve_config(args).image_size, need_test=True)
     cmd_train(args)
+    from inpaint.distribute import cluster_from_env
+
+    if not cluster_from_env().is_chief:
+        print("training done; the chief (worker 0) writes the submission")
+        return 0
     return cmd_submit(args)
 
 
@@ -150,11 +187,12 @@ def cmd_demo(args) -> int:
     out = Path(args.out)
     data_dir, run, csv = out / "data", out / "run", out / "Predict.csv"
     start = time.monotonic()
-    organizer_commands.cmd_synth(argparse.Namespace(out=data_dir, train=args.train, test=10, seed=args.seed, size=128))
     train_args = build_parser().parse_args(
         ["run", "--data", str(data_dir), "--run", str(run), "--csv", str(csv), "--out", str(out / "pred"),
          "--minutes", str(args.minutes), "--seed", str(args.seed), "--preset", args.preset]
     )
+    resolve_config(train_args)  # a bad --minutes fails now, not after writing 700 synthetic pairs
+    organizer_commands.cmd_synth(argparse.Namespace(out=data_dir, train=args.train, test=10, seed=args.seed, size=128))
     if run.exists():
         import shutil
 
@@ -177,7 +215,9 @@ def cmd_demo(args) -> int:
 def cmd_report(args) -> int:
     from inpaint.report import write_report
 
-    out = write_report(Path(args.run), Path(args.answers) if args.answers else None)
+    # Resolved first: a wrong --answers fails in a second, before TensorFlow starts.
+    answers = answers_data_folder(args.answers) if args.answers else None
+    out = write_report(Path(args.run), answers)
     print(f"wrote {out}: report.md, report.html, losses.png, samples.png, architecture.txt, config.toml")
     return 0
 
@@ -185,7 +225,7 @@ def cmd_report(args) -> int:
 # ---------------------------------------------------------------- parser
 def _train_options(p):
     p.add_argument("--run", required=True, help="run folder: config, checkpoints, logs")
-    p.add_argument("--preset", default="standard", help="lite | standard | large (default standard)")
+    preset_option(p)
     p.add_argument("--config", help="TOML file of config values (see inpaint/config.py)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one config value; repeatable")
     budget = p.add_mutually_exclusive_group()
@@ -194,73 +234,97 @@ def _train_options(p):
     p.add_argument("--minutes", type=float, help="wall-clock budget; stops cleanly after the step that exceeds it")
     p.add_argument("--resume", action="store_true", help="continue the run folder's last checkpoint")
     p.add_argument("--seed", type=int, help="random seed (runs are repeatable on CPU)")
+    p.add_argument("--collective-timeout", type=float, metavar="SECONDS",
+                   help="several machines (TF_CONFIG): stop when no step has finished for this long (default 300)")
 
 
-def _predict_options(p):
+def _predict_options(p, csv=True):
     p.add_argument("--tta", choices=("on", "off"), help="average with the mirrored face (default: the run's config)")
-    p.add_argument("--average-last", type=int, help="average the last k checkpoints' weights (default: config)")
-    p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
+    p.add_argument("--average-last", type=positive_int, help="average the last k checkpoints' weights (default: config)")
+    if csv:  # predict writes PNGs only
+        p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="inpaint", description="pix2pix mouth-inpainting competition kit")
+    parser = argparse.ArgumentParser(
+        prog="inpaint", description="pix2pix mouth-inpainting competition kit",
+        epilog="first steps:\n  inpaint demo --out demo\n  inpaint check-data --data DATA\n"
+               "  inpaint run --data DATA --run runs/first --csv Predict.csv --minutes 20\n"
+               "every command's --help ends with an example",
+        formatter_class=ExampleFormatter)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name, handler, help_text):
-        p = sub.add_parser(name, help=help_text, description=help_text)
+    def add(name, handler, help_text, example=None):
+        """One sub-command; `example` (a command line, or a list of them) ends its --help."""
+        p = sub.add_parser(name, help=help_text, description=help_text, **with_examples(example))
         p.set_defaults(handler=handler)
+        # Also after the command (`inpaint train ... --verbose`); SUPPRESS keeps a --verbose given before it.
+        p.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
         return p
 
-    p = add("check-data", cmd_check_data, "check a data folder against data_spec.md and describe it")
+    p = add("check-data", cmd_check_data, "check a data folder against data_spec.md and describe it",
+            example="inpaint check-data --data DATA")
     data_options(p)
 
-    p = add("train", cmd_train, "train the pix2pix GAN into a run folder")
+    p = add("train", cmd_train, "train the pix2pix GAN into a run folder",
+            example="inpaint train --data DATA --run runs/first --minutes 20")
     data_options(p)
     _train_options(p)
 
-    p = add("predict", cmd_predict, "write one inpainted PNG per test image")
+    p = add("predict", cmd_predict, "write one inpainted PNG per test image",
+            example="inpaint predict --run runs/first --data DATA --out predictions")
     data_options(p, size=False)
-    p.add_argument("--run", required=True)
+    p.add_argument("--run", required=True, help="run folder written by inpaint train")
     p.add_argument("--out", required=True, help="folder for the PNGs")
-    _predict_options(p)
+    _predict_options(p, csv=False)
 
     p = add("compare-predictions", cmd_compare_predictions,
-            "validation (and test, with answers) RMSE of each way of predicting: best/last, flips, averaging")
+            "validation (and test, with answers) RMSE of each way of predicting: best/last, flips, averaging",
+            example="inpaint compare-predictions --run runs/first --data DATA")
     data_options(p, size=False)
-    p.add_argument("--run", required=True)
+    p.add_argument("--run", required=True, help="run folder written by inpaint train")
 
-    p = add("submit", cmd_submit, "predict the test images and write the submission CSV")
+    p = add("submit", cmd_submit, "predict the test images and write the submission CSV",
+            example="inpaint submit --run runs/first --data DATA --csv Predict.csv")
     data_options(p, size=False)
-    p.add_argument("--run", required=True)
-    p.add_argument("--csv", required=True)
+    p.add_argument("--run", required=True, help="run folder written by inpaint train")
+    p.add_argument("--csv", required=True, help="submission CSV to write (Predict.csv)")
     p.add_argument("--out", help="also write the predicted PNGs here")
     _predict_options(p)
 
-    p = add("run", cmd_run, "train, then submit: the whole job")
+    p = add("run", cmd_run, "train, then submit: the whole job",
+            example="inpaint run --data DATA --run runs/first --csv Predict.csv --minutes 20")
     data_options(p)
     _train_options(p)
-    p.add_argument("--csv", required=True)
+    p.add_argument("--csv", required=True, help="submission CSV to write (Predict.csv)")
     p.add_argument("--out", help="also write the predicted PNGs here")
     _predict_options(p)
 
-    p = add("report", cmd_report, "write RUN/report/: loss plots, samples, architecture, report.md and .html")
-    p.add_argument("--run", required=True)
-    p.add_argument("--answers", help="a data folder with Testing/White and Testing/Real: adds a test RMSE table")
+    p = add("report", cmd_report, "write RUN/report/: loss plots, samples, architecture, report.md and .html",
+            example=["inpaint report --run runs/first", "inpaint report --run runs/first --answers DATA/Testing/Real"])
+    p.add_argument("--run", required=True, help="run folder written by inpaint train")
+    p.add_argument("--answers", help="the Testing/Real folder, or a data folder that has one "
+                                     "(its Testing/White is read too): adds a test RMSE table")
 
-    p = add("demo", cmd_demo, "synthetic data -> train -> Predict.csv -> score, in about 5 minutes on a CPU")
+    p = add("demo", cmd_demo, "synthetic data -> train -> Predict.csv -> score, in about 5 minutes on a CPU",
+            example="inpaint demo --out demo --minutes 3.5")
     p.add_argument("--out", default="demo", help="folder for data, run and CSVs (default ./demo)")
     p.add_argument("--minutes", type=float, default=3.5, help="training budget (default 3.5)")
     p.add_argument("--train", type=int, default=700, help="synthetic training pairs (default 700)")
-    p.add_argument("--preset", default="standard")
-    p.add_argument("--seed", type=int, default=0)
+    preset_option(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic set and of training (default 0)")
 
     organizer_commands.register(add)
     grader_commands.register(add)
+    competition_commands.register(add)
+    cluster_commands.register(add)
     return parser
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_start.install(verbose=args.verbose)
     try:
         return args.handler(args)
     except (UserError, OSError) as exc:  # OSError: a path the user gave cannot be read or written
@@ -269,6 +333,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"inpaint {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        quiet_start.uninstall()  # in-process callers (tests) get a clean import system back
 
 
 if __name__ == "__main__":

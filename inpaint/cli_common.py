@@ -1,10 +1,12 @@
 """Pieces every group of CLI commands shares: progress bars, data loading from options, tables."""
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
 
+from inpaint.errors import UserError
 from inpaint.masks import DEFAULT_THRESHOLD
 
 
@@ -28,10 +30,27 @@ def opt_path(value) -> Path | None:
     return Path(value) if value else None
 
 
-def answers_folder(path: Path) -> Path:
-    """The Testing/Real folder itself, or the one inside a whole data folder."""
-    inner = Path(path) / "Testing" / "Real"
-    return inner if inner.is_dir() else Path(path)
+def answers_folder(path: Path, option: str = "--answers") -> Path:
+    """What `--answers` means in every command: the Testing/Real folder itself, or a data folder that has one."""
+    path = Path(path)
+    inner = path / "Testing" / "Real"
+    if inner.is_dir():
+        return inner
+    if not path.is_dir():
+        raise UserError(f"{option} {path}: folder not found (give DATA/Testing/Real or a data folder that has one)")
+    if (path / "Testing").is_dir() or (path / "Training").is_dir():
+        raise UserError(f"{option} {path}: a data folder without Testing/Real; answers are only on graders' copies")
+    return path
+
+
+def answers_data_folder(path: Path, option: str = "--answers") -> Path:
+    """The data folder that `--answers` belongs to, for commands that need its Testing/White images too."""
+    real = answers_folder(path, option)
+    data = real.absolute().parent.parent  # DATA/Testing/Real -> DATA
+    if real.name != "Real" or real.parent.name != "Testing" or not (data / "Testing" / "White").is_dir():
+        raise UserError(f"{option} {path}: no Testing/White beside the answers; give the data folder "
+                        "(DATA or DATA/Testing/Real) whose test images they answer")
+    return data
 
 
 def size_of(args, default=(128, 128)) -> tuple[int, int]:
@@ -67,3 +86,42 @@ def data_options(p, size=True):
     p.add_argument("--pair-by-order", action="store_true",
                    help="pair Real and White by sorted order instead of by name (only for sets whose names differ)")
     p.add_argument("--mask-threshold", type=float, help="near-white level of the painted box in [0, 1] (default 0.94)")
+
+
+def preset_option(p) -> None:
+    from inpaint.config import PRESETS
+
+    p.add_argument("--preset", default="standard", choices=tuple(PRESETS),
+                   help="lite (smoke tests), standard (sized for a 2-core CPU) or large (pix2pix's widths, for a GPU); "
+                        "default standard")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a count that must be at least 1 (0 steps or repeats would fail later with a traceback)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def existing_file(value, option: str) -> Path:
+    """A file an option names, or an error that names the option (instead of '[Errno 2] ...')."""
+    path = Path(value)
+    if not path.is_file():
+        raise UserError(f"{option} {path}: file not found")
+    return path
+
+
+class ExampleFormatter(argparse.HelpFormatter):
+    """Wraps descriptions as usual but keeps example lines (and text laid out in lines) whole, to copy and paste."""
+
+    def _fill_text(self, text, width, indent):
+        if text.startswith("example: ") or "\n" in text:
+            return "\n".join(indent + line for line in text.splitlines())
+        return super()._fill_text(text, width, indent)
+
+
+def with_examples(example) -> dict:
+    """add_parser keywords that end a command's --help with `example: ...` lines (a command line or a list)."""
+    examples = [example] if isinstance(example, str) else list(example or [])
+    return {"epilog": "\n".join(f"example: {line}" for line in examples) or None, "formatter_class": ExampleFormatter}

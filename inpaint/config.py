@@ -16,6 +16,7 @@ from inpaint.imaging import atomic_write_bytes
 ADVERSARIAL_KINDS = ("lsgan", "bce", "hinge")
 NORMS = ("batch", "instance", "none")
 UPSAMPLES = ("transpose", "upsample_conv")
+LR_DECAYS = ("none", "cosine", "linear")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,12 @@ class Config:
     # augmentation (applied to both images of a pair)
     flip: bool = True
     intensity_jitter: float = 0.1  # brightness/contrast jitter, helps real photos' lighting spread
+    extra_boxes: float = 0.0  # share of pairs whose White is repainted from Real with a jittered box
+    box_jitter: float = 0.25  # the repainted box moves up to this share of its size and scales by 1 +- it
+    geometric_jitter: float = 0.0  # Real shifted (share of the image), scaled (1 +- g), rotated (g radians)
+    # training schedule
+    lr_decay: str = "none"  # none | cosine | linear: learning rate to 0 over the step or time budget
+    ema_decay: float = 0.0  # > 0: validate, keep and predict with an exponential moving average of G
     # hardware
     mixed_precision: bool = False
     jit_compile: bool = False
@@ -90,6 +97,11 @@ class Config:
         need(self.batch_size >= 1 and self.d_steps >= 1 and self.average_last >= 1, "batch_size, d_steps, average_last >= 1")
         need(self.epochs >= 0 and self.steps >= 0 and self.minutes >= 0, "epochs, steps, minutes must be >= 0")
         need(self.learning_rate > 0 and 0 <= self.beta_1 < 1, "learning_rate > 0 and 0 <= beta_1 < 1")
+        need(self.lr_decay in LR_DECAYS, f"lr_decay must be one of {LR_DECAYS}")
+        need(0.0 <= self.ema_decay < 1.0, "ema_decay must be in [0, 1)")
+        need(0.0 <= self.extra_boxes <= 1.0, "extra_boxes must be in [0, 1]")
+        need(0.0 <= self.box_jitter < 1.0 and 0.0 <= self.geometric_jitter < 0.5,
+             "box_jitter must be in [0, 1) and geometric_jitter in [0, 0.5)")
 
     def replace(self, **changes) -> "Config":
         return dataclasses.replace(self, **changes)

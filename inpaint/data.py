@@ -56,6 +56,9 @@ class Dataset:
     test_mask: np.ndarray | None = None
     test_real: ImageSet | None = None  # the answers, on graders' copies and generated sets
     csv_test: TestImages | None = None
+    train_boxes: np.ndarray | None = None  # (n, 4) painted boxes (top, left, bottom, right), from the pairs
+    test_boxes: np.ndarray | None = None  # (n, 4) chosen with the training boxes as a guide
+    unlike_boxes: dict = field(default_factory=dict)  # test image name -> why its box looks unlike training's
     facts: dict = field(default_factory=dict)  # sizes, formats, mask areas: what check-data prints
 
 
@@ -122,17 +125,73 @@ def read_images(paths: list[Path], size: tuple[int, int], problems: _Problems, f
     return out
 
 
-def find_masks(white: ImageSet, folder: Path, threshold: float, grow: int, problems: _Problems) -> np.ndarray:
-    out = np.zeros_like(white.images)
+def pair_boxes(real: ImageSet, white: ImageSet, folder: Path, threshold: float, problems: _Problems) -> np.ndarray:
+    """(n, 4) painted boxes of training pairs, from where Real and White differ (masks.pair_box).
+
+    A pair whose images do not differ falls back to the shape-based finder on White alone.
+    """
+    boxes = np.zeros((len(white.names), 4), dtype=np.int64)
     missing = []
-    for i, (name, img) in enumerate(zip(white.names, white.images)):
-        box = masks.find_box(img, threshold)
+    for i, (name, r, w) in enumerate(zip(white.names, real.images, white.images)):
+        box = masks.pair_box(r, w, threshold) or masks.find_box(w, threshold)
         if box is None:
             missing.append(name)
         else:
-            out[i] = masks.box_mask(img.shape, box, grow)
+            boxes[i] = box
     problems.add(f"{folder}: no white box found (try --mask-threshold)", missing)
-    return out
+    return boxes
+
+
+def choose_test_boxes(white: ImageSet, known: np.ndarray, folder: Path, threshold: float, problems: _Problems):
+    """(n, 4) boxes of test images chosen with the training boxes' sizes and places (masks.choose_box),
+    and {name: why it looks unlike the training boxes}; each unlike box is a warning on stderr."""
+    boxes = np.zeros((len(white.names), 4), dtype=np.int64)
+    missing, unlike = [], {}
+    for i, (name, img) in enumerate(zip(white.names, white.images)):
+        box, note = masks.choose_box(img, known, threshold)
+        if box is None:
+            missing.append(name)
+            continue
+        boxes[i] = box
+        if note:
+            unlike[name] = note
+            print(f"WARNING: {folder / name}: mask looks unlike the training boxes: {note}", file=sys.stderr)
+    problems.add(f"{folder}: no white box found (try --mask-threshold)", missing)
+    return boxes, unlike
+
+
+def boxes_to_masks(shape: tuple[int, int], boxes: np.ndarray, grow: int) -> np.ndarray:
+    return np.stack([masks.box_mask(shape, tuple(b), grow) for b in boxes]) if len(boxes) else np.zeros((0, *shape), np.float32)
+
+
+def mask_agreement(ds: "Dataset", threshold: float = masks.DEFAULT_THRESHOLD) -> tuple[int, list[str]]:
+    """How many training pairs the test-image finder gets right (within a pixel of the pair's own box),
+    each judged with the other pairs' boxes as its guide; and the names it gets wrong."""
+    known, wrong = ds.train_boxes, []
+    for i, (name, img) in enumerate(zip(ds.train_white.names, ds.train_white.images)):
+        box, _ = masks.choose_box(img, np.delete(known, i, axis=0), threshold)
+        if box is None or np.abs(np.asarray(box) - known[i]).max() > 1:
+            wrong.append(name)
+    return len(known) - len(wrong), wrong
+
+
+def _training_boxes_only(data_dir: Path, size, by_order: bool, threshold: float) -> np.ndarray:
+    """The training boxes that guide the test-mask finder, for commands that do not train.
+
+    The training folder's own problems are not this command's: they are left to train/check-data.
+    """
+    quiet, formats = _Problems(), Counter()
+    if not (data_dir / TRAIN_REAL).is_dir() or not (data_dir / TRAIN_WHITE).is_dir():
+        return np.zeros((0, 4), np.int64)
+    pairs = pair_files(scan_folder(data_dir / TRAIN_REAL, quiet), scan_folder(data_dir / TRAIN_WHITE, quiet),
+                       ("Training/Real", "Training/White"), by_order, quiet)
+    if not pairs or quiet:
+        return np.zeros((0, 4), np.int64)
+    names = [p[0] for p in pairs]
+    real = ImageSet(names, read_images([p[1] for p in pairs], size, quiet, formats))
+    white = ImageSet(names, read_images([p[2] for p in pairs], size, quiet, formats))
+    boxes = pair_boxes(real, white, data_dir / TRAIN_WHITE, threshold, quiet)
+    return np.zeros((0, 4), np.int64) if quiet else boxes
 
 
 def csv_test_images(ds: Dataset, white_paths, real_paths, threshold: float, grow: int, problems: _Problems) -> TestImages:
@@ -147,11 +206,14 @@ def csv_test_images(ds: Dataset, white_paths, real_paths, threshold: float, grow
         real = [imaging.u8_to_metric(imaging.read_gray_u8(p)) for p in real_paths]
         odd = [p.name for p, r in zip(real_paths, real) if r.shape != own[0].shape]
         problems.add("Testing/Real images whose size differs from their Testing/White twin", odd)
-    found = [masks.find_box(w, threshold) for w in own]
-    problems.add("Testing/White: no white box found at full size", [p.name for p, b in zip(white_paths, found) if b is None])
+    # The box found at the working size, scaled outwards: a pixel too many comes from the model's
+    # enlarged output, a pixel too few would leave paint in the submission.
+    rows, cols = own[0].shape[0] / ds.size[0], own[0].shape[1] / ds.size[1]
+    scale = np.array([rows, cols, rows, cols])
+    found = np.concatenate([np.floor(ds.test_boxes[:, :2] * scale[:2]), np.ceil(ds.test_boxes[:, 2:] * scale[2:])], axis=1)
     if problems:
         return resized
-    mask = np.stack([masks.box_mask(w.shape, b, grow) for w, b in zip(own, found)])
+    mask = boxes_to_masks(own[0].shape, found.astype(np.int64), grow)
     return TestImages(np.stack(own), mask, np.stack(real) if real else None)
 
 
@@ -188,13 +250,17 @@ def load_data(
             names = [p[0] for p in pairs]
             ds.train_real = ImageSet(names, read_images([p[1] for p in pairs], size, problems, formats))
             ds.train_white = ImageSet(names, read_images([p[2] for p in pairs], size, problems, formats))
-            ds.train_mask = find_masks(ds.train_white, data_dir / TRAIN_WHITE, mask_threshold, mask_grow, problems)
+            ds.train_boxes = pair_boxes(ds.train_real, ds.train_white, data_dir / TRAIN_WHITE, mask_threshold, problems)
+            ds.train_mask = boxes_to_masks(tuple(size), ds.train_boxes, mask_grow)
     if need_test:
         whites = scan_folder(data_dir / TEST_WHITE, problems)
         if whites:
             names = sorted(whites, key=imaging.natural_key)
             ds.test_white = ImageSet(names, read_images([whites[n] for n in names], size, problems, formats))
-            ds.test_mask = find_masks(ds.test_white, data_dir / TEST_WHITE, mask_threshold, mask_grow, problems)
+            known = ds.train_boxes if ds.train_boxes is not None else _training_boxes_only(
+                data_dir, size, by_order, mask_threshold)
+            ds.test_boxes, ds.unlike_boxes = choose_test_boxes(ds.test_white, known, data_dir / TEST_WHITE, mask_threshold, problems)
+            ds.test_mask = boxes_to_masks(tuple(size), ds.test_boxes, mask_grow)
         if (data_dir / TEST_REAL).is_dir():
             answers = pair_files(
                 whites, scan_folder(data_dir / TEST_REAL, problems), ("Testing/White", "Testing/Real"), False, problems

@@ -8,6 +8,9 @@ and the discriminator in three separate calls; BENCHMARKS.md measures the differ
 """
 from __future__ import annotations
 
+import math
+import time
+
 import keras
 import tensorflow as tf
 
@@ -30,6 +33,15 @@ class Pix2Pix(keras.Model):
         self.cfg = cfg
         self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_NAMES}
         self.rmse = keras.metrics.RootMeanSquaredError(name="rmse")
+        # Polyak averaging of G's weights: the average of a noisy GAN trajectory generalises better
+        # than its last point (BENCHMARKS.md, real photographs). It validates, is kept and predicts.
+        self.ema_generator = None
+        if cfg.ema_decay > 0:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            # The backend's tf.Variables (.value): what tf.distribute updates per replica.
+            self._ema_pairs = [(a.value, w.value) for a, w in zip(self.ema_generator.weights, generator.weights)
+                               if "float" in str(w.dtype)]
         # G and D arrive built; without this Keras would trace call() on a bare input to build it.
         self.built = True
 
@@ -43,11 +55,31 @@ class Pix2Pix(keras.Model):
         # Listed here so fit() resets them at every epoch.
         return [*self.trackers.values(), self.rmse]
 
-    def call(self, inputs, training=False):
+    @property
+    def inference_generator(self) -> keras.Model:
+        """The generator that validates and predicts: the weight average when there is one."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def call(self, inputs, training=False, generator=None):
         """(white, mask) in model space -> the inpainted image in model space."""
         white, mask = inputs
-        generated = self.generator(white, training=training)
+        generated = (generator or self.generator)(white, training=training)
         return composite(generated, white, mask) if self.cfg.composite else generated
+
+    def _update_ema(self):
+        # Warm-up (as tf.train.ExponentialMovingAverage's num_updates): early on the average
+        # follows the weights closely instead of clinging to the random initialisation.
+        step = tf.cast(self.g_optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.cfg.ema_decay, (1.0 + step) / (10.0 + step))
+
+        def update(strategy):
+            # Cross-replica: mirrored weights are equal on every replica after the synchronised step,
+            # so each replica's copy of the average takes the same update.
+            for average, weight in self._ema_pairs:
+                strategy.extended.update(
+                    average, lambda a, w: a.assign(decay * a + (1.0 - decay) * tf.cast(w, a.dtype)), args=(weight,))
+
+        tf.distribute.get_replica_context().merge_call(update)
 
     def _replica_mean(self, loss):
         # Keras sums gradients over replicas; dividing here keeps the update a batch mean.
@@ -94,6 +126,8 @@ class Pix2Pix(keras.Model):
         d_grads = d_tape.gradient(d_scaled, d_vars)
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
         self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
+        if self.ema_generator is not None:
+            self._update_ema()
 
         for name, value in zip(LOSS_NAMES, (g_gan, g_l1, d_real, d_fake)):
             self.trackers[name].update_state(value)
@@ -103,7 +137,7 @@ class Pix2Pix(keras.Model):
     def test_step(self, data):
         """Validation: composited output, RMSE in metric space (what Kaggle scores), and the losses."""
         white, real, mask = data
-        fake = self([white, mask], training=False)
+        fake = self([white, mask], training=False, generator=self.inference_generator)
         real_logits = self.discriminator([white, real], training=False)
         fake_logits = self.discriminator([white, fake], training=False)
         g_gan, g_l1, _ = self._g_losses(real, fake, fake_logits, mask)
@@ -113,3 +147,34 @@ class Pix2Pix(keras.Model):
             self.trackers[name].update_state(value)
         self.rmse.update_state(to_metric(real), to_metric(tf.cast(fake, tf.float32)))
         return {m.name: m.result() for m in self.metrics}
+
+
+class LearningRateDecay(keras.callbacks.Callback):
+    """Both learning rates fall from `cfg.learning_rate` to 0 over the run's budget (`lr_decay`).
+
+    The budget is the step count, the epoch count or the minutes, whichever ends first; with minutes
+    the fraction is of this session's clock, so a resumed run decays over its new budget.
+    """
+
+    def __init__(self, cfg: Config, total_steps: int):
+        super().__init__()
+        self.cfg, self.total_steps = cfg, total_steps
+        self.start = None
+
+    def on_train_begin(self, logs=None):
+        self.start = time.monotonic()
+
+    def factor(self, step: int, seconds: float) -> float:
+        done = 0.0
+        if self.total_steps:
+            done = step / self.total_steps
+        if self.cfg.minutes:
+            done = max(done, seconds / (60.0 * self.cfg.minutes))
+        done = min(done, 1.0)
+        return 0.5 * (1.0 + math.cos(math.pi * done)) if self.cfg.lr_decay == "cosine" else 1.0 - done
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = int(self.model.g_optimizer.iterations.numpy())
+        rate = self.cfg.learning_rate * self.factor(step, time.monotonic() - self.start)
+        self.model.g_optimizer.learning_rate = rate
+        self.model.d_optimizer.learning_rate = rate

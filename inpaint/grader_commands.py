@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from inpaint.cli_common import answers_folder, opt_path, size_of
+from inpaint.cli_common import answers_folder, existing_file, opt_path, positive_int, size_of
 
 
 def _summary(summary: dict) -> str:
@@ -41,7 +41,7 @@ def cmd_score(args) -> int:
     if not args.per_image:
         out.pop("per_column")
     if args.split:
-        out.update(split_scores(solution, submission, grading.split_masks(pd.read_csv(args.split), solution)))
+        out.update(split_scores(solution, submission, grading.split_masks(pd.read_csv(existing_file(args.split, "--split")), solution)))
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
@@ -63,6 +63,13 @@ def cmd_validate(args) -> int:
     findings = validate_file(Path(args.csv), opt_path(args.sample), size_of(args, None), args.images)
     for finding in findings:
         print(f"{finding.level}: {finding.message}")
+    if args.data:  # the blanked test images let the diagnosis name the export mistake
+        from inpaint.cli_common import load_data
+        from submission.diagnose import diagnose_file
+
+        data = load_data(args, size_of(args), need_train=False)
+        for sentence in diagnose_file(Path(args.csv), data.csv_test.white, data.csv_test.mask, data.test_white.names):
+            print(f"diagnosis: {sentence}")
     errors = sum(f.level == "error" for f in findings)
     if errors:
         print(f"REJECTED: {errors} error(s); Kaggle would not accept {args.csv}")
@@ -92,8 +99,8 @@ def cmd_leaderboard(args) -> int:
 
         data = load_data(Path(args.data), size=size_of(args), need_train=False)
         white, mask = data.csv_test.white, data.csv_test.mask
-    table = build_leaderboard(Path(args.solution), args.submissions, opt_path(args.split), args.baseline, args.strong,
-                              white, mask)
+    split = existing_file(args.split, "--split") if args.split else None
+    table = build_leaderboard(Path(args.solution), args.submissions, split, args.baseline, args.strong, white, mask)
     shown = table.drop(columns=["file"])
     if args.markdown:
         print(markdown_table(shown))
@@ -112,44 +119,52 @@ def register(add) -> None:
     def size_option(p, help_text="resize to M x N"):
         p.add_argument("--size", type=int, nargs=2, metavar=("M", "N"), help=help_text)
 
-    p = add("export", cmd_export, "turn a folder of predicted images into a submission CSV")
+    p = add("export", cmd_export, "turn a folder of predicted images into a submission CSV",
+          example="inpaint export --pred predictions --csv Predict.csv --sample sample_submission.csv")
     p.add_argument("--pred", required=True, help="folder with one image per test image, named like them")
-    p.add_argument("--csv", required=True)
+    p.add_argument("--csv", required=True, help="submission CSV to write (Predict.csv)")
     p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
     size_option(p, "resize predictions to M x N")
 
-    p = add("solution", cmd_solution, "turn an answers folder (Testing/Real) into the solution CSV")
+    p = add("solution", cmd_solution, "turn an answers folder (Testing/Real) into the solution CSV",
+          example="inpaint solution --answers DATA/Testing/Real --csv solution.csv")
     p.add_argument("--answers", required=True, help="the Testing/Real folder, or a data folder that has one")
-    p.add_argument("--csv", required=True)
+    p.add_argument("--csv", required=True, help="solution CSV to write")
     p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
     size_option(p)
 
-    p = add("score", cmd_score, "RMSE of a submission CSV against a solution CSV, as Kaggle scores it")
-    p.add_argument("--solution", required=True)
-    p.add_argument("--submission", required=True)
+    p = add("score", cmd_score, "RMSE of a submission CSV against a solution CSV, as Kaggle scores it",
+          example="inpaint score --solution solution.csv --submission Predict.csv --split split.csv")
+    p.add_argument("--solution", required=True, help="solution CSV (written by inpaint solution)")
+    p.add_argument("--submission", required=True, help="submission CSV to score (Predict.csv)")
     p.add_argument("--split", help="split CSV (id,Usage or image,Usage) for public and private RMSE")
     p.add_argument("--per-image", action="store_true", help="also print the RMSE of each image")
     p.add_argument("--json", action="store_true", help="print a JSON result")
 
-    p = add("validate", cmd_validate, "list every problem of a submission CSV before uploading it")
+    p = add("validate", cmd_validate, "list every problem of a submission CSV before uploading it",
+          example="inpaint validate Predict.csv --sample sample_submission.csv")
     p.add_argument("csv")
     p.add_argument("--sample", help="the competition's sample_submission.csv")
     size_option(p, "image rows and columns (with --images)")
-    p.add_argument("--images", type=int, help="number of test images (10 in the course)")
+    p.add_argument("--images", type=positive_int, help="number of test images (10 in the course)")
+    p.add_argument("--data", help="data folder with Testing/White: name likely export mistakes (transposed, ...)")
 
-    p = add("make-split", cmd_make_split, "write a public/private split of a solution CSV, as Kaggle does")
-    p.add_argument("--solution", required=True)
-    p.add_argument("--out", default="split.csv")
-    p.add_argument("--public-fraction", type=float, default=0.3)
-    p.add_argument("--by", choices=("image", "pixel"), default="image")
-    p.add_argument("--seed", type=int, default=0)
+    p = add("make-split", cmd_make_split, "write a public/private split of a solution CSV, as Kaggle does",
+          example="inpaint make-split --solution solution.csv --public-fraction 0.3 --by image --seed 1 --out split.csv")
+    p.add_argument("--solution", required=True, help="solution CSV (written by inpaint solution)")
+    p.add_argument("--out", default="split.csv", help="split CSV to write (default split.csv)")
+    p.add_argument("--public-fraction", type=float, default=0.3, help="share on the public board (default 0.3)")
+    p.add_argument("--by", choices=("image", "pixel"), default="image",
+                   help="split whole images (default) or single pixels, as Kaggle does")
+    p.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
 
-    p = add("leaderboard", cmd_leaderboard, "score, rank and grade every submission of a class")
+    p = add("leaderboard", cmd_leaderboard, "score, rank and grade every submission of a class",
+          example="inpaint leaderboard submissions/ --solution solution.csv --split split.csv --data DATA --out leaderboard.csv")
     p.add_argument("submissions", nargs="+", help="submission CSV files or folders of them")
-    p.add_argument("--solution", required=True)
+    p.add_argument("--solution", required=True, help="solution CSV (written by inpaint solution)")
     p.add_argument("--split", help="split CSV: rank by the private RMSE")
-    p.add_argument("--baseline", type=float, default=COURSE_BASELINE, help=f"default {COURSE_BASELINE}")
-    p.add_argument("--strong", type=float, default=COURSE_STRONG, help=f"default {COURSE_STRONG}")
+    p.add_argument("--baseline", type=float, default=COURSE_BASELINE, help=f"RMSE graded 3/10 (default {COURSE_BASELINE}, the course's)")
+    p.add_argument("--strong", type=float, default=COURSE_STRONG, help=f"RMSE graded 8/10 (default {COURSE_STRONG}, the course's)")
     p.add_argument("--data", help="data folder with Testing/White: enables the suspicious-submission flags")
     size_option(p, "image size for --data (default 128 128)")
     p.add_argument("--out", help="save the leaderboard as CSV")

@@ -1,72 +1,73 @@
 """`inpaint make-pairs`: a folder of face photos -> a competition set in the data_spec.md layout.
 
-Faces are found with scikit-image's bundled LBP frontal-face cascade (no download; OpenCV 5
-wheels no longer ship Haar cascades). No mouth detector ships offline, so the mouth is
-placed where frontal-face boxes put it: centred, at 80% of the box height (measured on the
-kit's synthetic faces, whose mouth positions are known; see tests/test_make_pairs.py).
+Each photo: read (any format OpenCV or Pillow decodes, GIF included; JPEG EXIF orientation
+honoured) -> faces and landmarks (inpaint/face_detect.py: MTCNN, offline) -> a square crop with
+the eyes at fixed places, levelled by default (inpaint/align.py) -> the white box on the mouth,
+placed from the mouth corners (`box="mouth"`) or one box for the whole set (`box="fixed"`).
+
+OUT/pairs.csv says, for every output image, where it came from and how it was made: source photo,
+detector and its confidence, how many faces the photo held, the box, whether the face was levelled,
+and the photo -> crop transform (crop = scale * R(rotation) * photo + shift, OpenCV's
+getRotationMatrix2D convention, x to the right and y down). OUT/skipped.csv lists every photo not
+used and why.
 """
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import cv2
 import numpy as np
 
-from inpaint import imaging
+from inpaint import align, imaging
 from inpaint.errors import DataError
+from inpaint.face_detect import Face, find_faces, load_detector
 
-DETECT_SIDE = 512  # photos are searched at most this large: faster, and the cascade's sizes are in pixels
-CROP_SCALE = 1.5  # the square crop is this many face-box widths wide (room for hair and chin)
-MOUTH_ROW, MOUTH_WIDTH, MOUTH_HEIGHT = 0.80, 0.55, 0.30  # in face-box units
-
-
-@functools.lru_cache(maxsize=1)
-def _detector():
-    from skimage import data
-    from skimage.feature import Cascade
-
-    return Cascade(data.lbp_frontal_face_cascade_filename())
+CLEARLY_LARGEST = 2.0  # with several faces, the largest is used when its box has this many times the next one's area
+BOX_KINDS = ("mouth", "fixed")
+GIF_EXTS = {".gif"}
+PAIRS_HEADER = ["split", "name", "source", "detector", "confidence", "faces", "top", "left", "bottom", "right",
+                "aligned", "rotation", "scale", "shift_x", "shift_y"]
 
 
-def detect_faces(gray: np.ndarray) -> list[tuple[float, float, float]]:
-    """(row, col, side) of each face in a uint8 image, duplicates of one face merged."""
-    scale = min(1.0, DETECT_SIDE / max(gray.shape))
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-    side = min(small.shape)
-    hits = _detector().detect_multi_scale(img=small.astype(np.float32) / 255.0, scale_factor=1.1, step_ratio=1,
-                                       min_size=(max(24, side // 8),) * 2, max_size=(side, side))
-    boxes = sorted(((h["r"], h["c"], h["width"]) for h in hits), key=lambda b: -b[2])
-    merged: list[tuple[float, float, float]] = []
-    for r, c, w in boxes:  # largest first: a smaller box centred inside a kept one is the same face
-        if not any(kr <= r + w / 2 <= kr + kw and kc <= c + w / 2 <= kc + kw for kr, kc, kw in merged):
-            merged.append((r, c, w))
-    return [(r / scale, c / scale, w / scale) for r, c, w in merged]
+@dataclass
+class Pair:
+    name: str
+    source: str
+    face: Face
+    faces: int  # faces found in the photo; the largest was used
+    crop: align.Crop
+    real: np.ndarray  # size x size uint8
+    box: tuple[int, int, int, int]
 
 
-def crop_face(gray: np.ndarray, face: tuple[float, float, float], size: int, box_scale: float):
-    """Square crop around the face resized to `size`, the mouth box (top, left, bottom, right) in it,
-    and where the crop lies in the photo (top, left, side)."""
-    r, c, w = face
-    side = w * CROP_SCALE
-    top, left = r + w / 2 - side / 2, c + w / 2 - side / 2
-    # Pad with the edge so faces near the photo border still get a full square.
-    pad = int(np.ceil(side))
-    padded = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    y0, x0 = int(round(top)) + pad, int(round(left)) + pad
-    crop = padded[y0 : y0 + int(round(side)), x0 : x0 + int(round(side))]
-    crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
-    k = size / side
-    mouth_row, mouth_col = (r + MOUTH_ROW * w - top) * k, (c + w / 2 - left) * k
-    half_h, half_w = MOUTH_HEIGHT * w * k * box_scale / 2, MOUTH_WIDTH * w * k * box_scale / 2
-    box = (int(round(mouth_row - half_h)), int(round(mouth_col - half_w)),
-           int(round(mouth_row + half_h)), int(round(mouth_col + half_w)))
-    box = (max(box[0], 0), max(box[1], 0), min(box[2], size), min(box[3], size))
-    return crop, box, (top, left, side)
+def read_photo_rgb(path: Path) -> np.ndarray:
+    """Any photo -> RGB uint8, upright. OpenCV first (it applies a JPEG's EXIF orientation in colour
+    mode and reduces 16-bit to 8); Pillow for what this OpenCV build cannot decode (GIF on some builds)."""
+    data = np.fromfile(str(path), dtype=np.uint8)
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if bgr is not None:
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            return np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
+        raise DataError(f"{path}: not a readable image") from None
+
+
+def choose_face(faces: list[Face]) -> tuple[Face | None, str | None]:
+    """The face to use and None, or None and why the photo is skipped. Faces come largest first."""
+    if not faces:
+        return None, "no face found"
+    if len(faces) > 1 and faces[0].area < CLEARLY_LARGEST * faces[1].area:
+        return None, f"{len(faces)} faces of similar size found"
+    return faces[0], None
 
 
 def _csv_bytes(header, rows) -> bytes:
@@ -77,52 +78,110 @@ def _csv_bytes(header, rows) -> bytes:
     return text.getvalue().encode()
 
 
+def _photos(faces_dir: Path) -> list[Path]:
+    return sorted((p for p in faces_dir.iterdir() if p.is_file() and not p.name.startswith(".")),
+                  key=lambda p: imaging.natural_key(p.name))
+
+
+def output_name(photo: Path) -> str:
+    """The pair's file stem: the photo's stem, or its whole name with dots as underscores when the
+    suffix is no image extension (the Yale set's `subject01.happy` and `subject01.sad` must not collide)."""
+    known = imaging.is_image_name(photo) or photo.suffix.lower() in GIF_EXTS
+    return photo.stem if known else photo.name.replace(".", "_")
+
+
+def _pair_from_photo(photo: Path, detector, size: int, align_faces: bool, mouth_width: float, mouth_height: float,
+                     box_scale: float) -> tuple[Pair | None, str | None]:
+    try:
+        rgb = read_photo_rgb(photo)
+    except DataError:
+        # Files named like images are broken images; others (notes, no extension) are not images at all.
+        known = imaging.is_image_name(photo) or photo.suffix.lower() in GIF_EXTS
+        return None, "unreadable image" if known else "not an image file"
+    faces = find_faces(detector, rgb)
+    face, reason = choose_face(faces)
+    if face is None:
+        return None, reason
+    crop = align.face_crop(face, size, align_faces)
+    real = align.warp(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), crop, size)
+    box = align.mouth_box(face, crop, size, mouth_width, mouth_height, box_scale)
+    if box[2] - box[0] < 2 or box[3] - box[1] < 2:
+        return None, "mouth outside the crop"
+    return Pair(output_name(photo), photo.name, face, len(faces), crop, real, box), None
+
+
+def fixed_box(pairs: list[Pair]) -> tuple[int, int, int, int]:
+    """One box for the whole set: the median of the per-face mouth boxes (robust to a few bad finds)."""
+    return tuple(int(round(v)) for v in np.median([p.box for p in pairs], axis=0))
+
+
 def make_pairs(faces_dir: Path, out: Path, size: int = 128, n_test: int = 10, seed: int = 0, box_scale: float = 1.0,
-               progress: Callable[[int, int], None] | None = None) -> dict:
-    """Build the set; photos with no face, several faces or unreadable are listed in OUT/skipped.csv."""
+               progress: Callable[[int, int], None] | None = None, *, box: str = "mouth", align_faces: bool = True,
+               mouth_width: float = align.MOUTH_WIDTH, mouth_height: float = align.MOUTH_HEIGHT,
+               sheet: bool = False) -> dict:
+    """Build the set; photos with no face, several faces of similar size, or unreadable are listed in
+    OUT/skipped.csv. Returns the summary the CLI prints."""
     faces_dir, out = Path(faces_dir), Path(out)
     if not faces_dir.is_dir():
         raise DataError(f"{faces_dir}: photo folder not found")
     if out.exists() and any(out.iterdir()):
         raise DataError(f"{out}: output folder is not empty; choose a new --out")
-    if size < 32 or n_test < 0 or box_scale <= 0:
-        raise DataError("make-pairs: need --size >= 32, --test >= 0 and --box-scale > 0")
-    photos = sorted((p for p in faces_dir.iterdir() if p.is_file() and not p.name.startswith(".")),
-                    key=lambda p: imaging.natural_key(p.name))
+    if size < 32 or n_test < 0 or box_scale <= 0 or mouth_width <= 0 or mouth_height <= 0:
+        raise DataError("make-pairs: need --size >= 32, --test >= 0, and --box-scale, --mouth-width, "
+                        "--mouth-height > 0")
+    if box not in BOX_KINDS:
+        raise DataError(f"make-pairs: --box must be one of {', '.join(BOX_KINDS)} (got {box!r})")
+    photos = _photos(faces_dir)
+    if not photos:
+        raise DataError(f"{faces_dir}: no files in the photo folder")
+    loading = time.monotonic()
+    detector = load_detector()
+    load_seconds = time.monotonic() - loading
     start, made, skipped, seen = time.monotonic(), [], [], set()
     for done, photo in enumerate(photos, 1):
-        reason = None
-        if not imaging.is_image_name(photo):
-            reason = "not an image file"
-        elif photo.stem in seen:
-            reason = "another photo has the same name"
+        if output_name(photo) in seen:
+            pair, reason = None, "another photo has the same name"
         else:
-            try:
-                gray = imaging.read_gray_u8(photo)
-                found = detect_faces(gray)
-                reason = "no face found" if not found else (f"{len(found)} faces found" if len(found) > 1 else None)
-            except DataError:
-                reason = "unreadable image"
-        if reason:
+            pair, reason = _pair_from_photo(photo, detector, size, align_faces, mouth_width, mouth_height, box_scale)
+        if pair is None:
             skipped.append((photo.name, reason))
         else:
-            seen.add(photo.stem)
-            made.append((photo.stem, *crop_face(gray, found[0], size, box_scale)))
+            seen.add(pair.name)
+            made.append(pair)
         if progress:
             progress(done, len(photos))
+    seconds = time.monotonic() - start
+    if not made:
+        reasons = sorted({r for _, r in skipped})
+        why = "; ".join(reasons) or "empty folder"
+        raise DataError(f"{faces_dir}: no usable face photo among {len(photos)} files ({why})")
     if len(made) < n_test + 1:
         raise DataError(f"{faces_dir}: only {len(made)} usable face photos; need more than --test {n_test}")
+    if box == "fixed":
+        shared = fixed_box(made)
+        for pair in made:
+            pair.box = shared
     test = set(np.random.default_rng(seed).permutation(len(made))[:n_test].tolist())
     rows = []
-    for i, (name, real, (top, left, bottom, right), (crop_top, crop_left, side)) in enumerate(made):
+    for i, p in enumerate(made):
         split = "Testing" if i in test else "Training"
-        white = real.copy()
+        top, left, bottom, right = p.box
+        white = p.real.copy()
         white[top:bottom, left:right] = 255
-        imaging.write_png(out / split / "Real" / f"{name}.png", real)
-        imaging.write_png(out / split / "White" / f"{name}.png", white)
-        rows.append((split, name, top, left, bottom, right, f"{crop_top:.1f}", f"{crop_left:.1f}", f"{side:.1f}"))
-    header = ["split", "name", "top", "left", "bottom", "right", "crop_top", "crop_left", "crop_side"]
-    imaging.atomic_write_bytes(out / "pairs.csv", _csv_bytes(header, rows))
+        imaging.write_png(out / split / "Real" / f"{p.name}.png", p.real)
+        imaging.write_png(out / split / "White" / f"{p.name}.png", white)
+        shift = p.crop.matrix[:, 2]
+        rows.append((split, p.name, p.source, detector.name, f"{p.face.confidence:.4f}", p.faces, top, left, bottom,
+                     right, int(align_faces), f"{p.crop.rotation:.3f}", f"{p.crop.scale:.6f}", f"{shift[0]:.3f}",
+                     f"{shift[1]:.3f}"))
+    imaging.atomic_write_bytes(out / "pairs.csv", _csv_bytes(PAIRS_HEADER, rows))
     imaging.atomic_write_bytes(out / "skipped.csv", _csv_bytes(["file", "reason"], skipped))
+    if sheet:
+        from inpaint.pair_sheet import write_sheet
+
+        write_sheet(out / "sheet.png", [(p.name, p.real, p.box) for p in made[:40]])
     return {"photos": len(photos), "pairs": len(made) - len(test), "test": len(test), "skipped": len(skipped),
-            "out": str(out), "seconds": time.monotonic() - start}
+            "out": str(out), "seconds": seconds, "load_seconds": load_seconds,
+            "photos_per_second": len(photos) / max(seconds, 1e-9),
+            "detector": detector.name, "several_faces": sum(p.faces > 1 for p in made),
+            "sheet": str(out / "sheet.png") if sheet else None}

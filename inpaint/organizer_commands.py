@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from inpaint.cli_common import answers_folder, data_options, load_data, print_table, progress, size_of
+from inpaint.cli_common import (answers_folder, data_options, load_data, positive_int, preset_option, print_table,
+                                progress, size_of)
 from inpaint.errors import ConfigError
 
 
@@ -23,9 +24,16 @@ def cmd_make_pairs(args) -> int:
     from inpaint.make_pairs import make_pairs
 
     s = make_pairs(Path(args.faces), Path(args.out), args.size, args.test, args.seed, args.box_scale,
-                   progress=progress("make-pairs"))
+                   progress=progress("make-pairs"), box=args.box, align_faces=args.align,
+                   mouth_width=args.mouth_width, mouth_height=args.mouth_height, sheet=args.sheet)
+    detector = s["detector"] + (" (fallback: the mtcnn package is not installed)" if s["detector"] != "mtcnn" else "")
     print(f"made {s['pairs']} training pairs and {s['test']} test images from {s['photos']} photos in "
-          f"{s['seconds']:.1f} s; skipped {s['skipped']} (see {Path(s['out']) / 'skipped.csv'})")
+          f"{s['seconds']:.1f} s ({s['photos_per_second']:.2f} photos/s, detector {detector}, "
+          f"{s['load_seconds']:.1f} s to load it); skipped {s['skipped']} (see {Path(s['out']) / 'skipped.csv'})")
+    if s["several_faces"]:
+        print(f"{s['several_faces']} photos held several faces: the clearly largest was used (pairs.csv, column faces)")
+    if s["sheet"]:
+        print(f"contact sheet of the first pairs: {s['sheet']}")
     return 0
 
 
@@ -63,6 +71,10 @@ def cmd_baseline(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    if args.kind == "serve":  # the competition server's load test: no TensorFlow involved
+        from inpaint.competition_commands import cmd_bench_serve
+
+        return cmd_bench_serve(args)
     import pandas as pd
 
     from inpaint import bench
@@ -73,7 +85,7 @@ def cmd_bench(args) -> int:
         from inpaint import config
 
         models = {"pix2pix-lite (deck)": deck_config(), "standard preset": config.preset("standard")}
-        rows = bench.speed(models, args.batch, args.steps, args.repeats, args.jit)
+        rows = bench.speed(models, args.batch, args.timing_steps, args.repeats, args.jit)
     else:
         data_dir = Path(args.data) if args.data else out / "data"
         if not args.data:
@@ -109,7 +121,8 @@ def _attach_answers(data, answers: Path, size) -> None:
     answers = answers_folder(answers)
     images, names = read_image_folder(answers, size)
     if names != data.test_white.names:
-        raise ConfigError(f"{answers}: answer names {names[:3]}... do not match the test images {data.test_white.names[:3]}...")
+        raise ConfigError(f"--answers {answers}: answer names {names[:3]}... do not match the test images "
+                          f"{data.test_white.names[:3]}...")
     data.test_real = ImageSet(names, images)
     csv_size = data.csv_test.white.shape[1:]
     data.csv_test.real = images if images.shape[1:] == csv_size else read_image_folder(answers, csv_size)[0]
@@ -117,41 +130,62 @@ def _attach_answers(data, answers: Path, size) -> None:
 
 def register(add) -> None:
     """Add the organizer commands to the `inpaint` parser."""
-    p = add("synth", cmd_synth, "write a synthetic face data set in the data_spec.md layout, answers included")
-    p.add_argument("--out", required=True)
+    p = add("synth", cmd_synth, "write a synthetic face data set in the data_spec.md layout, answers included",
+          example="inpaint synth --out synthetic --train 700 --test 10 --seed 0")
+    p.add_argument("--out", required=True, help="data folder to write (data_spec.md layout)")
     p.add_argument("--train", type=int, default=700, help="training pairs (default 700, as the course)")
     p.add_argument("--test", type=int, default=10, help="test images (default 10, as the course)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--size", type=int, default=128, help="square image size (default 128)")
 
-    p = add("make-pairs", cmd_make_pairs, "turn a folder of face photos into a competition data set")
+    p = add("make-pairs", cmd_make_pairs, "turn a folder of face photos into a competition data set",
+          example="inpaint make-pairs --faces photos --out DATA --test 10 --seed 0")
     p.add_argument("--faces", required=True, help="folder of photos, one face each")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="data folder to write (data_spec.md layout)")
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--test", type=int, default=10, help="photos held out as test images (default 10)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--box-scale", type=float, default=1.0, help="scale the white box (default 1.0)")
+    p.add_argument("--box", choices=("mouth", "fixed"), default="mouth",
+                   help="mouth: each box from that face's mouth corners (default); fixed: one box for every "
+                        "image, the median of the mouth boxes after alignment")
+    p.add_argument("--align", action=argparse.BooleanOptionalAction, default=True,
+                   help="turn and scale each face so the eyes are level at fixed places (default on)")
+    p.add_argument("--mouth-width", type=float, default=1.6,
+                   help="box width / distance between the mouth corners (default 1.6)")
+    p.add_argument("--mouth-height", type=float, default=0.6, help="box height / box width (default 0.6)")
+    p.add_argument("--sheet", action="store_true", help="also write OUT/sheet.png: the first 40 pairs, box outlined")
 
-    p = add("baseline", cmd_baseline, "run a baseline and write its submission CSV (all: every baseline, scored)")
+    p = add("baseline", cmd_baseline, "run a baseline and write its submission CSV (all: every baseline, scored)",
+          example=["inpaint baseline telea --data DATA --csv telea.csv",
+                   "inpaint baseline all --data DATA --answers DATA/Testing/Real --out baselines_out"])
     p.add_argument("method", choices=["identity", "telea", "ns", "biharmonic", "pix2pix-lite", "all"])
     data_options(p)
     p.add_argument("--csv", help="submission CSV to write (single method)")
     p.add_argument("--out", default="baselines_out", help="folder for every CSV and the table (all)")
-    p.add_argument("--answers", help="answers folder (Testing/Real) if the data folder has none")
+    p.add_argument("--answers", help="the Testing/Real folder, or a data folder that has one (default: the answers "
+                                     "in --data, if it has them)")
     p.add_argument("--run", help="keep the pix2pix-lite run folder here (default: a temporary folder)")
-    p.add_argument("--iterations", type=int, default=3000, help="pix2pix-lite iterations (default 3000, the deck's)")
-    p.add_argument("--batch", type=int, default=16, help="pix2pix-lite batch size (default 16)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--iterations", type=positive_int, default=3000, help="pix2pix-lite iterations (default 3000, the deck's)")
+    p.add_argument("--batch", type=positive_int, default=16, help="pix2pix-lite batch size (default 16)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
-    p = add("bench", cmd_bench, "benchmarks: quality (kit vs baselines) or speed (kit step vs the deck's loop)")
-    p.add_argument("kind", choices=("quality", "speed"))
+    p = add("bench", cmd_bench, "benchmarks: quality (kit vs baselines), speed (kit step vs the deck's loop) or serve "
+                                "(the competition server under a class's uploads)",
+          example=["inpaint bench speed --batch 8", "inpaint bench quality --data DATA --minutes 20",
+                   "inpaint bench serve --participants 50 --uploads 200 --concurrency 20"])
+    p.add_argument("kind", choices=("quality", "speed", "serve"))
     p.add_argument("--out", default="bench_results", help="folder for JSON results (and the quality run)")
     p.add_argument("--data", help="quality: a data folder with answers (default: a synthetic set, seed --seed)")
     p.add_argument("--minutes", type=float, default=20.0, help="quality: training budget (default 20)")
-    p.add_argument("--preset", default="standard")
-    p.add_argument("--iterations", type=int, default=3000, help="quality: pix2pix-lite iterations")
-    p.add_argument("--batch", type=int, default=8, help="speed: batch size (default 8)")
-    p.add_argument("--steps", type=int, default=20, help="speed: steps per timing (default 20)")
-    p.add_argument("--repeats", type=int, default=3, help="speed: timings per method (default 3)")
+    preset_option(p)
+    p.add_argument("--iterations", type=positive_int, default=3000, help="quality: pix2pix-lite iterations")
+    p.add_argument("--batch", type=positive_int, default=8, help="speed: batch size (default 8)")
+    p.add_argument("--timing-steps", type=positive_int, default=20,
+                   help="speed: train steps in each timing (default 20); not --steps, which is a training budget elsewhere")
+    p.add_argument("--repeats", type=positive_int, default=3, help="speed: timings per method (default 3)")
     p.add_argument("--jit", action="store_true", help="speed: also time jit_compile=True")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    from inpaint.competition_commands import bench_serve_options
+
+    bench_serve_options(p)

@@ -30,19 +30,78 @@ def _unstack(x):
     return x[..., 0:1], x[..., 1:2], x[..., 2:3]
 
 
-def _augment(x, seed, flip: bool, jitter: float):
-    """Same flip and same brightness/contrast change for both images of a pair."""
+def _repaint(real, mask):
+    """The White image a painter would make from Real with this mask: pure white inside, Real outside."""
+    return tf.where(mask > 0.5, tf.ones_like(real), real)
+
+
+def _box_of(mask):
+    """(top, left, bottom, right) of a 0/1 (M, N, 1) mask, as float32 scalars."""
+    rows = tf.cast(tf.where(tf.reduce_max(mask, axis=[1, 2]) > 0.5)[:, 0], tf.float32)
+    cols = tf.cast(tf.where(tf.reduce_max(mask, axis=[0, 2]) > 0.5)[:, 0], tf.float32)
+    return tf.reduce_min(rows), tf.reduce_min(cols), tf.reduce_max(rows) + 1.0, tf.reduce_max(cols) + 1.0
+
+
+def _jittered_box_mask(mask, seed, jitter: float):
+    """A new box mask: the old box moved by up to `jitter` of its size and scaled by 1 +- `jitter`."""
+    top, left, bottom, right = _box_of(mask)
+    u = tf.random.stateless_uniform([4], seed, -jitter, jitter)
+    height, width = (bottom - top) * (1.0 + u[0]), (right - left) * (1.0 + u[1])
+    centre_r = (top + bottom) / 2 + u[2] * (bottom - top)
+    centre_c = (left + right) / 2 + u[3] * (right - left)
+    rows = tf.range(tf.shape(mask)[0], dtype=tf.float32)[:, None, None]
+    cols = tf.range(tf.shape(mask)[1], dtype=tf.float32)[None, :, None]
+    inside = ((rows >= tf.round(centre_r - height / 2)) & (rows < tf.round(centre_r + height / 2))
+              & (cols >= tf.round(centre_c - width / 2)) & (cols < tf.round(centre_c + width / 2)))
+    return tf.cast(inside, mask.dtype)
+
+
+def warp(image, scale, angle, shift_rows, shift_cols):
+    """`image` (M, N, 1) scaled by `scale` and rotated by `angle` radians about its centre, then
+    shifted by whole or fractional pixels; edges reflect, so no black corners."""
+    rows, cols = tf.cast(tf.shape(image)[0], tf.float32), tf.cast(tf.shape(image)[1], tf.float32)
+    cos, sin = tf.cos(angle) / scale, tf.sin(angle) / scale
+    cy, cx = (rows - 1) / 2, (cols - 1) / 2
+    # The op maps each output pixel (x, y) to the input pixel it samples: the inverse transform.
+    x0, y0 = cx + shift_cols, cy + shift_rows
+    transform = tf.stack([cos, sin, cx - cos * x0 - sin * y0, -sin, cos, cy + sin * x0 - cos * y0, 0.0, 0.0])
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=image[None], transforms=tf.cast(transform, tf.float32)[None], output_shape=tf.shape(image)[:2],
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="REFLECT")[0]
+
+
+def _random_warp(image, seed, amount: float):
+    """Shift up to `amount` of the image size, scale by 1 +- amount, rotate up to `amount` radians."""
+    u = tf.random.stateless_uniform([4], seed, -amount, amount)
+    size = tf.cast(tf.shape(image), tf.float32)
+    return warp(image, 1.0 + u[0], u[1], u[2] * size[0], u[3] * size[1])
+
+
+def _augment(x, seed, flip: bool, jitter: float, extra_boxes: float = 0.0, box_jitter: float = 0.25,
+             geometric: float = 0.0):
+    """Same flip, warp and brightness/contrast change for both images of a pair.
+
+    A warp moves the face under the box, not the box: Real is warped and White repainted from it with
+    the same axis-aligned mask, as a test image would be painted. `extra_boxes` is the share of
+    pairs whose box is moved and resized first (Real is known, so any box makes a new pair).
+    """
     if flip:
         x = tf.image.stateless_random_flip_left_right(x, seed)
+    white, real, mask = _unstack(x)
+    if extra_boxes > 0:
+        use_new = tf.random.stateless_uniform([], seed + 3) < extra_boxes
+        mask = tf.cond(use_new, lambda: _jittered_box_mask(mask, seed + 4, box_jitter), lambda: mask)
+        white = tf.where(use_new, _repaint(real, mask), white)
+    if geometric > 0:
+        real = _random_warp(real, seed + 5, geometric)
+        white = _repaint(real, mask)
     if jitter > 0:
-        white, real, mask = _unstack(x)
         gain = tf.random.stateless_uniform([], seed + 1, 1.0 - jitter, 1.0 + jitter)
         shift = tf.random.stateless_uniform([], seed + 2, -jitter, jitter) * 2.0  # model space is twice as wide
         real = tf.clip_by_value(real * gain + shift, -1.0, 1.0)
         # The painted box stays pure white: it is what the model and the mask finder key on.
         white = tf.where(white >= 1.0, white, tf.clip_by_value(white * gain + shift, -1.0, 1.0))
-        x = tf.concat([white, real, mask], axis=-1)
-    return x
+    return tf.concat([white, real, mask], axis=-1)
 
 
 def train_dataset(
@@ -54,6 +113,9 @@ def train_dataset(
     first_epoch: int = 0,
     flip: bool = True,
     jitter: float = 0.0,
+    extra_boxes: float = 0.0,
+    box_jitter: float = 0.25,
+    geometric: float = 0.0,
 ) -> tf.data.Dataset:
     """Endless stream of augmented batches, epoch after epoch, starting at `first_epoch`.
 
@@ -69,7 +131,8 @@ def train_dataset(
         order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=tf.stack([seed, tf.cast(epoch, tf.int32)]))
         items = tf.data.Dataset.from_tensor_slices(order)
         return items.map(
-            lambda i: _augment(tf.gather(stacked, i), tf.stack([tf.cast(epoch, tf.int32), i]) + seed, flip, jitter),
+            lambda i: _augment(tf.gather(stacked, i), tf.stack([tf.cast(epoch, tf.int32), i]) + seed, flip, jitter,
+                                          extra_boxes, box_jitter, geometric),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         ).batch(batch_size, drop_remainder=True)

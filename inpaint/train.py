@@ -21,12 +21,12 @@ import numpy as np
 import tensorflow as tf
 
 from inpaint import config as config_mod
-from inpaint import models, pipeline
+from inpaint import distribute, models, pipeline
 from inpaint.config import Config
 from inpaint.data import Dataset
 from inpaint.callbacks import EpochProgbar, Guard, SampleGrid
 from inpaint.errors import UserError
-from inpaint.gan import Pix2Pix
+from inpaint.gan import LearningRateDecay, Pix2Pix
 from inpaint.imaging import atomic_write_bytes
 
 CONFIG_FILE, STATE_FILE, BEST_WEIGHTS = "config.toml", "state.json", "best_generator.weights.h5"
@@ -36,12 +36,6 @@ KEEP_CHECKPOINTS = 3  # enough to average the last few epochs' weights at predic
 
 class TrainingError(UserError):
     """Training cannot go on; the message says what was kept and what to try."""
-
-
-def make_strategy() -> tf.distribute.Strategy:
-    """MirroredStrategy over all GPUs when there are several; the default strategy otherwise."""
-    gpus = tf.config.list_logical_devices("GPU")
-    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
 
 
 def build_generator(cfg: Config) -> keras.Model:
@@ -106,6 +100,7 @@ class RunCheckpoint:
             # draws other dropout masks than the uninterrupted one.
             rng_states=[v.value for m in (gan.generator, gan.discriminator) for v in m.variables
                         if "seed_generator_state" in v.path],
+            **({"ema_generator": gan.ema_generator} if gan.ema_generator is not None else {}),
         )
         self.manager = tf.train.CheckpointManager(self.ckpt, str(run / "checkpoints"), max_to_keep=keep)
         self.gan = gan
@@ -113,10 +108,12 @@ class RunCheckpoint:
     def save(self) -> str:
         return self.manager.save(checkpoint_number=int(self.gan.g_optimizer.iterations.numpy()))
 
-    def restore_latest(self) -> int:
-        if self.manager.latest_checkpoint is None:
-            raise TrainingError(f"{self.manager.directory}: no checkpoint to resume from")
-        self.ckpt.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+    def restore_latest(self, run: Path) -> int:
+        """Restore RUN/checkpoints' latest; every worker reads the chief's run folder (shared or copied)."""
+        latest = tf.train.latest_checkpoint(str(run / "checkpoints"))
+        if latest is None:
+            raise TrainingError(f"{run / 'checkpoints'}: no checkpoint to resume from")
+        self.ckpt.restore(latest).assert_existing_objects_matched()
         return int(self.epochs_done.numpy())
 
 
@@ -134,7 +131,7 @@ class EpochEnd(keras.callbacks.Callback):
         self.checkpoint.save()
         val_rmse = float((logs or {}).get("val_rmse", math.nan))
         if math.isfinite(val_rmse) and val_rmse < self.state.get("best_val_rmse", math.inf):
-            self.model.generator.save_weights(str(self.run / BEST_WEIGHTS))
+            self.model.inference_generator.save_weights(str(self.run / BEST_WEIGHTS))
             self.state.update(best_val_rmse=val_rmse, best_epoch=epoch + 1)
         self.state.update(epochs_done=epoch + 1, steps=int(self.model.g_optimizer.iterations.numpy()))
         write_state(self.run, self.state)
@@ -149,7 +146,7 @@ def read_state(run: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def resolve_run_config(run: Path, cfg: Config, resume: bool) -> Config:
+def resolve_run_config(run: Path, cfg: Config, resume: bool, writes_run: bool = True) -> Config:
     """A resumed run keeps its own config; budgets given now (epochs/steps/minutes) still apply."""
     saved = run / CONFIG_FILE
     if resume:
@@ -157,7 +154,7 @@ def resolve_run_config(run: Path, cfg: Config, resume: bool) -> Config:
             raise TrainingError(f"{run}: not a run folder (no {CONFIG_FILE}); drop --resume to start one")
         budgets = {k: getattr(cfg, k) for k in ("epochs", "steps", "minutes")}
         return config_mod.load_toml(saved).replace(**budgets)
-    if (run / "checkpoints").exists():
+    if writes_run and (run / "checkpoints").exists():
         raise TrainingError(f"{run}: already holds a run; use --resume to continue it or choose another --run")
     return cfg
 
@@ -167,44 +164,65 @@ def _sigterm_as_interrupt(signum, frame):
 
 
 def train(
-    data: Dataset, run: Path, cfg: Config, resume: bool = False, verbose: int | None = None, callbacks=()
+    data: Dataset, run: Path, cfg: Config, resume: bool = False, verbose: int | None = None, callbacks=(),
+    collective_timeout: float | None = None,
 ) -> dict:
     """Train on `data` into `run`; returns state.json's content. Saves a checkpoint on Ctrl-C/SIGTERM.
 
-    `callbacks` are extra Keras callbacks (sample grids, tests), run after the kit's own.
+    `callbacks` are extra Keras callbacks (sample grids, tests), run after the kit's own. Under a
+    TF_CONFIG cluster every worker runs this; only the chief writes `run` (inpaint/distribute.py).
     """
-    run = Path(run)
-    cfg = resolve_run_config(run, cfg, resume)
+    cluster = distribute.cluster_from_env()
+    strategy = distribute.make_strategy(cluster)  # before any other TensorFlow op
+    out, watchdogs = distribute.WriteFolder(run, cluster), distribute.watchdogs(cluster, collective_timeout)
+    try:
+        return _train(data, out, cfg, resume, verbose, (*watchdogs, *callbacks), cluster, strategy)
+    finally:
+        for watchdog in watchdogs:
+            watchdog.on_train_end()  # fit skips it when it raises
+        out.remove_temporary()
+
+
+def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dict:
+    run, written = out.run, out.path
+    distribute.check_resume_source(run, cluster, resume)
+    cfg = resolve_run_config(run, cfg, resume, writes_run=cluster.is_chief)
     keras.utils.set_random_seed(cfg.seed)
-    run.mkdir(parents=True, exist_ok=True)
-    config_mod.save_toml(cfg, run / CONFIG_FILE)
+    written.mkdir(parents=True, exist_ok=True)
+    config_mod.save_toml(cfg, written / CONFIG_FILE)
 
     train_idx, val_idx = pipeline.split_indices(len(data.train_real.names), cfg.val_fraction, cfg.seed)
     white, real, mask = data.train_white.images, data.train_real.images, data.train_mask
-    strategy = make_strategy()
     with strategy.scope():
         gan = build_gan(cfg)
-        checkpoint = RunCheckpoint(gan, run, keep=max(cfg.average_last, KEEP_CHECKPOINTS))
-        first_epoch = checkpoint.restore_latest() if resume else 0
+        checkpoint = RunCheckpoint(gan, written, keep=max(cfg.average_last, KEEP_CHECKPOINTS))
+        first_epoch = checkpoint.restore_latest(run) if resume else 0
+    if cluster.is_multi_worker:
+        distribute.adapt_fit_to_multi_worker(gan)
     state = read_state(run) if resume else {}
-    state.update(train_pairs=len(train_idx), val_pairs=len(val_idx), status="training")
+    state.update(train_pairs=len(train_idx), val_pairs=len(val_idx), status="training",
+                 **distribute.describe(strategy, cluster))
+    print(distribute.start_line(strategy, cluster, written), flush=True)
 
     batch = min(cfg.batch_size, len(train_idx))
-    train_ds = pipeline.train_dataset(
-        white[train_idx], real[train_idx], mask[train_idx], batch, cfg.seed, first_epoch, cfg.flip, cfg.intensity_jitter
-    )
-    val_ds = pipeline.eval_dataset(white[val_idx], real[val_idx], mask[val_idx], batch)
+    distribute.check_global_batch(batch, strategy.num_replicas_in_sync)
+    train_ds = distribute.distribute_input(pipeline.train_dataset(
+        white[train_idx], real[train_idx], mask[train_idx], batch, cfg.seed, first_epoch, cfg.flip, cfg.intensity_jitter,
+        cfg.extra_boxes, cfg.box_jitter, cfg.geometric_jitter,
+    ), cluster)
+    val_ds = distribute.distribute_input(pipeline.eval_dataset(white[val_idx], real[val_idx], mask[val_idx], batch), cluster)
     spe = pipeline.steps_per_epoch(len(train_idx), batch)
     epochs = max(cfg.epochs, math.ceil(cfg.steps / spe)) if cfg.steps else cfg.epochs
-    guard = Guard(cfg.steps, cfg.minutes)
+    guard = Guard(cfg.steps, cfg.minutes, decide=distribute.ChiefDecides(strategy, cluster))
     shown = val_idx[:SAMPLES_SHOWN]
     callbacks = [
         guard,
         EpochProgbar(guard),
-        EpochEnd(run, checkpoint, guard, state),
-        keras.callbacks.CSVLogger(str(run / "log.csv"), append=resume),
-        keras.callbacks.TensorBoard(str(run / "logs"), update_freq="epoch"),
-        SampleGrid(white[shown], real[shown], mask[shown], run / "samples", run / "logs", cfg.sample_every),
+        EpochEnd(written, checkpoint, guard, state),
+        keras.callbacks.CSVLogger(str(written / "log.csv"), append=resume),
+        keras.callbacks.TensorBoard(str(written / "logs"), update_freq="epoch"),
+        SampleGrid(white[shown], real[shown], mask[shown], written / "samples", written / "logs", cfg.sample_every),
+        *([LearningRateDecay(cfg, 0 if epochs >= config_mod.UNTIL_BUDGET else epochs * spe)] if cfg.lr_decay != "none" else []),
         *callbacks,
     ]
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
@@ -222,23 +240,29 @@ def train(
     except KeyboardInterrupt:
         path = checkpoint.save()
         state.update(status="interrupted", steps=int(gan.g_optimizer.iterations.numpy()))
-        write_state(run, state)
+        write_state(written, state)
         # The interrupted epoch's data restarts from its beginning on --resume; weights, optimizer
         # state and the step counter continue from here.
         print(f"interrupted: checkpoint saved to {path}; continue with --resume", file=sys.stderr)
         raise
+    except Exception as exc:
+        if not (cluster.is_multi_worker and distribute.is_peer_failure(exc)):
+            raise
+        state.update(status="failed: lost a worker")
+        write_state(written, state)
+        raise TrainingError(distribute.peer_failure_message(exc, cluster, run, state.get("epochs_done", 0))) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
 
     if guard.nan_at_step is not None:
         state.update(status="failed: NaN loss")
-        write_state(run, state)
+        write_state(written, state)
         raise TrainingError(
             f"{guard.stop_reason}; the last good checkpoint (epoch {state.get('epochs_done', 0)}) is kept in "
             f"{run / 'checkpoints'}. Try a lower learning_rate or lambda_adv."
         )
     state.update(status="done", stop_reason=guard.stop_reason)
-    write_state(run, state)
+    write_state(written, state)
     return state
 
 
@@ -261,17 +285,19 @@ def load_generator(run: Path, which: str = "best") -> tuple[keras.Model, Config]
     latest = tf.train.latest_checkpoint(str(run / "checkpoints"))
     if latest is None:
         raise TrainingError(f"{run}: no trained weights yet (no checkpoint); train first")
-    tf.train.Checkpoint(generator=generator).restore(latest).expect_partial()
+    # With a weight average, it is what validated and what predicts (inpaint/gan.py).
+    key = "ema_generator" if cfg.ema_decay > 0 else "generator"
+    tf.train.Checkpoint(**{key: generator}).restore(latest).expect_partial()
     return generator, cfg
 
 
 def checkpoint_generators(run: Path, last_k: int) -> list[np.ndarray]:
     """Weights of the generator in each of the last k checkpoints (for checkpoint averaging)."""
-    generator, _ = load_generator(run, which="last")
+    generator, cfg = load_generator(run, which="last")
     paths = tf.train.get_checkpoint_state(str(Path(run) / "checkpoints"))
     paths = list(paths.all_model_checkpoint_paths)[-last_k:] if paths else []
     weights = []
     for path in paths:
-        tf.train.Checkpoint(generator=generator).restore(path).expect_partial()
+        tf.train.Checkpoint(**{"ema_generator" if cfg.ema_decay > 0 else "generator": generator}).restore(path).expect_partial()
         weights.append([w.numpy() for w in generator.weights])
     return weights

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from inpaint.errors import SubmissionError, list_names
-from submission.csv_io import read_table, show
+from submission.csv_read import read_table, show
 
 
 def rmse(a, b) -> float:

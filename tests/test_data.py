@@ -3,9 +3,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import write_set
+from conftest import blank, mouth_box, write_set
 from inpaint.data import load_data
 from inpaint.errors import DataError
+from inpaint.masks import box_mask
 
 
 def test_valid_folder_loads_pairs_in_natural_order_and_check_data_exits_0(tiny_set, run_cli):
@@ -117,3 +118,45 @@ def test_train_only_commands_do_not_need_test_images(tiny_set):
     assert load_data(tiny_set, size=(32, 32), need_test=False).train_real is not None
     with pytest.raises(DataError, match="Testing/White: no images"):
         load_data(tiny_set, size=(32, 32))
+
+
+# ---------------------------------------------------------------- masks from evidence
+
+
+def _write_pair(root, name, real, box, test=False):
+    split = "Testing" if test else "Training"
+    cv2.imwrite(str(root / split / "White" / f"{name}.png"), blank(real, box))
+    cv2.imwrite(str(root / split / "Real" / f"{name}.png"), real)
+
+
+def _wall_face(size=32):
+    """A face whose white background touches the mouth box's right side."""
+    real = np.full((size, size), 120, np.uint8)
+    real[::2, ::3] = 90  # some texture
+    real[:, mouth_box(size)[3]:] = 255
+    return real
+
+
+def test_training_masks_come_from_the_pair_even_when_the_box_touches_a_white_wall(tiny_set):
+    _write_pair(tiny_set, "face_3", _wall_face(), mouth_box(32))
+    ds = load_data(tiny_set, size=(32, 32))
+    assert tuple(ds.train_boxes[3]) == mouth_box(32)
+    np.testing.assert_array_equal(ds.train_mask[3], box_mask((32, 32), mouth_box(32), grow=1))
+
+
+def test_test_mask_against_a_white_wall_follows_the_training_boxes_also_when_predicting(tiny_set):
+    _write_pair(tiny_set, "test_2", _wall_face(), mouth_box(32), test=True)
+    for need_train in (True, False):  # predict and submit read no training images otherwise
+        ds = load_data(tiny_set, size=(32, 32), need_train=need_train)
+        assert tuple(ds.test_boxes[1]) == mouth_box(32) and ds.unlike_boxes == {}
+
+
+def test_check_data_reports_mask_agreement_and_names_an_oversized_test_mask(tiny_set, run_cli):
+    top, left, bottom, right = mouth_box(32)
+    real = cv2.imread(str(tiny_set / "Testing/Real/test_3.png"), cv2.IMREAD_GRAYSCALE)
+    _write_pair(tiny_set, "test_3", real, (top - 8, left - 4, bottom + 2, right + 4), test=True)
+    code, out, err = run_cli("check-data", "--data", tiny_set, "--size", 32, 32)
+    assert code == 0
+    assert "mask finder agrees on 12/12 training pairs" in out
+    assert "test mask unlike the training boxes: test_3 (white region of 18x20 pixels is 3.8x" in out
+    assert "WARNING" in err and "test_3" in err

@@ -1,0 +1,240 @@
+"""Judge one uploaded file: cheap byte-level checks, the kit's validator, then public/private RMSE.
+
+The byte-level pass comes first so that a file pandas would choke on (a zip, binary data, ten
+million rows, one 50 MB line) is refused after reading it once in fixed-size pieces, never parsed.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from competition.settings import CompetitionPaths, Settings
+from inpaint.errors import DataError, SubmissionError
+from submission import diagnose
+from submission.csv_read import read_table
+from submission.flags import submission_flags
+from submission.grading import split_masks
+from submission.scoring import align, rmse
+from submission.validate import validate_file
+
+CHUNK = 1 << 20
+MAX_BYTES_PER_CELL = 40  # "%.17g" needs 24; a line longer than this many bytes per cell is not a submission row
+SIGNATURES = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip archive", b"%PDF": "a PDF document",
+              b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"\xd0\xcf\x11\xe0": "an Excel (xls) file"}
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    sha256: str
+    size: int
+    problem: str | None  # why the file is refused before parsing; None if it may be parsed
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # "accepted" or "rejected"
+    public_rmse: float | None
+    private_rmse: float | None
+    findings: list[str] = field(default_factory=list)  # "error: ..." and "warning: ..." lines
+    diagnoses: list[str] = field(default_factory=list)  # the likely export mistakes (submission/diagnose.py)
+
+
+@dataclass(frozen=True)
+class TestInputs:
+    """The blanked test images as the sample submission holds them, with their boxes."""
+
+    names: list[str]
+    white: np.ndarray  # (n, M, N) float64 in [0, 1]
+    mask: np.ndarray  # (n, M, N) 1 inside the grown box; all 0 for an image without a box
+
+
+def read_test_inputs(sample_csv: Path, shape: tuple[int, int]) -> TestInputs:
+    """White images and boxes from sample_submission.csv (competition/setup.py writes the White values
+    into it), so judging and the pages use nothing students do not have, never the answers."""
+    from inpaint import masks
+
+    table = read_table(Path(sample_csv))
+    names = [str(c) for c in table.columns]
+    white = diagnose.table_images(table, names, shape)
+    mask = np.zeros_like(white)
+    for i, img in enumerate(white):
+        box = masks.find_box(img)
+        if box is not None:
+            mask[i] = masks.box_mask(img.shape, box, grow=1)
+    return TestInputs(names, white, mask)
+
+
+def inspect_file(path: Path, max_lines: int, max_line_bytes: int) -> FileFacts:
+    """SHA-256, size, and a reason to refuse the file without parsing it (or None)."""
+    digest, size, lines, longest, current, problem = hashlib.sha256(), 0, 0, 0, 0, None
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            if size == 0:
+                problem = next((f"this is {what}, not a CSV file; upload the CSV itself"
+                                for magic, what in SIGNATURES.items() if chunk.startswith(magic)), None)
+            digest.update(chunk)
+            size += len(chunk)
+            if problem:
+                continue
+            if b"\x00" in chunk:
+                problem = "binary data (NUL bytes), not a CSV text file"
+                continue
+            lines += chunk.count(b"\n")
+            parts = chunk.split(b"\n")
+            if len(parts) == 1:
+                current += len(parts[0])
+            else:
+                longest = max(longest, current + len(parts[0]), *map(len, parts[1:-1]))
+                current = len(parts[-1])
+            if lines > max_lines or max(longest, current) > max_line_bytes:
+                break  # refused anyway; the rest is only hashed
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    longest = max(longest, current)
+    lines += current > 0  # a last line without a newline
+    if problem is None:
+        if size == 0:
+            problem = "empty file"
+        elif lines > max_lines:
+            problem = f"more than {max_lines:,} lines; a submission has a header and one row per pixel (reading stopped there)"
+        elif longest > max_line_bytes:
+            problem = f"a line of {longest:,} bytes; a submission row is at most {max_line_bytes:,}"
+    return FileFacts(digest.hexdigest(), size, problem)
+
+
+class Judge:
+    """Everything needed to judge files for one competition, read once: solution, split, sample, masks."""
+
+    def __init__(self, paths: CompetitionPaths, settings: Settings):
+        self.paths, self.settings = paths, settings
+        self.solution = read_table(paths.solution)
+        self.cells = split_masks(pd.read_csv(paths.split), self.solution)
+        rows, columns = self.solution.shape
+        self.max_lines = rows + 2  # header, rows, and one blank line some editors add
+        self.max_line_bytes = (columns + 1) * MAX_BYTES_PER_CELL
+        self._white_and_mask = None
+        self._test_inputs: TestInputs | None = None
+
+    def facts(self, path: Path) -> FileFacts:
+        return inspect_file(path, self.max_lines, self.max_line_bytes)
+
+    def judge(self, path: Path, shown_name: str, facts: FileFacts | None = None) -> Verdict:
+        """The verdict on a stored file; messages name it `shown_name`, never the server's path.
+
+        Every file that parses, accepted or rejected, is also diagnosed (once, here: the API, the
+        client and the pages show the stored sentences)."""
+        facts = facts or self.facts(path)
+        if facts.problem:
+            return Verdict("rejected", None, None, [f"error: {facts.problem}"])
+        findings = validate_file(path, sample=self.paths.sample)
+        lines = [f"{f.level}: {f.message}".replace(str(path), shown_name) for f in findings]
+        try:
+            table, unreadable = read_table(path), None
+        except SubmissionError as exc:
+            table, unreadable = None, f"error: {str(exc).replace(str(path), shown_name)}"
+        diagnoses = self.diagnoses(table) if table is not None else []
+        if any(f.level == "error" for f in findings):
+            return Verdict("rejected", None, None, lines, diagnoses)
+        if unreadable:
+            return Verdict("rejected", None, None, lines + [unreadable], diagnoses)
+        try:
+            scores = self.split_rmse(table)
+        except SubmissionError as exc:
+            return Verdict("rejected", None, None, lines + [f"error: {str(exc).replace(str(path), shown_name)}"], diagnoses)
+        return Verdict("accepted", scores["public"], scores["private"], lines, diagnoses)
+
+    def test_inputs(self) -> TestInputs:
+        if self._test_inputs is None:
+            self._test_inputs = read_test_inputs(self.paths.sample, tuple(self.settings.image_size))
+        return self._test_inputs
+
+    def diagnoses(self, table: pd.DataFrame) -> list[str]:
+        """submission/diagnose.py's sentences for a parsed upload ([] for a genuine prediction)."""
+        inputs = self.test_inputs()
+        return diagnose.diagnose_table(table, inputs.white, inputs.mask, inputs.names)
+
+    def split_rmse(self, table: pd.DataFrame) -> dict[str, float]:
+        truth = self.solution.to_numpy(np.float64)
+        guess = align(self.solution, table).to_numpy(np.float64)
+        return {part: rmse(truth[keep], guess[keep]) if keep.any() else math.nan for part, keep in self.cells.items()}
+
+    def flags(self, path: Path) -> list[str]:
+        """submission/flags.py's reasons to look closer at an accepted file ([] if none or unknown)."""
+        white, mask = self._white_and_masks()
+        if white is None:
+            return []
+        guess = align(self.solution, read_table(path)).to_numpy(np.float64)
+        return submission_flags(guess.T.reshape(white.shape), white, mask)
+
+    def _white_and_masks(self):
+        """The White test images come back from the sample submission, which holds their values."""
+        if self._white_and_mask is None:
+            from inpaint.masks import find_mask
+
+            sample = align(self.solution, read_table(self.paths.sample)).to_numpy(np.float64)
+            white = sample.T.reshape((sample.shape[1], *self.settings.image_size))
+            try:
+                mask = np.stack([find_mask(w) for w in white])
+            except DataError:  # a set without white boxes cannot be flagged
+                white, mask = None, None
+            self._white_and_mask = (white, mask)
+        return self._white_and_mask
+
+
+# ---------------------------------------------------------------- judging in other processes
+_WORKER_JUDGE: Judge | None = None
+
+
+def _start_worker(root: str) -> None:
+    global _WORKER_JUDGE
+    import threading
+
+    from competition.settings import load_settings
+
+    _WORKER_JUDGE = Judge(CompetitionPaths(Path(root)), load_settings(root))
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A judging process whose server died (SIGKILL leaves no time to shut the pool down) exits too."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _judge_in_worker(path: str, shown_name: str) -> tuple[FileFacts, Verdict]:
+    facts = _WORKER_JUDGE.facts(Path(path))
+    return facts, _WORKER_JUDGE.judge(Path(path), shown_name, facts)
+
+
+def _ready() -> bool:
+    return _WORKER_JUDGE is not None
+
+
+class JudgePool:
+    """Judging in separate processes. pandas holds the GIL for much of a CSV parse, so in the
+    server's own threads a burst of uploads would slow every other request (a leaderboard page);
+    in processes the server's event loop only waits for the OS scheduler."""
+
+    def __init__(self, paths: CompetitionPaths, processes: int):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: forking a process that runs threads (the server's) can copy a held lock
+        self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_start_worker, initargs=(str(paths.root),))
+        self.warm = [self.pool.submit(_ready) for _ in range(processes)]  # start them now, not on the first upload
+
+    def facts_and_verdict(self, path: Path, shown_name: str) -> tuple[FileFacts, Verdict]:
+        return self.pool.submit(_judge_in_worker, str(path), shown_name).result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)  # at most one judgement long; no orphans

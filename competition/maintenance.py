@@ -1,0 +1,71 @@
+"""Organizer chores on a competition folder: rescore from the stored files, export the final table,
+clean up uploads a stopped server left half-received."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+
+from competition.db import Submission
+from competition.service import Competition
+from competition.settings import CompetitionPaths
+from inpaint.imaging import atomic_write_bytes
+
+STALE_INCOMING_S = 3600  # a started server leaves younger .part files alone: another worker may be writing them
+
+
+def clean_incoming(paths: CompetitionPaths, older_than_s: float = 0.0) -> int:
+    """Delete interrupted uploads (COMP/submissions/.incoming/*); returns how many. They never had a row."""
+    if not paths.incoming.is_dir():
+        return 0
+    cutoff, removed = time.time() - older_than_s, 0
+    for leftover in paths.incoming.iterdir():
+        if leftover.is_file() and leftover.stat().st_mtime <= cutoff:
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def rescore(comp: Competition) -> dict:
+    """Judge every stored file again and compare with the database, exactly (float64 equality).
+
+    Returns {"checked": n, "mismatches": [{"id", "stored": (status, public, private), "now": (...)}],
+    "missing_files": [ids]}. Nothing is written.
+    """
+    with comp.db.session() as s:
+        rows = s.scalars(select(Submission).order_by(Submission.id)).all()
+    mismatches, missing = [], []
+    for row in rows:
+        path = comp.paths.submissions / f"{row.sha256}.csv"
+        if not path.exists():
+            missing.append(row.id)
+            continue
+        verdict = comp.judge.judge(path, row.filename)
+        stored = (row.status, row.public_rmse, row.private_rmse)
+        now = (verdict.status, verdict.public_rmse, verdict.private_rmse)
+        if stored != now:
+            mismatches.append({"id": row.id, "stored": stored, "now": now})
+    return {"checked": len(rows), "mismatches": mismatches, "missing_files": missing}
+
+
+STANDINGS_COLUMNS = ["rank", "name", "email", "private_rmse", "public_rmse", "grade", "entries", "submission_id",
+                     "final_ids", "disqualified_ids", "flags"]
+
+
+def standings_csv(comp: Competition) -> tuple[pd.DataFrame, bytes]:
+    """The organizer's final table (private RMSE of the final choice, public RMSE, grade, flags) and
+    its CSV text: one table for `inpaint competition export` and the organizer page's leaderboard.csv."""
+    table = pd.DataFrame(comp.standings(), columns=STANDINGS_COLUMNS)
+    for ids in ("final_ids", "disqualified_ids"):
+        table[ids] = table[ids].apply(lambda ids: " ".join(map(str, ids)) if isinstance(ids, list) else "")
+    table["rank"] = table["rank"].astype("Int64")
+    return table, table.to_csv(index=False, float_format="%.9g", lineterminator="\n").encode()
+
+
+def export_leaderboard(comp: Competition, out: Path) -> pd.DataFrame:
+    """Write the final table as CSV (atomically); returns it."""
+    table, text = standings_csv(comp)
+    atomic_write_bytes(Path(out), text)
+    return table

@@ -1,0 +1,96 @@
+"""The organizer's views of a competition: private scores, grades, flags, disqualifying submissions.
+
+A mixin of competition.service.Competition (which supplies db, settings, paths, judge and
+counted_submissions); nothing here is ever sent to a participant.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from competition.db import Participant, Submission
+from competition.ranking import by_participant, final_choice, rank_rows
+from competition.settings import iso
+from inpaint.errors import UserError
+from submission.grading import grades
+
+
+class NotFound(UserError):
+    """Nothing of that id among what the caller may see (the API answers 404, never 403)."""
+
+
+class OrganizerViews:
+    def standings(self) -> list[dict]:
+        """Final standings as they are now, for the organizer: ranked by private RMSE of each
+        participant's final choice, with public RMSE, course grade (submission/grading.py) and flags
+        (submission/flags.py) of the chosen submission. Disqualified submissions count for nothing
+        (`disqualified_ids` lists them); a participant left with none is not ranked."""
+        import pandas as pd
+
+        rows = []
+        dropped = self._disqualified_ids()
+        for participant, subs in by_participant(self.counted_submissions()):
+            chosen = final_choice(subs, self.settings.final_picks)
+            best = min(chosen, key=lambda s: (s.private_rmse, s.id))
+            rows.append({"participant_id": participant.id, "name": participant.name, "email": participant.email,
+                         "score": best.private_rmse, "private_rmse": best.private_rmse, "public_rmse": best.public_rmse,
+                         "submission_id": best.id, "final_ids": [s.id for s in chosen], "entries": len(subs),
+                         "disqualified_ids": dropped.get(participant.id, []),
+                         "flags": "; ".join(self.flags(best))})
+        ranked = rank_rows(rows)
+        scores = pd.Series([r["private_rmse"] for r in ranked], dtype="float64")
+        for row, grade in zip(ranked, grades(scores, self.settings.baseline, self.settings.strong)):
+            row["grade"] = None if grade != grade else float(grade)
+            del row["score"]
+        return ranked
+
+    def organizer_submissions(self) -> list[dict]:
+        """Every submission of everyone, newest first, with public and private RMSE and flags."""
+        with self.db.session() as s:
+            rows = s.execute(select(Submission, Participant).join(Participant).order_by(Submission.id.desc())).all()
+        return [{"id": sub.id, "participant_id": p.id, "name": p.name, "created": iso(sub.created),
+                 "filename": sub.filename, "message": sub.message, "status": sub.status,
+                 "public_rmse": sub.public_rmse, "private_rmse": sub.private_rmse, "selected": sub.selected,
+                 "disqualified": sub.disqualified, "findings": sub.findings.splitlines() if sub.findings else [],
+                 "diagnoses": sub.diagnoses.splitlines() if sub.diagnoses else [],
+                 "flags": self.flags(sub) if sub.status == "accepted" else [], "sha256": sub.sha256} for sub, p in rows]
+
+    def flags(self, row: Submission) -> list[str]:
+        """submission/flags.py on an accepted stored file; cached by content hash."""
+        if row.sha256 not in self._flags:
+            self._flags[row.sha256] = self.judge.flags(self.paths.submissions / f"{row.sha256}.csv")
+        return self._flags[row.sha256]
+
+    def participants(self) -> list[dict]:
+        """Everyone registered: id, name, email, number of submissions, number disqualified."""
+        with self.db.session() as s:
+            counts = dict(s.execute(select(Submission.participant_id, func.count()).group_by(Submission.participant_id)).all())
+            people = s.scalars(select(Participant).order_by(Participant.id)).all()
+        dropped = self._disqualified_ids()
+        return [{"id": p.id, "name": p.name, "email": p.email, "submissions": counts.get(p.id, 0),
+                 "disqualified": len(dropped.get(p.id, []))} for p in people]
+
+    def _disqualified_ids(self) -> dict[int, list[int]]:
+        """participant id -> ids of their disqualified submissions."""
+        with self.db.session() as s:
+            pairs = s.execute(select(Submission.participant_id, Submission.id)
+                              .where(Submission.disqualified.is_(True)).order_by(Submission.id)).all()
+        found: dict[int, list[int]] = {}
+        for participant_id, submission_id in pairs:
+            found.setdefault(participant_id, []).append(submission_id)
+        return found
+
+    def set_disqualified(self, submission_id: int, disqualified: bool) -> dict:
+        """Take one submission off (True) or put it back on (False) every leaderboard and the finals;
+        returns {"id", "participant_id", "disqualified"}."""
+        with self.db.session(write=True) as s, s.begin():
+            row = s.get(Submission, submission_id)
+            if row is None:
+                raise NotFound(f"no submission {submission_id}")
+            row.disqualified = disqualified
+            return {"id": row.id, "participant_id": row.participant_id, "disqualified": disqualified}
+
+    def disqualify(self, submission_id: int) -> dict:
+        return self.set_disqualified(submission_id, True)
+
+    def restore(self, submission_id: int) -> dict:
+        return self.set_disqualified(submission_id, False)

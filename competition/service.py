@@ -1,0 +1,292 @@
+"""The competition's business logic, independent of HTTP: the JSON API and the web pages both call it.
+
+    comp = Competition(comp_dir, db_url=None, clock=None)
+    p = comp.authenticate(token)          # Participant or None
+    result = comp.submit(p, path, message, filename)   # raises DailyLimitReached / RejectedLimitReached / CompetitionClosed
+    comp.submissions(p); comp.submission(p, id); comp.leaderboard(); comp.select_finals(p, ids)
+    comp.organizer_submissions(); comp.standings(); comp.disqualify(sid); comp.restore(sid)
+
+Every view a participant can receive is built by `participant_view` / `leaderboard`, which leave
+out private scores until the deadline has passed; only the organizer_* functions and `standings`
+show them earlier. All times are timezone-aware UTC datetimes.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from competition import db as database
+from competition.judge import Judge, JudgePool
+from competition.organizer import NotFound, OrganizerViews
+from competition.ranking import best_public, by_participant, final_choice, rank_rows
+from competition.settings import CompetitionPaths, iso, load_settings
+from competition.tokens import hash_token, same_hash
+from inpaint.errors import UserError
+
+Participant, Submission = database.Participant, database.Submission
+
+
+class Refused(UserError):
+    """An upload or action the rules do not allow; `status` is the HTTP code the API answers with."""
+
+    status = 403
+
+
+class DayCapReached(Refused):
+    """A per-UTC-day count is used up; `resets_at` is the next UTC midnight (the API's Retry-After)."""
+
+    status = 429
+
+    def __init__(self, message: str, now: datetime):
+        self.resets_at = day_start(now) + timedelta(days=1)
+        self.seconds_left = (self.resets_at - now).total_seconds()
+        super().__init__(f"{message}; it resets at {self.resets_at.isoformat()} (UTC midnight)")
+
+
+class DailyLimitReached(DayCapReached):
+    def __init__(self, limit: int, now: datetime):
+        super().__init__(f"daily limit of {limit} accepted uploads reached", now)
+
+
+class RejectedLimitReached(DayCapReached):
+    """Rejected files do not use the daily limit, but each is stored: this cap bounds the disk."""
+
+    def __init__(self, limit: int, now: datetime):
+        super().__init__(f"{limit} rejected uploads today is the cap for rejected files, so this one was not "
+                         "stored; check your file with `inpaint validate` before uploading again", now)
+
+
+class CompetitionClosed(Refused):
+    status = 403
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def day_start(now: datetime) -> datetime:
+    return datetime.combine(now.astimezone(timezone.utc).date(), time(0), tzinfo=timezone.utc)
+
+
+class Competition(OrganizerViews):
+    def __init__(self, comp_dir, db_url: str | None = None, clock=None, judge_processes: int = 0):
+        """Open a competition folder: rules, solution and split (read once), database (schema checked).
+
+        judge_processes > 0 judges uploads in that many separate processes (the server does, so
+        that parsing CSVs does not slow its other requests); 0 judges in the calling thread."""
+        self.paths = CompetitionPaths(Path(comp_dir))
+        self.settings = load_settings(self.paths.root)
+        self.clock = clock or utc_now
+        admin = self.paths.admin_token.read_text().strip() if self.paths.admin_token.exists() else None
+        self.db = database.open_database(db_url or self.paths.default_db_url(), hash_token(admin) if admin else None)
+        self.judge = Judge(self.paths, self.settings)
+        self._flags: dict[str, list[str]] = {}
+        self.judge_pool = JudgePool(self.paths, judge_processes) if judge_processes > 0 else None
+
+    # ------------------------------------------------------------ who is asking
+    def authenticate(self, token: str | None) -> Participant | None:
+        """The participant holding this token, or None. Looked up by hash, confirmed in constant time."""
+        if not token:
+            return None
+        with self.db.session() as s:
+            found = s.scalar(select(Participant).where(Participant.token_hash == hash_token(token)))
+        return found if found is not None and same_hash(token, found.token_hash) else None
+
+    def is_admin(self, token: str | None) -> bool:
+        """True for the organizer's token (COMP/secrets/admin_token.txt)."""
+        if not token:
+            return False
+        with self.db.session() as s:
+            stored = s.scalar(select(database.Meta.value).where(database.Meta.key == "admin_token_hash"))
+        return same_hash(token, stored)
+
+    def is_closed(self) -> bool:
+        """The deadline has passed: no uploads, private leaderboard visible."""
+        return self.settings.is_closed(self.clock())
+
+    # ------------------------------------------------------------ uploads
+    def uploads_left(self, participant: Participant) -> int:
+        """Accepted uploads still allowed today (UTC day); rejected files never count."""
+        with self.db.session() as s:
+            return self.settings.daily_limit - self._used_today(s, participant.id)
+
+    def resets_at(self) -> datetime:
+        """When today's count starts again: the next UTC midnight."""
+        return day_start(self.clock()) + timedelta(days=1)
+
+    def check_can_upload(self, participant: Participant) -> None:
+        """Raise CompetitionClosed or DailyLimitReached before a file is even received (cheap, no lock)."""
+        if self.is_closed():
+            raise CompetitionClosed(f"the competition closed at {iso(self.settings.deadline)}; uploads are no longer accepted")
+        if self.uploads_left(participant) <= 0:
+            raise DailyLimitReached(self.settings.daily_limit, self.clock())
+
+    def submit(self, participant: Participant, file_path, message: str = "", filename: str = "") -> dict:
+        """Judge a file, store it as COMP/submissions/<sha256>.csv, record it; returns the result dict.
+
+        The file at `file_path` is moved (renamed) into place after an fsync, so it should live on
+        the same file system (COMP/submissions/.incoming/ does). The row is written in one
+        transaction that counts today's accepted uploads under a lock; the call returns after the
+        commit. Result keys: id, status ("accepted"/"rejected"), public_rmse (None if rejected),
+        rank (public rank of the participant's best, None if none), uploads_left, resets_at,
+        findings (validator messages, the full list for a rejected file), diagnoses (the likely
+        export mistakes of a file that parses; [] if none found), sha256.
+        Raises DailyLimitReached, RejectedLimitReached or CompetitionClosed (then nothing is
+        recorded and the file is not stored; the caller deletes it).
+        """
+        file_path = Path(file_path)
+        filename = (filename or file_path.name)[:255]
+        if self.judge_pool is not None:  # before the lock: judging takes a while
+            facts, verdict = self.judge_pool.facts_and_verdict(file_path, filename)
+        else:
+            facts = self.judge.facts(file_path)
+            verdict = self.judge.judge(file_path, filename, facts)
+        self._fsync(file_path)  # the slow part of storing, done before the lock that serialises uploads
+        with self.db.session(write=True) as s, s.begin():
+            # PostgreSQL: FOR UPDATE serialises one participant's uploads. SQLite: the write
+            # engine's BEGIN IMMEDIATE already holds the database's write lock.
+            s.scalar(select(Participant).where(Participant.id == participant.id).with_for_update())
+            now = self.clock()
+            if self.settings.is_closed(now):
+                raise CompetitionClosed(f"the competition closed at {iso(self.settings.deadline)}; the upload was not recorded")
+            used = self._used_today(s, participant.id, now)
+            if verdict.status == "accepted" and used >= self.settings.daily_limit:
+                raise DailyLimitReached(self.settings.daily_limit, now)
+            if verdict.status == "rejected" and self._used_today(s, participant.id, now, "rejected") >= \
+                    self.settings.rejected_daily_limit:
+                raise RejectedLimitReached(self.settings.rejected_daily_limit, now)
+            # Renamed into place under the lock, after the checks: a refused upload leaves no file in
+            # submissions/, and the file of a committed row was there before its row.
+            stored = self._store(file_path, facts.sha256)
+            row = Submission(participant_id=participant.id, created=now, sha256=facts.sha256, filename=filename,
+                             size_bytes=facts.size, message=(message or "")[:2000], status=verdict.status,
+                             public_rmse=verdict.public_rmse, private_rmse=verdict.private_rmse,
+                             findings="\n".join(verdict.findings), diagnoses="\n".join(verdict.diagnoses),
+                             selected=False, disqualified=False)
+            s.add(row)
+            s.flush()
+            left = self.settings.daily_limit - used - (verdict.status == "accepted")
+        board = self.leaderboard()
+        rank = next((r["rank"] for r in board["rows"] if r["participant_id"] == participant.id), None)
+        return {"id": row.id, "status": verdict.status, "public_rmse": verdict.public_rmse, "rank": rank,
+                "uploads_left": left, "resets_at": iso(day_start(now) + timedelta(days=1)),
+                "findings": verdict.findings, "diagnoses": verdict.diagnoses, "sha256": facts.sha256,
+                "stored_as": stored.name}
+
+    @staticmethod
+    def _fsync(path: Path) -> None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _store(self, file_path: Path, sha256: str) -> Path:
+        """Rename the (already fsynced) file into its content name, then fsync the folder: the file
+        exists before its row."""
+        target = self.paths.submissions / f"{sha256}.csv"
+        os.replace(file_path, target)  # same content, same name: replacing a twin changes nothing
+        self._fsync(self.paths.submissions)
+        return target
+
+    def _used_today(self, s, participant_id: int, now: datetime | None = None, status: str = "accepted") -> int:
+        """The participant's uploads of this status since the last UTC midnight."""
+        start = day_start(now or self.clock())
+        return s.scalar(select(func.count()).select_from(Submission).where(
+            Submission.participant_id == participant_id, Submission.status == status,
+            Submission.created >= start)) or 0
+
+    # ------------------------------------------------------------ a participant's own submissions
+    def participant_view(self, row: Submission) -> dict:
+        """One submission as its owner may see it: the private score only once the competition is closed."""
+        view = {"id": row.id, "created": iso(row.created), "filename": row.filename, "message": row.message,
+                "status": row.status, "public_rmse": row.public_rmse, "selected": row.selected,
+                "findings": row.findings.splitlines() if row.findings else [],
+                "diagnoses": row.diagnoses.splitlines() if row.diagnoses else [],
+                "disqualified": row.disqualified, "size_bytes": row.size_bytes}
+        if self.is_closed():
+            view["private_rmse"] = row.private_rmse
+        return view
+
+    def submissions(self, participant: Participant) -> list[dict]:
+        """The participant's submissions, newest first, as `participant_view` dicts."""
+        with self.db.session() as s:
+            rows = s.scalars(select(Submission).where(Submission.participant_id == participant.id)
+                             .order_by(Submission.id.desc())).all()
+        return [self.participant_view(r) for r in rows]
+
+    def _own(self, s, participant: Participant, submission_id: int) -> Submission | None:
+        row = s.get(Submission, submission_id)
+        return row if row is not None and row.participant_id == participant.id else None
+
+    def submission(self, participant: Participant, submission_id: int) -> dict | None:
+        """One of the participant's own submissions, or None (also for someone else's: callers answer 404)."""
+        with self.db.session() as s:
+            row = self._own(s, participant, submission_id)
+        return None if row is None else self.participant_view(row)
+
+    def submission_file(self, participant: Participant, submission_id: int) -> Path | None:
+        """Path of the participant's own stored file (to download), or None like `submission`."""
+        with self.db.session() as s:
+            row = self._own(s, participant, submission_id)
+        return None if row is None else self.paths.submissions / f"{row.sha256}.csv"
+
+    def select_finals(self, participant: Participant, ids: list[int]) -> list[int]:
+        """Choose the submissions that count on the private leaderboard (replaces the previous choice).
+
+        At most `final_picks` ids, each an accepted submission of this participant; an empty list
+        returns to the default (the best public ones). Raises UserError (unknown id: a
+        LookupError-like message the API turns into 404) or Refused after the deadline.
+        """
+        ids = sorted(set(int(i) for i in ids))
+        if self.is_closed():
+            raise CompetitionClosed("the competition has closed; final submissions can no longer change")
+        if len(ids) > self.settings.final_picks:
+            raise UserError(f"at most {self.settings.final_picks} final submissions may be selected, got {len(ids)}")
+        with self.db.session(write=True) as s, s.begin():
+            rows = s.scalars(select(Submission).where(Submission.participant_id == participant.id)).all()
+            mine = {r.id: r for r in rows}
+            unknown = [i for i in ids if i not in mine]
+            if unknown:
+                raise NotFound(f"no submission {unknown[0]} among yours")
+            rejected = [i for i in ids if mine[i].status != "accepted"]
+            if rejected:
+                raise UserError(f"submission {rejected[0]} was rejected and cannot be a final one")
+            disqualified = [i for i in ids if mine[i].disqualified]
+            if disqualified:
+                raise UserError(f"submission {disqualified[0]} was disqualified by the organizer and cannot be a final one")
+            for r in rows:
+                r.selected = r.id in ids
+        return ids
+
+    # ------------------------------------------------------------ leaderboards
+    def counted_submissions(self) -> list[tuple[Submission, Participant]]:
+        """Every accepted submission that the organizer has not disqualified, with its participant."""
+        with self.db.session() as s:
+            query = (select(Submission, Participant).join(Participant)
+                     .where(Submission.status == "accepted", Submission.disqualified.is_(False)))
+            return [tuple(r) for r in s.execute(query.order_by(Submission.id)).all()]
+
+    def leaderboard(self) -> dict:
+        """What everyone may see: {"kind": "public"|"private", "closes": iso, "rows": [...]}.
+
+        Before the deadline each row is the participant's best public RMSE; afterwards the private
+        RMSE of their final choice (selected ones, else the best `final_picks` public ones, as
+        Kaggle does). Rows: rank, participant_id, name, score, entries, last (iso).
+        """
+        closed = self.is_closed()
+        rows = []
+        for person, subs in by_participant(self.counted_submissions()):
+            chosen = final_choice(subs, self.settings.final_picks) if closed else [best_public(subs)]
+            score = min(s.private_rmse for s in chosen) if closed else chosen[0].public_rmse
+            rows.append({"participant_id": person.id, "name": person.name, "score": score, "entries": len(subs),
+                         "last": iso(max(s.created for s in subs))})
+        return {"kind": "private" if closed else "public", "closes": iso(self.settings.deadline), "rows": rank_rows(rows)}
+
+    def close(self) -> None:
+        if self.judge_pool is not None:
+            self.judge_pool.close()
+        self.db.dispose()

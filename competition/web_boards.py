@@ -1,0 +1,73 @@
+"""The leaderboard tables of the pages: public (always), final ranking (after the deadline), reference rows.
+
+The public table is built here from public RMSEs only, so it can be shown after the deadline
+too, beside the final ranking (the service's leaderboard switches to private scores then).
+Reference rows: the identity baseline (the White images, i.e. sample_submission.csv, scored
+like any upload) and the strong baseline of the grade formula.
+"""
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+
+from competition.ranking import best_public, by_participant, rank_rows
+from submission.csv_read import read_table
+
+
+@functools.lru_cache(maxsize=4)
+def _identity_scores(judge) -> dict[str, float]:
+    return judge.split_rmse(read_table(judge.paths.sample))
+
+
+def identity_scores(comp) -> dict[str, float]:
+    """{"public": ..., "private": ...} of the White images themselves (the course's 'Baseline Setting')."""
+    return _identity_scores(comp.judge)
+
+
+def public_rows(comp) -> list[dict]:
+    """Each eligible participant's best public RMSE, ranked: rank, participant_id, name, public, uploads, last."""
+    rows = [{"participant_id": person.id, "name": person.name, "score": best_public(subs).public_rmse,
+             "uploads": len(subs), "last": max(s.created for s in subs)}
+            for person, subs in by_participant(comp.counted_submissions())]
+    return [dict(r, public=r.pop("score")) for r in rank_rows(rows)]
+
+
+def _with_references(rows: list[dict], references: list[dict], key: str) -> list[dict]:
+    """Reference rows slotted in by score, without a rank of their own."""
+    return sorted(rows + references, key=lambda r: (r[key] is None, r[key] if r[key] is not None else 0.0))
+
+
+def reference_rows(comp, part: str) -> list[dict]:
+    strong = comp.settings.strong
+    blank = {"rank": None, "uploads": None, "last": None, "reference": True, "me": False, "grade": None}
+    return [dict(blank, name="reference: identity (the White images unchanged)", public=identity_scores(comp)["public"],
+                 private=identity_scores(comp)["private"] if part == "private" else None),
+            dict(blank, name="reference: strong baseline (grade 8)", public=strong if part == "public" else None,
+                 private=strong if part == "private" else None)]
+
+
+def leaderboard_context(comp, user) -> dict:
+    """What leaderboard.html shows: `rows` (public) and, once closed, `final_rows` (private, grades)."""
+    me = user.participant.id if user.participant is not None else None
+    rows = [dict(r, reference=False, me=r["participant_id"] == me) for r in public_rows(comp)]
+    context = {"rows": _with_references(rows, reference_rows(comp, "public"), "public"), "final_rows": []}
+    if comp.is_closed():
+        final = [{"rank": r["rank"], "name": r["name"], "private": r["private_rmse"], "public": r["public_rmse"],
+                  "grade": r["grade"], "reference": False} for r in comp.standings()]
+        context["final_rows"] = _with_references(final, reference_rows(comp, "private"), "private")
+    return context
+
+
+def organizer_rows(comp) -> tuple[list[dict], list[dict]]:
+    """(standings with grades and flags, every submission with both scores) for the organizer page."""
+    standings = comp.standings()
+    grade_of = {r["submission_id"]: r["grade"] for r in standings}
+    subs = []
+    for v in comp.organizer_submissions():
+        errors = [line.split(": ", 1)[-1] for line in v["findings"] if line.startswith("error:")]
+        subs.append({"id": v["id"], "created": datetime.fromisoformat(v["created"]), "name": v["name"],
+                     "participant_id": v["participant_id"], "message": v["message"], "status": v["status"],
+                     "public": v["public_rmse"], "private": v["private_rmse"], "grade": grade_of.get(v["id"]),
+                     "selected": v["selected"], "disqualified": v["disqualified"],
+                     "notes": "; ".join(v["flags"] + errors + v["diagnoses"])})
+    return standings, subs

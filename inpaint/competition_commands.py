@@ -1,0 +1,315 @@
+"""CLI for hosting the competition: `inpaint competition init|participants|rescore|export`, `inpaint serve`,
+and the student's `inpaint remote upload|submissions|leaderboard|finals` (standard library only)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from inpaint.cli_common import with_examples
+from inpaint.errors import UserError
+
+SERVER_PACKAGES_HINT = 'the server needs its extra packages: pip install -e ".[serve]"'
+
+
+def _server_modules():
+    """Import the server side, or say how to install it (a student's laptop need not have it)."""
+    try:
+        from competition import maintenance, service
+    except ImportError as exc:
+        raise UserError(f"{SERVER_PACKAGES_HINT} ({exc.name} is missing)") from None
+    return service, maintenance
+
+
+# ---------------------------------------------------------------- organizer
+def cmd_init(args) -> int:
+    from competition.settings import parse_deadline
+    from competition.setup import init_competition
+
+    rules = {"title": args.title, "deadline": parse_deadline(args.deadline), "daily_limit": args.daily_limit,
+             "rejected_daily_limit": args.rejected_daily_limit, "final_picks": args.final_picks, "public_fraction": args.public_fraction, "split_by": args.split_by,
+             "seed": args.seed, "baseline": args.baseline, "strong": args.strong, "max_upload_mb": args.max_upload_mb}
+    s = init_competition(Path(args.data), Path(args.dir), db_url=args.db, **rules)
+    rules = s["settings"]
+    print(f"competition {rules.title!r} in {s['dir']}: {rules.n_images} test images of "
+          f"{rules.image_size[0]}x{rules.image_size[1]}, {s['public_parts']} of {s['parts']} {rules.split_by} parts public")
+    print(f"  deadline {rules.deadline.isoformat() if rules.deadline else 'none'}; {rules.daily_limit} accepted uploads a day "
+          f"(and {rules.rejected_daily_limit} rejected ones); "
+          f"{rules.final_picks} final picks; uploads up to {rules.max_upload_mb:g} MB")
+    print(f"  student download: {s['dir'] / 'student_data.zip'} ({s['student_files']} images + sample_submission.csv)")
+    print(f"  database: {s['db']}; admin token: {s['admin_token_file']} (readable by you only)")
+    print(f"next: inpaint competition participants --dir {args.dir} --add roster.csv")
+    return 0
+
+
+def cmd_participants(args) -> int:
+    from competition.participants import add_participants, read_roster
+
+    service, _ = _server_modules()
+    comp = service.Competition(args.dir, args.db)
+    try:
+        if args.add:
+            people = read_roster(Path(args.add))
+            path = add_participants(comp.db, args.dir, people)
+            print(f"added {len(people)} participants; their tokens are in {path} (readable by you only; "
+                  "send each participant their own line); next: inpaint serve --dir " + str(args.dir))
+        for p in comp.participants():
+            print(f"  {p['id']:>4}  {p['name']:<30} {p['email']:<30} {p['submissions']:>4} submissions"
+                  + (f" ({p['disqualified']} disqualified)" if p["disqualified"] else ""))
+    finally:
+        comp.close()
+    return 0
+
+
+def cmd_rescore(args) -> int:
+    service, maintenance = _server_modules()
+    comp = service.Competition(args.dir, args.db)
+    try:
+        report = maintenance.rescore(comp)
+    finally:
+        comp.close()
+    for m in report["mismatches"]:
+        print(f"  submission {m['id']}: stored {m['stored']}, recomputed {m['now']}")
+    if report["missing_files"]:
+        print(f"  files missing for submissions {report['missing_files']}")
+    same = report["checked"] - len(report["mismatches"]) - len(report["missing_files"])
+    print(f"rescored {report['checked']} submissions from their stored files: {same} identical to the stored scores, "
+          f"{len(report['mismatches'])} different, {len(report['missing_files'])} without a file")
+    return 0 if same == report["checked"] else 1
+
+
+def export_leaderboard(args) -> str:
+    service, maintenance = _server_modules()
+    comp = service.Competition(args.dir, args.db)
+    try:
+        table = maintenance.export_leaderboard(comp, Path(args.out))
+    finally:
+        comp.close()
+    return f"wrote {args.out}: {len(table)} participants ranked by private RMSE, with grades and flags"
+
+
+def export_platform(args) -> str:
+    """A Codabench bundle or a Kaggle package (competition/export_platforms.py), from --dir or --data."""
+    try:
+        from competition import export_platforms
+    except ImportError as exc:
+        raise UserError(f"{SERVER_PACKAGES_HINT} ({exc.name} is missing)") from None
+    if args.data:
+        s = export_platforms.export_data_folder(Path(args.data), Path(args.out), args.format)
+    else:
+        s = export_platforms.export_competition(Path(args.dir), Path(args.out), args.format)
+    note = f"\nnote: {s['note']}" if s["note"] else ""
+    return f"wrote {s['out']}: {args.format} package of {len(s['files'])} files ({', '.join(s['files'])}){note}"
+
+
+# Each format writes --out from --dir; the platform exports add theirs here.
+EXPORT_FORMATS = {"leaderboard": export_leaderboard, "codabench": export_platform, "kaggle": export_platform}
+
+
+def cmd_export(args) -> int:
+    if args.dir is None and args.format == "leaderboard":
+        raise UserError("--format leaderboard needs --dir COMP (a served competition), not --data")
+    print(EXPORT_FORMATS[args.format](args))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    service, maintenance = _server_modules()
+    import uvicorn
+
+    comp = service.Competition(args.dir, args.db)  # checks the folder and the schema version before any worker starts
+    comp.close()
+    removed = maintenance.clean_incoming(comp.paths)
+    os.environ["INPAINT_COMP_DIR"] = str(Path(args.dir).resolve())
+    os.environ["INPAINT_DB_URL"] = args.db or ""
+    os.environ["INPAINT_JUDGE_PROCESSES"] = str(args.judge_processes)
+    print(f"serving {comp.settings.title!r} on http://{args.host}:{args.port}/ (API /api, docs /docs); "
+          f"{args.workers} worker(s); cleaned {removed} interrupted uploads. Ctrl-C stops.", flush=True)
+    uvicorn.run("competition.api:app_from_env", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=5)
+    return 0
+
+
+# ---------------------------------------------------------------- student
+def _remote(args):
+    from competition.client import Remote
+
+    return Remote(args.server or os.environ.get("INPAINT_SERVER"), args.token or os.environ.get("INPAINT_TOKEN"))
+
+
+def _score(value) -> str:
+    return "-" if value is None else f"{value:.5f}"
+
+
+def cmd_remote_upload(args) -> int:
+    result = _remote(args).upload(Path(args.csv), args.message)
+    if result["status"] != "accepted":
+        print(f"rejected (submission {result['id']}; does not count toward today's limit). The validator found:",
+              file=sys.stderr)
+        for line in result["findings"]:
+            print(f"  {line}", file=sys.stderr)
+        _print_diagnoses(result["diagnoses"], sys.stderr)
+        return 2
+    print(f"accepted: submission {result['id']}, public RMSE {_score(result['public_rmse'])}, "
+          f"your rank {result['rank']}; {result['uploads_left']} uploads left today (resets {result['resets_at']})")
+    for line in result["findings"]:
+        print(f"  {line}")
+    _print_diagnoses(result["diagnoses"], sys.stdout)
+    return 0
+
+
+def _print_diagnoses(sentences: list[str], out) -> None:
+    """submission/diagnose.py's sentences, as the server stored them with the upload."""
+    for sentence in sentences:
+        print(f"  likely mistake: {sentence}", file=out)
+
+
+def cmd_remote_submissions(args) -> int:
+    rows = _remote(args).submissions()
+    if not rows:
+        print("no submissions yet")
+    for r in rows:
+        private = f"  private {_score(r['private_rmse'])}" if "private_rmse" in r else ""
+        print(f"  {r['id']:>5}  {r['created'][:19]}  {r['status']:<8}  public {_score(r['public_rmse'])}{private}"
+              f"{'  [final]' if r['selected'] else ''}{'  [disqualified]' if r['disqualified'] else ''}"
+              f"  {r['filename']}  {r['message']}")
+        _print_diagnoses(r["diagnoses"], sys.stdout)
+    return 0
+
+
+def cmd_remote_leaderboard(args) -> int:
+    board = _remote(args).leaderboard()
+    print(f"{board['kind']} leaderboard" + (f" (closes {board['closes']})" if board["kind"] == "public" and board["closes"] else ""))
+    for r in board["rows"]:
+        print(f"  {r['rank']:>4}  {r['name']:<30} {_score(r['score'])}  {r['entries']} entries")
+    return 0
+
+
+def cmd_remote_finals(args) -> int:
+    chosen = _remote(args).select_finals(args.ids)["ids"]
+    print(f"final submissions: {', '.join(map(str, chosen))}" if chosen
+          else "no final submissions selected: your best public ones will count")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+def _db_option(p):
+    p.add_argument("--db", help="database URL (default: SQLite COMP/competition.db), e.g. postgresql+psycopg://user@host/db")
+
+
+REMOTE_EXAMPLES = {
+    "upload": "inpaint remote upload Predict.csv --message 'flip TTA' --server http://HOST:8000 --token T",
+    "submissions": "inpaint remote submissions --server http://HOST:8000 --token T",
+    "leaderboard": "export INPAINT_SERVER=http://HOST:8000 INPAINT_TOKEN=T; inpaint remote leaderboard",
+    "finals": "inpaint remote finals 12 15 --server http://HOST:8000 --token T",
+}
+
+
+def _group(add, name, help_text, example):
+    p = add(name, None, help_text, example=example)
+    return p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+
+def register(add) -> None:
+    """Add `competition`, `serve` and `remote` to the `inpaint` parser."""
+    actions = _group(add, "competition", "host the competition: build its folder, add participants, rescore, export",
+                     ["inpaint competition init --data DATA --dir COMP --deadline 2026-12-20T23:59:00+08:00",
+                      "inpaint competition participants --dir COMP --add roster.csv"])
+    p = actions.add_parser("init", help="build a competition folder from a data folder with answers (Testing/Real)",
+                           **with_examples("inpaint competition init --data DATA --dir COMP "
+                                           "--deadline 2026-12-20T23:59:00+08:00"))
+    p.set_defaults(handler=cmd_init)
+    p.add_argument("--data", required=True, help="data folder with Testing/Real")
+    p.add_argument("--dir", required=True, help="competition folder to create")
+    p.add_argument("--title", default="Mouth generation")
+    p.add_argument("--deadline", help="end, with a UTC offset: 2026-12-20T23:59:00+08:00 (default: none)")
+    p.add_argument("--daily-limit", type=int, default=20, help="accepted uploads per participant per UTC day (default 20)")
+    p.add_argument("--rejected-daily-limit", type=int, default=None,
+                   help="rejected uploads taken per participant per UTC day; they are stored, so this bounds the disk "
+                        "(default 5 x --daily-limit)")
+    p.add_argument("--final-picks", type=int, default=2, help="submissions each may select for the private board (default 2)")
+    p.add_argument("--public-fraction", type=float, default=0.3)
+    p.add_argument("--split-by", choices=("image", "pixel"), default="image")
+    p.add_argument("--seed", type=int, default=0, help="seed of the public/private split")
+    p.add_argument("--baseline", type=float, default=0.14744, help="RMSE graded 3/10 (default: the course's)")
+    p.add_argument("--strong", type=float, default=0.03568, help="RMSE graded 8/10 (default: the course's)")
+    p.add_argument("--max-upload-mb", type=float, default=50.0)
+    _db_option(p)
+
+    p = actions.add_parser("participants", help="add participants from a roster (name[,email]) and list them",
+                           **with_examples("inpaint competition participants --dir COMP --add roster.csv"))
+    p.set_defaults(handler=cmd_participants)
+    p.add_argument("--dir", required=True)
+    p.add_argument("--add", help="roster CSV: one name[,email] a line; prints where the new tokens were written")
+    _db_option(p)
+
+    p = actions.add_parser("rescore", help="recompute every score from the stored files; exit 1 unless all are identical",
+                           **with_examples("inpaint competition rescore --dir COMP"))
+    p.set_defaults(handler=cmd_rescore)
+    p.add_argument("--dir", required=True)
+    _db_option(p)
+
+    p = actions.add_parser("export", help="write the final table (private RMSE of final picks, grade, flags), "
+                                          "or the competition as a Codabench bundle or a Kaggle package",
+                           **with_examples(["inpaint competition export --dir COMP --out final.csv",
+                                            "inpaint competition export --data DATA --format codabench --out bundle.zip"]))
+    p.set_defaults(handler=cmd_export)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dir", help="the competition folder (`inpaint competition init`)")
+    source.add_argument("--data", help="codabench/kaggle: a data folder with answers instead of --dir (default rules)")
+    p.add_argument("--out", required=True, help="leaderboard: a .csv; codabench: a .zip; kaggle: a .zip or a new folder")
+    p.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="leaderboard",
+                   help="leaderboard (default): the final table; codabench or kaggle: a package for that platform")
+    _db_option(p)
+
+    p = add("serve", cmd_serve, "run the competition server (JSON API /api, docs /docs, web pages)",
+            example="inpaint serve --dir COMP --host 0.0.0.0 --port 8000")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (this machine only, default) or 0.0.0.0 (the network)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL recommended above 1)")
+    p.add_argument("--judge-processes", type=int, default=os.cpu_count() or 1,
+                   help="processes per worker that parse and score uploads (default: one per CPU core)")
+    p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
+    _db_option(p)
+
+    actions = _group(add, "remote", "a student's side of the server: upload, submissions, leaderboard, finals",
+                     ["inpaint remote upload Predict.csv --message 'flip TTA' --server http://HOST:8000 --token T",
+                      "export INPAINT_SERVER=http://HOST:8000 INPAINT_TOKEN=T; inpaint remote leaderboard"])
+    for name, handler, help_text in (
+            ("upload", cmd_remote_upload,
+             "upload a CSV; prints public score, rank, uploads left and the likely mistake (or every problem)"),
+            ("submissions", cmd_remote_submissions, "your submissions, their scores and likely mistakes"),
+            ("leaderboard", cmd_remote_leaderboard, "the leaderboard (public until the deadline, then private)"),
+            ("finals", cmd_remote_finals, "select the submissions for the private leaderboard (none: the best public)")):
+        p = actions.add_parser(name, help=help_text, description=help_text, **with_examples(REMOTE_EXAMPLES[name]))
+        p.set_defaults(handler=handler)
+        p.add_argument("--server", help="server URL (default: $INPAINT_SERVER)")
+        p.add_argument("--token", help="your token (default: $INPAINT_TOKEN)")
+        if name == "upload":
+            p.add_argument("csv", help="the submission CSV (Predict.csv)")
+            p.add_argument("--message", "-m", default="", help="a note to remember what this was")
+        if name == "finals":
+            p.add_argument("ids", type=int, nargs="*", help="submission ids (none: go back to the best public ones)")
+
+
+# ---------------------------------------------------------------- `inpaint bench serve` (hooked into `bench`)
+def cmd_bench_serve(args) -> int:
+    from competition import bench
+
+    out = Path(args.out)
+    row = bench.run(out, args.participants, args.uploads, args.concurrency, args.workers, args.db, args.size)
+    for key, value in row.items():
+        print(f"  {key:<28} {value}")
+    bench.save(row, out / "serve.json", {k: v for k, v in vars(args).items() if k != "handler" and "db" != k})
+    print(f"saved {out / 'serve.json'}")
+    return 0 if row["consistent"] else 1
+
+
+def bench_serve_options(p) -> None:
+    p.add_argument("--participants", type=int, default=50, help="serve: participants uploading (default 50)")
+    p.add_argument("--uploads", type=int, default=200, help="serve: uploads in all (default 200)")
+    p.add_argument("--concurrency", type=int, default=20, help="serve: uploads in flight at once (default 20)")
+    p.add_argument("--workers", type=int, default=1, help="serve: server processes (default 1)")
+    p.add_argument("--size", type=int, default=128, help="serve: test image size; CSVs have size^2 rows (default 128)")
+    p.add_argument("--db", help="serve: database URL (default: SQLite in the competition folder)")

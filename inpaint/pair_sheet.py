@@ -1,0 +1,33 @@
+"""A contact sheet of made pairs: each Real crop with its white box outlined, named, so an organizer
+checks a whole set at a glance (`inpaint make-pairs --sheet`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from inpaint import imaging
+
+COLUMNS = 8
+BOX_COLOUR = (0, 0, 255)  # BGR red: stands out on grayscale faces
+LABEL_HEIGHT = 14
+
+
+def sheet_image(items: list[tuple[str, np.ndarray, tuple[int, int, int, int]]], columns: int = COLUMNS) -> np.ndarray:
+    """(name, size x size uint8 crop, (top, left, bottom, right)) items -> a BGR grid, row by row."""
+    size = items[0][1].shape[0]
+    tile_h = size + LABEL_HEIGHT
+    rows = -(-len(items) // columns)
+    sheet = np.full((rows * tile_h, min(columns, len(items)) * size, 3), 255, np.uint8)
+    for i, (name, real, (top, left, bottom, right)) in enumerate(items):
+        y, x = (i // columns) * tile_h, (i % columns) * size
+        tile = cv2.cvtColor(real, cv2.COLOR_GRAY2BGR)
+        cv2.rectangle(tile, (left, top), (right - 1, bottom - 1), BOX_COLOUR, 1)  # bottom/right are exclusive
+        sheet[y : y + size, x : x + size] = tile
+        cv2.putText(sheet, name[: size // 8], (x + 2, y + tile_h - 4), cv2.FONT_HERSHEY_PLAIN, 0.8, (0, 0, 0), 1)
+    return sheet
+
+
+def write_sheet(path: Path, items) -> None:
+    imaging.write_png(path, sheet_image(items))

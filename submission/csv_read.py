@@ -1,0 +1,137 @@
+"""Strict reading of submission and solution CSVs: every problem found, named and located.
+
+Needs only numpy, pandas and inpaint.errors (no OpenCV, no TensorFlow): the Codabench scoring
+program (competition/export_platforms.py) bundles this module as it is.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from inpaint.errors import SubmissionError, list_names
+
+ID_COLUMN = "id"
+
+
+def read_cells(path: Path) -> tuple[list[str], pd.DataFrame]:
+    """The header as written (repeats kept) and the data rows as text cells, or a SubmissionError."""
+    path = Path(path)
+    try:
+        # header=None: pandas would rename a repeated 'a' to 'a.1', and would silently turn the
+        # first column into the index when data rows have one field more than the header.
+        cells = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise SubmissionError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise SubmissionError(f"{path}: is a folder, not a CSV file") from None
+    except pd.errors.EmptyDataError:
+        raise SubmissionError(f"{path}: empty file") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise SubmissionError(f"{path}: not a readable CSV ({str(exc).strip()})") from None
+    except OSError as exc:
+        raise SubmissionError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return [str(c) for c in cells.iloc[0]], cells.iloc[1:].reset_index(drop=True)
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Text cells under unique column names: a repeated 'a' becomes 'a.1', as pandas names it."""
+    header, raw = read_cells(path)
+    names = []
+    for name in header:
+        unique, k = name, 0
+        while unique in names:
+            unique, k = f"{name}.{k + 1}", k + 1
+        names.append(unique)
+    raw.columns = names
+    return raw
+
+
+def numeric(raw: pd.DataFrame) -> pd.DataFrame:
+    """Text cells -> float64; whatever is not a number becomes NaN (`cell_problems` says which)."""
+    return raw.apply(pd.to_numeric, errors="coerce").astype(np.float64)
+
+
+def show(name: str) -> str:
+    """Names with stray spaces are quoted so that ' a' and 'a' look different in a message."""
+    return repr(name) if name != name.strip() or not name else name
+
+
+def check_header(path: Path, columns: list[str]) -> None:
+    """The first column is 'id' (any case, spaces around ignored); value columns are named and unique."""
+    first = columns[0] if columns else ""
+    if first.strip().lower() != ID_COLUMN:
+        hint = " - is the file separated by ';'? Use commas" if ";" in first else ""
+        raise SubmissionError(f"{path}: the first column must be 'id' (found {first!r}){hint}")
+    if len(columns) < 2:
+        raise SubmissionError(f"{path}: no image columns after 'id'")
+    unnamed = [i + 1 for i, c in enumerate(columns) if not c.strip()]
+    if unnamed:  # often a trailing comma on every line
+        raise SubmissionError(f"{path}: columns without a name at positions {list_names(unnamed)}")
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise SubmissionError(f"{path}: repeated column names: {list_names(map(show, repeated))}")
+
+
+def parse_ids(path: Path, ids: pd.Series) -> pd.Index:
+    """Text ids -> unique int64 index. '3', ' 3 ' and '3.0' are the integer 3; '3.5', 'x' and '' are errors."""
+    values = pd.to_numeric(ids, errors="coerce").astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(values) | (values % 1 != 0))
+    if len(bad):
+        raise SubmissionError(
+            f"{path}: {len(bad)} ids are not integers (first: data row {bad[0] + 1}: {ids.iloc[bad[0]]!r})"
+        )
+    index = pd.Index(values.astype(np.int64), name=ID_COLUMN)
+    if index.has_duplicates:
+        raise SubmissionError(f"{path}: repeated ids: {list_names(sorted(index[index.duplicated()].unique()))}")
+    return index
+
+
+def read_checked(path: Path) -> tuple[pd.DataFrame, pd.Index]:
+    """Text cells under a checked header, and the parsed ids."""
+    header, raw = read_cells(path)
+    check_header(path, header)
+    raw.columns = header
+    return raw, parse_ids(path, raw.iloc[:, 0])
+
+
+def cell_problems(raw: pd.DataFrame, values: pd.DataFrame, ids: pd.Series) -> list[str]:
+    """The first bad cell of each kind and how many there are, so a student fixes the file in one go."""
+    values = values.to_numpy()
+    nan = np.isnan(values)
+    empty = np.zeros_like(nan)
+    rows, cols = np.nonzero(nan)  # only cells that are not numbers need their text looked at
+    if len(rows):
+        text = raw.to_numpy(dtype=object)[rows, cols]
+        empty[rows, cols] = [str(t).strip().lower() in ("", "nan") for t in text]
+    problems = []
+    for what, bad in (("empty or NaN", empty), ("non-numeric", nan & ~empty), ("infinite", np.isinf(values))):
+        cells = np.argwhere(bad)  # row-major: the first hit is in the first bad row
+        if len(cells):
+            r, c = cells[0]
+            problems.append(
+                f"{len(cells)} {what} cells "
+                f"(first: column {raw.columns[c]!r}, id {ids.iloc[r]}: {raw.iat[r, c]!r})"
+            )
+    return problems
+
+
+def read_table(path) -> pd.DataFrame:
+    """A submission or solution CSV -> float64 table indexed by id (int64), value columns in file order.
+
+    Rejected with a SubmissionError naming the file and the problem: missing, empty or unparseable
+    file; first column not 'id' (case-insensitive); no rows; ids not unique integers; repeated or
+    unnamed columns; empty, NaN, non-numeric or infinite cells (counted, first one located).
+    Values outside [0, 1] are accepted: Kaggle scores them, `inpaint validate` warns.
+    """
+    path = Path(path)
+    raw, index = read_checked(path)
+    if raw.empty:
+        raise SubmissionError(f"{path}: no rows after the header")
+    values = numeric(raw.iloc[:, 1:])
+    problems = cell_problems(raw.iloc[:, 1:], values, raw.iloc[:, 0])
+    if problems:
+        raise SubmissionError(f"{path}: " + "; ".join(problems))
+    values.index = index
+    return values

@@ -1,0 +1,51 @@
+"""A participant's predicted test images beside the blanked inputs, as one PNG for the web pages.
+
+Only what the participant already has goes in: the White test images and their own upload,
+never the answers. Values are shown as the scorer reads them, clipped to [0, 1] for display,
+so a tanh output shows as a dark image and a 0-255 one as a white one.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+TILE = 96  # pixels on the longer side of each thumbnail
+GAP = 4
+LABEL_HEIGHT = 14
+BACKGROUND = 255
+
+
+def _tile(img: np.ndarray, tile_shape: tuple[int, int]) -> np.ndarray:
+    u8 = np.round(np.clip(np.nan_to_num(np.asarray(img, np.float64), nan=0.0), 0.0, 1.0) * 255).astype(np.uint8)
+    return cv2.resize(u8, (tile_shape[1], tile_shape[0]), interpolation=cv2.INTER_AREA)
+
+
+def thumbnail_sheet(preds, white, names: list[str] | None = None, tile: int = TILE) -> np.ndarray:
+    """uint8 sheet: row 1 the blanked inputs, row 2 the predictions, one column per test image, labelled."""
+    preds, white = np.asarray(preds), np.asarray(white)
+    if preds.shape != white.shape or preds.ndim != 3:
+        raise ValueError(f"predictions {preds.shape} and test images {white.shape} must both be (n, M, N)")
+    n, rows, cols = white.shape
+    scale = tile / max(rows, cols)
+    tile_shape = (max(1, round(rows * scale)), max(1, round(cols * scale)))
+    height = 2 * (tile_shape[0] + LABEL_HEIGHT) + 3 * GAP
+    width = n * (tile_shape[1] + GAP) + GAP
+    sheet = np.full((height, width), BACKGROUND, dtype=np.uint8)
+    labels = list(names) if names is not None else [str(i + 1) for i in range(n)]
+    for row, (images, what) in enumerate(((white, "input"), (preds, "yours"))):
+        top = GAP + row * (tile_shape[0] + LABEL_HEIGHT + GAP)
+        for i in range(n):
+            left = GAP + i * (tile_shape[1] + GAP)
+            cv2.putText(sheet, f"{labels[i][:12]} {what}", (left, top + LABEL_HEIGHT - 4),
+                        cv2.FONT_HERSHEY_PLAIN, 0.7, 0, 1, cv2.LINE_AA)
+            y = top + LABEL_HEIGHT
+            sheet[y:y + tile_shape[0], left:left + tile_shape[1]] = _tile(images[i], tile_shape)
+    return sheet
+
+
+def thumbnail_png(preds, white, names: list[str] | None = None, tile: int = TILE) -> bytes:
+    """`thumbnail_sheet` encoded as PNG bytes (cv2.imencode), ready to serve or embed."""
+    ok, buf = cv2.imencode(".png", thumbnail_sheet(preds, white, names, tile))
+    if not ok:
+        raise ValueError("could not encode the thumbnail sheet as PNG")
+    return buf.tobytes()

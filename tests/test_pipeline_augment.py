@@ -1,0 +1,79 @@
+"""Training augmentations keep each pair and its mask aligned: a planted pair round-trips."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from inpaint import pipeline
+
+SIZE, BOX = 32, (18, 8, 26, 20)  # (top, left, bottom, right)
+
+
+def planted_pair():
+    """(32, 32, 3) stacked (white, real, mask) in model space: a textured face with a painted box."""
+    real = np.random.default_rng(0).uniform(-0.8, 0.6, (SIZE, SIZE)).astype(np.float32)
+    mask = np.zeros((SIZE, SIZE), np.float32)
+    mask[BOX[0] : BOX[2], BOX[1] : BOX[3]] = 1.0
+    white = np.where(mask > 0, 1.0, real).astype(np.float32)
+    return np.stack([white, real, mask], axis=-1)
+
+
+def augmented(seed, **options):
+    kwargs = dict(flip=False, jitter=0.0)
+    kwargs.update(options)
+    out = pipeline._augment(tf.constant(planted_pair()), tf.constant([seed, 3]), **kwargs).numpy()
+    return out[..., 0], out[..., 1], out[..., 2]
+
+
+def mask_box(mask):
+    rows, cols = np.nonzero(mask > 0.5)
+    assert mask.sum() == (rows.max() + 1 - rows.min()) * (cols.max() + 1 - cols.min())  # one solid rectangle
+    return rows.min(), cols.min(), rows.max() + 1, cols.max() + 1
+
+
+def assert_aligned(white, real, mask):
+    """White is pure white inside the mask and exactly Real outside it."""
+    assert set(np.unique(mask)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(white[mask > 0], 1.0)
+    np.testing.assert_array_equal(white[mask == 0], real[mask == 0])
+
+
+@pytest.mark.parametrize("options", [
+    dict(extra_boxes=1.0, box_jitter=0.25),
+    dict(geometric=0.08),
+    dict(extra_boxes=0.5, box_jitter=0.25, geometric=0.08, flip=True),
+])
+def test_augmented_pairs_stay_aligned_with_their_mask(options):
+    for seed in range(6):
+        assert_aligned(*augmented(seed, **options))
+
+
+def test_extra_boxes_move_and_resize_the_box_within_the_jitter_and_keep_real():
+    boxes = set()
+    for seed in range(8):
+        white, real, mask = augmented(seed, extra_boxes=1.0, box_jitter=0.25)
+        np.testing.assert_array_equal(real, planted_pair()[..., 1])  # Real is untouched
+        top, left, bottom, right = mask_box(mask)
+        assert 6 <= bottom - top <= 10 and 9 <= right - left <= 15  # 8 x 12 scaled by 1 +- 0.25
+        assert abs((top + bottom) / 2 - 22) <= 2.5 and abs((left + right) / 2 - 14) <= 3.5
+        boxes.add((top, left, bottom, right))
+    assert len(boxes) >= 4  # new pairs, not the same box again
+
+
+def test_geometric_jitter_warps_real_and_keeps_the_axis_aligned_box():
+    white, real, mask = augmented(1, geometric=0.08)
+    assert mask_box(mask) == BOX
+    assert np.abs(real - planted_pair()[..., 1]).mean() > 0.05  # the face did move under the box
+
+
+def test_warp_by_whole_pixels_is_an_exact_shift_and_zero_warp_is_identity():
+    image = planted_pair()[..., 1:2]
+    shifted = pipeline.warp(tf.constant(image), 1.0, 0.0, 2.0, 3.0).numpy()
+    np.testing.assert_allclose(shifted[2:, 3:], image[:-2, :-3], atol=1e-6)
+    np.testing.assert_allclose(pipeline.warp(tf.constant(image), 1.0, 0.0, 0.0, 0.0).numpy(), image, atol=1e-6)
+
+
+def test_augmentation_is_a_function_of_the_seed():
+    options = dict(extra_boxes=0.5, box_jitter=0.25, geometric=0.08, flip=True, jitter=0.1)
+    first, again, other = augmented(4, **options), augmented(4, **options), augmented(5, **options)
+    np.testing.assert_array_equal(first[1], again[1])
+    assert np.abs(first[1] - other[1]).max() > 0

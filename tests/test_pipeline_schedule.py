@@ -1,0 +1,116 @@
+"""Training schedule options: the generator's weight average (EMA) and learning-rate decay."""
+import json
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from inpaint.gan import LearningRateDecay
+from inpaint.train import load_generator, train
+from test_train import data, lite  # noqa: F401  (the same tiny set and lite config as the training tests)
+
+
+class KeepWeights(keras.callbacks.Callback):
+    def on_train_end(self, logs=None):
+        self.average = self.model.ema_generator.get_weights()
+        self.raw = self.model.generator.get_weights()
+
+
+def test_predict_loads_the_weight_average_not_the_raw_generator(data, tmp_path):
+    seen = KeepWeights()
+    state = train(data, tmp_path / "run", lite(steps=2, epochs=1, ema_decay=0.9), verbose=0, callbacks=[seen])
+    assert state["best_epoch"] == 1  # one epoch: the best generator is the final one
+    assert max(np.abs(a - r).max() for a, r in zip(seen.average, seen.raw)) > 0  # they differ after training
+    for which in ("best", "last"):
+        loaded, _ = load_generator(tmp_path / "run", which=which)
+        for got, want in zip(loaded.get_weights(), seen.average):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_weight_average_follows_the_update_rule(data):
+    from inpaint.train import build_gan
+
+    gan = build_gan(lite(ema_decay=0.5))
+    before = [w.numpy().copy() for w in gan.generator.weights]
+    for weight in gan.generator.trainable_weights:
+        weight.assign(weight + 1.0)
+    gan.g_optimizer.iterations.assign(100)  # past the warm-up: the decay is ema_decay itself
+    gan._update_ema()
+    index = [w.path for w in gan.generator.weights].index(gan.generator.trainable_weights[0].path)
+    np.testing.assert_allclose(gan.ema_generator.weights[index].numpy(), before[index] + 0.5, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind, step, want", [("cosine", 0, 1.0), ("cosine", 50, 0.5), ("cosine", 100, 0.0),
+                                              ("linear", 25, 0.75), ("linear", 200, 0.0)])
+def test_learning_rate_falls_to_zero_over_the_step_budget(kind, step, want):
+    decay = LearningRateDecay(lite(lr_decay=kind), total_steps=100)
+    assert math.isclose(decay.factor(step, seconds=0.0), want, abs_tol=1e-12)
+
+
+def test_learning_rate_follows_a_time_budget_when_it_ends_first():
+    decay = LearningRateDecay(lite(lr_decay="linear", minutes=2.0), total_steps=1000)
+    assert math.isclose(decay.factor(100, seconds=90.0), 0.25)  # 75% of the minutes, 10% of the steps
+
+
+def test_learning_rate_decay_reaches_both_optimizers_during_training(data, tmp_path):
+    state = train(data, tmp_path / "run", lite(steps=4, epochs=1, lr_decay="linear", learning_rate=1e-3), verbose=0,
+                  callbacks=[seen := RecordRate()])
+    assert state["steps"] == 4
+    np.testing.assert_allclose(seen.rates, [1e-3, 0.75e-3, 0.5e-3, 0.25e-3], rtol=1e-5)
+
+
+class RecordRate(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.rates = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        g, d = (float(keras.ops.convert_to_numpy(o.learning_rate)) for o in (self.model.g_optimizer, self.model.d_optimizer))
+        assert g == d
+        self.rates.append(g)
+
+
+# Logical devices must be set before TensorFlow touches a device: a fresh interpreter.
+TWO_REPLICAS = textwrap.dedent(
+    """
+    import json
+    import numpy as np
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras
+    from inpaint import config
+    from inpaint.train import build_gan
+    cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3, gen_dropout=0.0, gen_norm="instance",
+                                        disc_norm="none", batch_size=8, ema_decay=0.5)
+    real = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 1)).astype("float32")
+    mask = np.zeros_like(real); mask[:, 16:24, 8:24] = 1
+    ds = tf.data.Dataset.from_tensors((np.where(mask > 0, 1.0, real).astype("float32"), real, mask)).repeat()
+    averages = []
+    for strategy in (tf.distribute.get_strategy(), tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])):
+        with strategy.scope():
+            keras.utils.set_random_seed(0)
+            gan = build_gan(cfg)
+        start = gan.ema_generator.get_weights()
+        gan.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)
+        averages.append([w.tolist() for w in gan.ema_generator.get_weights()[:2]])
+        moved = max(float(np.abs(a - b).max()) for a, b in zip(gan.ema_generator.get_weights(), start))
+    print(json.dumps({"averages": averages, "moved": moved}))
+    """
+)
+
+
+def test_weight_average_is_the_same_on_two_replicas_as_on_one():
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-c", TWO_REPLICAS], capture_output=True, text=True, cwd=root, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    one, two = result["averages"]
+    assert result["moved"] > 1e-4
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(a, b, atol=1e-5)
