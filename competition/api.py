@@ -197,9 +197,7 @@ def _include_web_pages(app: FastAPI) -> None:
         if exc.name != "competition.web":
             raise
         return
-    router = getattr(web, "router", None)
-    if router is not None:
-        app.include_router(router)
+    app.include_router(web.router)
 
 
 def app_from_env() -> FastAPI:

@@ -64,7 +64,7 @@ class CompetitionPaths:
     @property
     def incoming(self) -> Path:
         """Uploads being received; whatever is here when the server starts is an interrupted upload."""
-        return self.root / "submissions" / ".incoming"
+        return self.submissions / ".incoming"
 
     @property
     def secrets(self) -> Path:
@@ -72,7 +72,7 @@ class CompetitionPaths:
 
     @property
     def admin_token(self) -> Path:
-        return self.root / "secrets" / "admin_token.txt"
+        return self.secrets / "admin_token.txt"
 
     def default_db_url(self) -> str:
         return f"sqlite:///{self.database.resolve()}"

@@ -57,7 +57,7 @@ def write_student_zip(data_dir: Path, sample: Path, out: Path) -> int:
 def init_competition(data_dir, comp_dir, db_url: str | None = None, **rules) -> dict:
     """Build COMP from DATA: solution, split, sample submission, student zip, secrets, database, rules.
 
-    `rules` are Settings fields (title, deadline, daily_limit, final_picks, public_fraction,
+    `rules` are Settings fields (title, deadline, daily_limit, rejected_daily_limit, final_picks, public_fraction,
     split_by, seed, baseline, strong, max_upload_mb); image_size and n_images come from the answers.
     Returns a summary dict (paths, sizes, the admin token file). Refuses (UserError) a data folder
     without Testing/Real and a folder that already holds a competition.
@@ -71,13 +71,14 @@ def init_competition(data_dir, comp_dir, db_url: str | None = None, **rules) -> 
 
     solution = solution_from_answers(data_dir / "Testing" / "Real", paths.solution)
     sample = export_folder(data_dir / "Testing" / "White", paths.sample, size=solution["size"])
-    answers = list(read_table(paths.solution).columns)
+    answer_table = read_table(paths.solution)
+    answers = list(answer_table.columns)
     tests = list(read_table(paths.sample).columns)
     if answers != tests:
         raise UserError(f"{data_dir}: Testing/Real and Testing/White hold different names ({answers[:3]} vs {tests[:3]})")
     settings = Settings(**rules, image_size=tuple(solution["size"]), n_images=solution["images"])
 
-    split = make_split(read_table(paths.solution), settings.public_fraction, settings.split_by, settings.seed)
+    split = make_split(answer_table, settings.public_fraction, settings.split_by, settings.seed)
     atomic_write_bytes(paths.split, split.to_csv(index=False, lineterminator="\n").encode())
     for secret in (paths.solution, paths.split):  # the answers and which part is private: organizer only
         os.chmod(secret, 0o600)

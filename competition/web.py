@@ -20,7 +20,7 @@ from competition import web_organizer
 from competition.service import Refused
 from competition.web_boards import leaderboard_context
 from competition.web_common import (STATIC, User, competition, csrf_refusal, current_user, posted_form, redirect,
-                                    refuse, remember, render)
+                                    refuse, render, signin_redirect)
 from competition.web_pictures import score_plot_svg, stored_thumbnails
 from competition.web_session import new_session
 from competition.web_upload import UploadTooLarge, read_upload_form
@@ -37,9 +37,7 @@ def _when(text: str | None) -> datetime | None:
 def _participant_or_redirect(request: Request):
     user = current_user(request)
     if user.participant is None:
-        response = redirect(request, "/signin")
-        remember(request, response, user)
-        return user, response
+        return user, signin_redirect(request, user)
     return user, None
 
 
@@ -222,7 +220,7 @@ def submission_page(request: Request, submission_id: int):
         return refuse(request, user, 404, "Not found", f"no submission {submission_id} among yours")
     png = stored_thumbnails(comp, comp.submission_file(user.participant, submission_id))
     return render(request, user, "submission.html", f"Submission {submission_id}", sub=_row(view),
-                  diagnoses=view["diagnoses"], pictures_shown=png is not None)
+                  pictures_shown=png is not None)
 
 
 @router.get("/submissions/{submission_id}/thumbnails.png")

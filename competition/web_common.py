@@ -95,18 +95,28 @@ def render(request: Request, user: User, template: str, page_title: str, status:
     return response
 
 
+def _save_session(request: Request, response, session: WebSession) -> None:
+    codec(request).secure = request.url.scheme == "https"
+    codec(request).save(response, session)
+
+
 def remember(request: Request, response, user: User) -> None:
     if user.is_new:
-        codec(request).secure = request.url.scheme == "https"
-        codec(request).save(response, user.session)
+        _save_session(request, response, user.session)
 
 
 def redirect(request: Request, url: str, session: WebSession | None = None) -> RedirectResponse:
     """303 after a POST; with `session`, the cookie now says who is signed in."""
     response = RedirectResponse(url, status_code=303)
     if session is not None:
-        codec(request).secure = request.url.scheme == "https"
-        codec(request).save(response, session)
+        _save_session(request, response, session)
+    return response
+
+
+def signin_redirect(request: Request, user: User) -> RedirectResponse:
+    """To the sign-in page, keeping a new visitor's session (and its CSRF token) in the cookie."""
+    response = redirect(request, "/signin")
+    remember(request, response, user)
     return response
 
 

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from competition.maintenance import standings_csv
 from competition.web_boards import organizer_rows
-from competition.web_common import competition, current_user, posted_form, redirect, refuse, remember, render
+from competition.web_common import competition, current_user, posted_form, redirect, refuse, render, signin_redirect
 from inpaint.errors import UserError
 
 router = APIRouter(include_in_schema=False)
@@ -22,9 +22,7 @@ def _organizer(request: Request):
         return user, None
     if user.participant is not None:
         return user, refuse(request, user, 403, "Organizer only", "these pages need the organizer's token")
-    response = redirect(request, "/signin")
-    remember(request, response, user)
-    return user, response
+    return user, signin_redirect(request, user)
 
 
 @router.get("/organizer")

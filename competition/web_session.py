@@ -30,10 +30,6 @@ class WebSession:
     participant_id: int | None = None
     admin: bool = False
 
-    @property
-    def signed_in(self) -> bool:
-        return self.admin or self.participant_id is not None
-
     def to_dict(self) -> dict:
         return {"csrf": self.csrf, "pid": self.participant_id, "admin": self.admin}
 

@@ -1,4 +1,5 @@
-"""Pieces every group of CLI commands shares: progress bars, data loading from options, tables."""
+"""Pieces every group of CLI commands shares: progress bars, data loading from options, tables, the meaning
+of --answers, and argparse helpers (--preset, counts >= 1, files that must exist, example lines in --help)."""
 from __future__ import annotations
 
 import argparse

@@ -212,6 +212,8 @@ def _group(add, name, help_text, example):
 
 def register(add) -> None:
     """Add `competition`, `serve` and `remote` to the `inpaint` parser."""
+    from submission.grading import COURSE_BASELINE, COURSE_STRONG  # grader_commands.register imports it too
+
     actions = _group(add, "competition", "host the competition: build its folder, add participants, rescore, export",
                      ["inpaint competition init --data DATA --dir COMP --deadline 2026-12-20T23:59:00+08:00",
                       "inpaint competition participants --dir COMP --add roster.csv"])
@@ -231,8 +233,8 @@ def register(add) -> None:
     p.add_argument("--public-fraction", type=float, default=0.3)
     p.add_argument("--split-by", choices=("image", "pixel"), default="image")
     p.add_argument("--seed", type=int, default=0, help="seed of the public/private split")
-    p.add_argument("--baseline", type=float, default=0.14744, help="RMSE graded 3/10 (default: the course's)")
-    p.add_argument("--strong", type=float, default=0.03568, help="RMSE graded 8/10 (default: the course's)")
+    p.add_argument("--baseline", type=float, default=COURSE_BASELINE, help="RMSE graded 3/10 (default: the course's)")
+    p.add_argument("--strong", type=float, default=COURSE_STRONG, help="RMSE graded 8/10 (default: the course's)")
     p.add_argument("--max-upload-mb", type=float, default=50.0)
     _db_option(p)
 

@@ -180,18 +180,23 @@ def _training_boxes_only(data_dir: Path, size, by_order: bool, threshold: float)
 
     The training folder's own problems are not this command's: they are left to train/check-data.
     """
-    quiet, formats = _Problems(), Counter()
+    quiet = _Problems()
     if not (data_dir / TRAIN_REAL).is_dir() or not (data_dir / TRAIN_WHITE).is_dir():
         return np.zeros((0, 4), np.int64)
-    pairs = pair_files(scan_folder(data_dir / TRAIN_REAL, quiet), scan_folder(data_dir / TRAIN_WHITE, quiet),
-                       ("Training/Real", "Training/White"), by_order, quiet)
-    if not pairs or quiet:
-        return np.zeros((0, 4), np.int64)
+    read = _training_pairs(data_dir, size, by_order, threshold, quiet, Counter())
+    return np.zeros((0, 4), np.int64) if read is None or quiet else read[2]
+
+
+def _training_pairs(data_dir: Path, size, by_order: bool, threshold: float, problems: _Problems, formats: Counter):
+    """(Real, White, their painted boxes) of the training pairs, or None when there is no pair."""
+    pairs = pair_files(scan_folder(data_dir / TRAIN_REAL, problems), scan_folder(data_dir / TRAIN_WHITE, problems),
+                       ("Training/Real", "Training/White"), by_order, problems)
+    if not pairs:
+        return None
     names = [p[0] for p in pairs]
-    real = ImageSet(names, read_images([p[1] for p in pairs], size, quiet, formats))
-    white = ImageSet(names, read_images([p[2] for p in pairs], size, quiet, formats))
-    boxes = pair_boxes(real, white, data_dir / TRAIN_WHITE, threshold, quiet)
-    return np.zeros((0, 4), np.int64) if quiet else boxes
+    real = ImageSet(names, read_images([p[1] for p in pairs], size, problems, formats))
+    white = ImageSet(names, read_images([p[2] for p in pairs], size, problems, formats))
+    return real, white, pair_boxes(real, white, data_dir / TRAIN_WHITE, threshold, problems)
 
 
 def csv_test_images(ds: Dataset, white_paths, real_paths, threshold: float, grow: int, problems: _Problems) -> TestImages:
@@ -239,18 +244,9 @@ def load_data(
     problems, formats = _Problems(), Counter()
     ds = Dataset(size=tuple(size))
     if need_train:
-        pairs = pair_files(
-            scan_folder(data_dir / TRAIN_REAL, problems),
-            scan_folder(data_dir / TRAIN_WHITE, problems),
-            ("Training/Real", "Training/White"),
-            by_order,
-            problems,
-        )
-        if pairs:
-            names = [p[0] for p in pairs]
-            ds.train_real = ImageSet(names, read_images([p[1] for p in pairs], size, problems, formats))
-            ds.train_white = ImageSet(names, read_images([p[2] for p in pairs], size, problems, formats))
-            ds.train_boxes = pair_boxes(ds.train_real, ds.train_white, data_dir / TRAIN_WHITE, mask_threshold, problems)
+        read = _training_pairs(data_dir, size, by_order, mask_threshold, problems, formats)
+        if read is not None:
+            ds.train_real, ds.train_white, ds.train_boxes = read
             ds.train_mask = boxes_to_masks(tuple(size), ds.train_boxes, mask_grow)
     if need_test:
         whites = scan_folder(data_dir / TEST_WHITE, problems)

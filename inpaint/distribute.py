@@ -231,7 +231,6 @@ def peer_failure_message(exc: BaseException, cluster: Cluster, run: Path, epochs
             f"{Path(run) / 'checkpoints'}; restart every worker with --resume")
 
 
-
 def adapt_fit_to_multi_worker(model) -> None:
     """Two work-arounds that let Keras 3's `fit` run a built model under MultiWorkerMirroredStrategy.
 

@@ -83,11 +83,14 @@ def _photos(faces_dir: Path) -> list[Path]:
                   key=lambda p: imaging.natural_key(p.name))
 
 
+def _named_like_image(photo: Path) -> bool:
+    return imaging.is_image_name(photo) or photo.suffix.lower() in GIF_EXTS
+
+
 def output_name(photo: Path) -> str:
     """The pair's file stem: the photo's stem, or its whole name with dots as underscores when the
     suffix is no image extension (the Yale set's `subject01.happy` and `subject01.sad` must not collide)."""
-    known = imaging.is_image_name(photo) or photo.suffix.lower() in GIF_EXTS
-    return photo.stem if known else photo.name.replace(".", "_")
+    return photo.stem if _named_like_image(photo) else photo.name.replace(".", "_")
 
 
 def _pair_from_photo(photo: Path, detector, size: int, align_faces: bool, mouth_width: float, mouth_height: float,
@@ -96,8 +99,7 @@ def _pair_from_photo(photo: Path, detector, size: int, align_faces: bool, mouth_
         rgb = read_photo_rgb(photo)
     except DataError:
         # Files named like images are broken images; others (notes, no extension) are not images at all.
-        known = imaging.is_image_name(photo) or photo.suffix.lower() in GIF_EXTS
-        return None, "unreadable image" if known else "not an image file"
+        return None, "unreadable image" if _named_like_image(photo) else "not an image file"
     faces = find_faces(detector, rgb)
     face, reason = choose_face(faces)
     if face is None:

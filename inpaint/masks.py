@@ -154,7 +154,6 @@ def _painted_region(white: np.ndarray, box, threshold: float):
     return region if larger and not touches and len(rows) >= PAINTED_FILL * area else None
 
 
-
 def unlike_training(box, known: np.ndarray) -> str:
     """Why `box` does not look like a training box ('' when it does, or when there are none)."""
     if box is None or not len(known):

@@ -151,9 +151,12 @@ def register(add) -> None:
                         "image, the median of the mouth boxes after alignment")
     p.add_argument("--align", action=argparse.BooleanOptionalAction, default=True,
                    help="turn and scale each face so the eyes are level at fixed places (default on)")
-    p.add_argument("--mouth-width", type=float, default=1.6,
-                   help="box width / distance between the mouth corners (default 1.6)")
-    p.add_argument("--mouth-height", type=float, default=0.6, help="box height / box width (default 0.6)")
+    from inpaint.align import MOUTH_HEIGHT, MOUTH_WIDTH
+
+    p.add_argument("--mouth-width", type=float, default=MOUTH_WIDTH,
+                   help=f"box width / distance between the mouth corners (default {MOUTH_WIDTH:g})")
+    p.add_argument("--mouth-height", type=float, default=MOUTH_HEIGHT,
+                   help=f"box height / box width (default {MOUTH_HEIGHT:g})")
     p.add_argument("--sheet", action="store_true", help="also write OUT/sheet.png: the first 40 pairs, box outlined")
 
     p = add("baseline", cmd_baseline, "run a baseline and write its submission CSV (all: every baseline, scored)",

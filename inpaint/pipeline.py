@@ -132,7 +132,7 @@ def train_dataset(
         items = tf.data.Dataset.from_tensor_slices(order)
         return items.map(
             lambda i: _augment(tf.gather(stacked, i), tf.stack([tf.cast(epoch, tf.int32), i]) + seed, flip, jitter,
-                                          extra_boxes, box_jitter, geometric),
+                               extra_boxes, box_jitter, geometric),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         ).batch(batch_size, drop_remainder=True)

@@ -285,10 +285,14 @@ def load_generator(run: Path, which: str = "best") -> tuple[keras.Model, Config]
     latest = tf.train.latest_checkpoint(str(run / "checkpoints"))
     if latest is None:
         raise TrainingError(f"{run}: no trained weights yet (no checkpoint); train first")
-    # With a weight average, it is what validated and what predicts (inpaint/gan.py).
-    key = "ema_generator" if cfg.ema_decay > 0 else "generator"
-    tf.train.Checkpoint(**{key: generator}).restore(latest).expect_partial()
+    tf.train.Checkpoint(**{_generator_key(cfg): generator}).restore(latest).expect_partial()
     return generator, cfg
+
+
+def _generator_key(cfg: Config) -> str:
+    """The checkpointed generator to load: with a weight average, it is what validated and what
+    predicts (inpaint/gan.py)."""
+    return "ema_generator" if cfg.ema_decay > 0 else "generator"
 
 
 def checkpoint_generators(run: Path, last_k: int) -> list[np.ndarray]:
@@ -298,6 +302,6 @@ def checkpoint_generators(run: Path, last_k: int) -> list[np.ndarray]:
     paths = list(paths.all_model_checkpoint_paths)[-last_k:] if paths else []
     weights = []
     for path in paths:
-        tf.train.Checkpoint(**{"ema_generator" if cfg.ema_decay > 0 else "generator": generator}).restore(path).expect_partial()
+        tf.train.Checkpoint(**{_generator_key(cfg): generator}).restore(path).expect_partial()
         weights.append([w.numpy() for w in generator.weights])
     return weights

@@ -13,7 +13,7 @@ import pandas as pd
 
 from inpaint.errors import SubmissionError
 from submission import flags
-from submission.csv_io import image_stems
+from submission.csv_io import image_stems, read_table
 from submission.scoring import rmse
 
 # Below MISFIT_FLOOR the file already fits the inputs outside the box (composited: 0 up to 8-bit
@@ -223,8 +223,6 @@ def diagnose_table(table: pd.DataFrame, white, mask, names: list[str]) -> list[s
 
 def diagnose_file(csv_path, white, mask, names: list[str]) -> list[str]:
     """Diagnoses of a submission CSV; [] when it cannot be read at all (validate reports why)."""
-    from submission.csv_io import read_table
-
     try:
         table = read_table(csv_path)
     except SubmissionError:

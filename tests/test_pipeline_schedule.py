@@ -32,7 +32,7 @@ def test_predict_loads_the_weight_average_not_the_raw_generator(data, tmp_path):
             np.testing.assert_array_equal(got, want)
 
 
-def test_weight_average_follows_the_update_rule(data):
+def test_weight_average_follows_the_update_rule():
     from inpaint.train import build_gan
 
     gan = build_gan(lite(ema_decay=0.5))

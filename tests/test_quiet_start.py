@@ -102,8 +102,18 @@ def test_first_keras_import_prints_one_device_line_and_leaves_no_hook_behind():
 
 
 def test_verbose_installs_no_filter():
-    quiet_start.install(verbose=True)
-    assert not any(isinstance(f, quiet_start._FirstTensorFlowImport) for f in sys.meta_path)
+    """In a fresh interpreter: in this one TensorFlow may be imported already, and install() then hooks nothing anyway."""
+    done = python("""
+        import sys
+        from inpaint import quiet_start
+        hooked = lambda: any(isinstance(f, quiet_start._FirstTensorFlowImport) for f in sys.meta_path)
+        quiet_start.install()
+        print(hooked())
+        quiet_start.install(verbose=True)
+        print(hooked())
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]
 
 
 def test_a_crash_inside_the_block_still_says_where_on_the_real_stderr():
