@@ -32,9 +32,9 @@ def machine() -> dict:
 
 def _batch(cfg: config.Config, batch: int, seed: int = 0):
     rng = np.random.default_rng(seed)
-    real = rng.uniform(-1, 1, (batch, *cfg.image_size, 1)).astype(np.float32)
+    real = rng.uniform(-1, 1, (batch, *cfg.net_size, 1)).astype(np.float32)
     mask = np.zeros_like(real)
-    rows, cols = cfg.image_size
+    rows, cols = cfg.net_size
     mask[:, rows * 5 // 8 : rows * 7 // 8, cols // 3 : cols * 2 // 3] = 1
     white = np.where(mask > 0, 1.0, real).astype(np.float32)
     return white, real, mask
@@ -74,7 +74,7 @@ class DeckLoop:
         self.ones, self.zeros = np.ones((batch, *patch), np.float32), np.zeros((batch, *patch), np.float32)
         self.d.train_on_batch([self.white, self.real], self.ones)  # traced while D is trainable
         self.d.trainable = False  # frozen inside the combined model, as in the deck
-        inp = keras.Input((*cfg.image_size, 1))
+        inp = keras.Input((*cfg.net_size, 1))
         fake = self.g(inp)
         self.combined = keras.Model(inp, [self.d([inp, fake]), fake])
         self.combined.compile(keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1), loss=["mse", "mae"],

@@ -7,7 +7,7 @@ arguments (see baselines/pix2pix_lite.py), so there is one U-Net in the kit, not
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 NORMS = ("batch", "instance", "none")
 UPSAMPLES = ("transpose", "upsample_conv")
@@ -88,9 +88,13 @@ def unet(
     upsample: str = "transpose",
     first_norm: bool = False,
     act_before_norm: bool = False,
+    out_channels: int = 1,
     name: str = "generator",
 ) -> keras.Model:
-    """U-Net: `depth` stride-2 down blocks, `depth - 1` up blocks each concatenated with its skip, tanh output."""
+    """U-Net: `depth` stride-2 down blocks, `depth - 1` up blocks each concatenated with its skip, tanh output.
+
+    The input may carry more channels than the output (White and the mask: `generator_input`).
+    """
     _check_options(depth, norm, upsample)
     rows, cols = input_shape[:2]
     if rows % 2**depth or cols % 2**depth:
@@ -106,12 +110,23 @@ def unet(
         x = up_block(x, filters, kernel_size, norm, act_before_norm, upsample, dropout if i < dropout_layers else 0.0)
         x = layers.Concatenate()([x, skip])
     if upsample == "transpose":
-        x = layers.Conv2DTranspose(input_shape[-1], kernel_size, strides=2, padding="same", kernel_initializer=init())(x)
+        x = layers.Conv2DTranspose(out_channels, kernel_size, strides=2, padding="same", kernel_initializer=init())(x)
     else:
         x = layers.UpSampling2D(2)(x)
-        x = layers.Conv2D(input_shape[-1], kernel_size, padding="same", kernel_initializer=init())(x)
+        x = layers.Conv2D(out_channels, kernel_size, padding="same", kernel_initializer=init())(x)
     outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)  # float32 under mixed precision
     return keras.Model(inputs, outputs, name=name)
+
+
+def generator_input(generator: keras.Model, white, mask):
+    """What `generator` reads: White alone, or White and the 0/1 mask as a second channel.
+
+    Read from the model's own input shape, so a saved generator is fed the way it was trained.
+    Plain concatenation: serves numpy arrays (prediction) and tensors (the train step) alike.
+    """
+    if generator.inputs[0].shape[-1] == 1:
+        return white
+    return ops.concatenate([white, ops.cast(mask, white.dtype)], axis=-1)
 
 
 def patch_discriminator(

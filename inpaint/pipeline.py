@@ -104,6 +104,20 @@ def _augment(x, seed, flip: bool, jitter: float, extra_boxes: float = 0.0, box_j
     return tf.concat([white, real, mask], axis=-1)
 
 
+def _random_window(x, seed, crop_size):
+    """A `crop_size` window of the stacked pair anywhere its box fits (inpaint/crops.py centres it
+    at prediction, one of the places seen here); a box larger than the window is cut."""
+    top, left, bottom, right = _box_of(x[..., 2:3])
+    u = tf.random.stateless_uniform([2], seed, 0.0, 1.0)
+    corner = []
+    for i, (low, high, length) in enumerate(((top, bottom, crop_size[0]), (left, right, crop_size[1]))):
+        size = tf.cast(tf.shape(x)[i], tf.float32)
+        first = tf.maximum(0.0, high - length)
+        last = tf.maximum(tf.minimum(low, size - length), first)
+        corner.append(tf.cast(tf.minimum(first + tf.floor(u[i] * (last - first + 1.0)), size - length), tf.int32))
+    return tf.slice(x, [corner[0], corner[1], 0], [crop_size[0], crop_size[1], 3])
+
+
 def train_dataset(
     white: np.ndarray,
     real: np.ndarray,
@@ -116,8 +130,11 @@ def train_dataset(
     extra_boxes: float = 0.0,
     box_jitter: float = 0.25,
     geometric: float = 0.0,
+    crop_size: tuple[int, int] = (0, 0),
 ) -> tf.data.Dataset:
     """Endless stream of augmented batches, epoch after epoch, starting at `first_epoch`.
+
+    With a `crop_size` each pair is cut to a window around its box after augmentation.
 
     Batches are full (drop_remainder): batch norm on a 2-image tail batch is noise,
     and replicas under a distribution strategy need equal shares.
@@ -127,12 +144,16 @@ def train_dataset(
     if n < batch_size:
         raise ValueError(f"batch size {batch_size} is larger than the {n} training pairs")
 
+    def one_pair(i, epoch):
+        item_seed = tf.stack([tf.cast(epoch, tf.int32), i]) + seed
+        x = _augment(tf.gather(stacked, i), item_seed, flip, jitter, extra_boxes, box_jitter, geometric)
+        return _random_window(x, item_seed + 6, crop_size) if crop_size[0] else x
+
     def epoch_stream(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=tf.stack([seed, tf.cast(epoch, tf.int32)]))
         items = tf.data.Dataset.from_tensor_slices(order)
         return items.map(
-            lambda i: _augment(tf.gather(stacked, i), tf.stack([tf.cast(epoch, tf.int32), i]) + seed, flip, jitter,
-                               extra_boxes, box_jitter, geometric),
+            lambda i: one_pair(i, epoch),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         ).batch(batch_size, drop_remainder=True)

@@ -6,30 +6,46 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from inpaint import imaging
+from inpaint import crops, imaging
 from inpaint.config import Config
 from inpaint.data import Dataset
 from inpaint.errors import DataError
 from inpaint.masks import composite
+from inpaint.models import generator_input
 from inpaint.train import checkpoint_generators, load_generator, load_run_config
 from submission.scoring import rmse
 
 
 def inpaint_images(
-    generator: keras.Model, white: np.ndarray, mask: np.ndarray, use_composite: bool = True, tta_flip: bool = True
+    generator: keras.Model, white: np.ndarray, mask: np.ndarray, use_composite: bool = True, tta_flip: bool = True,
+    names: list[str] | None = None,
 ) -> np.ndarray:
     """(n, M, N) White images and masks in [0, 1] -> (n, M, N) predictions in [0, 1].
 
     With `tta_flip` the generator also sees each face mirrored and the two outputs are
     averaged: faces are nearly symmetric, so this cancels part of the generator's noise.
+    A generator trained on windows around the box (`crop_size`) sees the centred window of
+    each face, and its output is pasted back; outside the window the prediction is White.
     """
     x = imaging.to_model(white[..., None].astype(np.float32))
-    generated = np.asarray(generator.predict(x, verbose=0, batch_size=16), dtype=np.float32)
+    m = mask[..., None].astype(np.float32)
+    window = tuple(generator.inputs[0].shape[1:3])
+    corners = None
+    if window != x.shape[1:3]:
+        crops.check_fits(mask, window, names or [f"image {i + 1}" for i in range(len(mask))], "of these")
+        corners = crops.windows(mask, window)
+        seen_x, seen_m = crops.cut(x, corners, window), crops.cut(m, corners, window)
+    else:
+        seen_x, seen_m = x, m
+    inputs = np.asarray(generator_input(generator, seen_x, seen_m))
+    generated = np.asarray(generator.predict(inputs, verbose=0, batch_size=16), dtype=np.float32)
     if tta_flip:
-        mirrored = np.asarray(generator.predict(x[:, :, ::-1], verbose=0, batch_size=16), dtype=np.float32)
+        mirrored = np.asarray(generator.predict(inputs[:, :, ::-1], verbose=0, batch_size=16), dtype=np.float32)
         generated = 0.5 * (generated + mirrored[:, :, ::-1])
+    if corners is not None:
+        generated = crops.paste(x, generated, corners)
     if use_composite:
-        generated = composite(generated, x, mask[..., None])
+        generated = composite(generated, x, m)
     return imaging.to_metric(generated[..., 0])
 
 
@@ -65,7 +81,8 @@ def trained_generator(run: Path, which: str = "best", average_last: int = 1) -> 
 
 def _test_predictions(generator: keras.Model, cfg: Config, data: Dataset, tta_flip: bool) -> np.ndarray:
     _check_size(cfg, data)
-    preds = inpaint_images(generator, data.test_white.images, data.test_mask, cfg.composite, tta_flip)
+    preds = inpaint_images(generator, data.test_white.images, data.test_mask, cfg.composite, tta_flip,
+                           data.test_white.names)
     return to_csv_size(preds, data, cfg.composite)
 
 

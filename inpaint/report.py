@@ -131,6 +131,7 @@ def report_markdown(run, cfg, log, table, sample_epoch, notes, out: Path) -> str
         f"Adam (lr {cfg.learning_rate:g}, beta_1 {cfg.beta_1:g}), batch {cfg.batch_size}, {cfg.d_steps} D update(s) "
         f"per G update, images {cfg.image_size[0]}x{cfg.image_size[1]}, horizontal flips"
         + (f" and brightness/contrast jitter {cfg.intensity_jitter:g}" if cfg.intensity_jitter else "") + ".",
+        *_options_sentence(cfg),
         f"Trained {len(log)} epochs; validation RMSE {last.get('val_rmse', float('nan')):.5f} at the last epoch, "
         f"best {best.get('val_rmse', float('nan')):.5f} at epoch {int(best['epoch']) + 1}.",
         "",
@@ -151,6 +152,28 @@ def report_markdown(run, cfg, log, table, sample_epoch, notes, out: Path) -> str
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     return "\n".join(lines)
+
+
+def _options_sentence(cfg) -> list[str]:
+    """The training choices beyond plain pix2pix that this run used, in words for the write-up."""
+    used = []
+    if cfg.crop_size != (0, 0):
+        used.append(f"the networks see a {cfg.crop_size[0]}x{cfg.crop_size[1]} window around the box, placed at "
+                    "random where the box fits in training and centred on it at prediction")
+    if cfg.mask_input:
+        used.append("the generator reads the mask as a second input channel")
+    if cfg.ema_decay:
+        used.append(f"validation and prediction use an exponential moving average of the generator's weights "
+                    f"(decay {cfg.ema_decay:g})")
+    if cfg.lr_decay != "none":
+        used.append(f"{cfg.lr_decay} learning-rate decay to 0 over the budget")
+    if cfg.extra_boxes:
+        used.append(f"{cfg.extra_boxes:g} of the pairs get a moved and resized box repainted on Real")
+    if cfg.geometric_jitter:
+        used.append(f"shifts, scales and rotations of the face up to {cfg.geometric_jitter:g}")
+    if cfg.patience:
+        used.append(f"training stops after {cfg.patience} epochs without a better validation RMSE")
+    return ["Also: " + "; ".join(used) + "."] if used else []
 
 
 def report_html(markdown: str, out: Path) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from inpaint import config as config_mod
-from inpaint import distribute, models, pipeline
+from inpaint import crops, distribute, models, pipeline
 from inpaint.config import Config
 from inpaint.data import Dataset
 from inpaint.callbacks import EpochProgbar, Guard, SampleGrid
@@ -40,7 +40,7 @@ class TrainingError(UserError):
 
 def build_generator(cfg: Config) -> keras.Model:
     return models.unet(
-        input_shape=(*cfg.image_size, 1),
+        input_shape=(*cfg.net_size, 2 if cfg.mask_input else 1),
         depth=cfg.gen_depth,
         base_filters=cfg.gen_base_filters,
         max_filters=cfg.gen_max_filters,
@@ -53,7 +53,7 @@ def build_generator(cfg: Config) -> keras.Model:
 
 def build_discriminator(cfg: Config) -> keras.Model:
     return models.patch_discriminator(
-        input_shape=(*cfg.image_size, 1),
+        input_shape=(*cfg.net_size, 1),
         depth=cfg.disc_depth,
         base_filters=cfg.disc_base_filters,
         max_filters=cfg.disc_max_filters,
@@ -183,10 +183,28 @@ def train(
         out.remove_temporary()
 
 
+def _network_view(cfg: Config, *images: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(White, Real, mask) as the networks see them: whole, or the centred window around each box."""
+    if cfg.crop_size == (0, 0):
+        return images
+    corners = crops.windows(images[-1], cfg.crop_size)
+    return tuple(crops.cut(x, corners, cfg.crop_size) for x in images)
+
+
+def check_crop(cfg: Config, data: Dataset) -> None:
+    """Before training: every box, training and test, must fit the window it will be seen in."""
+    if cfg.crop_size == (0, 0):
+        return
+    crops.check_fits(data.train_mask, cfg.crop_size, data.train_real.names, "training")
+    if data.test_mask is not None and len(data.test_mask):
+        crops.check_fits(data.test_mask, cfg.crop_size, data.test_white.names, "test")
+
+
 def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dict:
     run, written = out.run, out.path
     distribute.check_resume_source(run, cluster, resume)
     cfg = resolve_run_config(run, cfg, resume, writes_run=cluster.is_chief)
+    check_crop(cfg, data)
     keras.utils.set_random_seed(cfg.seed)
     written.mkdir(parents=True, exist_ok=True)
     config_mod.save_toml(cfg, written / CONFIG_FILE)
@@ -208,21 +226,25 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
     distribute.check_global_batch(batch, strategy.num_replicas_in_sync)
     train_ds = distribute.distribute_input(pipeline.train_dataset(
         white[train_idx], real[train_idx], mask[train_idx], batch, cfg.seed, first_epoch, cfg.flip, cfg.intensity_jitter,
-        cfg.extra_boxes, cfg.box_jitter, cfg.geometric_jitter,
+        cfg.extra_boxes, cfg.box_jitter, cfg.geometric_jitter, cfg.crop_size,
     ), cluster)
-    val_ds = distribute.distribute_input(pipeline.eval_dataset(white[val_idx], real[val_idx], mask[val_idx], batch), cluster)
+    val_white, val_real, val_mask = _network_view(cfg, white[val_idx], real[val_idx], mask[val_idx])
+    val_ds = distribute.distribute_input(pipeline.eval_dataset(val_white, val_real, val_mask, batch), cluster)
     spe = pipeline.steps_per_epoch(len(train_idx), batch)
     epochs = max(cfg.epochs, math.ceil(cfg.steps / spe)) if cfg.steps else cfg.epochs
     guard = Guard(cfg.steps, cfg.minutes, decide=distribute.ChiefDecides(strategy, cluster))
-    shown = val_idx[:SAMPLES_SHOWN]
+    # The best generator is kept anyway (EpochEnd); stopping early only returns the unused budget.
+    early = keras.callbacks.EarlyStopping("val_rmse", patience=cfg.patience, mode="min") if cfg.patience else None
     callbacks = [
         guard,
         EpochProgbar(guard),
         EpochEnd(written, checkpoint, guard, state),
         keras.callbacks.CSVLogger(str(written / "log.csv"), append=resume),
         keras.callbacks.TensorBoard(str(written / "logs"), update_freq="epoch"),
-        SampleGrid(white[shown], real[shown], mask[shown], written / "samples", written / "logs", cfg.sample_every),
+        SampleGrid(val_white[:SAMPLES_SHOWN], val_real[:SAMPLES_SHOWN], val_mask[:SAMPLES_SHOWN], written / "samples",
+                   written / "logs", cfg.sample_every),
         *([LearningRateDecay(cfg, 0 if epochs >= config_mod.UNTIL_BUDGET else epochs * spe)] if cfg.lr_decay != "none" else []),
+        *([early] if early else []),
         *callbacks,
     ]
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
@@ -261,7 +283,10 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
             f"{guard.stop_reason}; the last good checkpoint (epoch {state.get('epochs_done', 0)}) is kept in "
             f"{run / 'checkpoints'}. Try a lower learning_rate or lambda_adv."
         )
-    state.update(status="done", stop_reason=guard.stop_reason)
+    stop_reason = guard.stop_reason
+    if early and early.stopped_epoch:
+        stop_reason = f"validation RMSE did not improve for {cfg.patience} epochs"
+    state.update(status="done", stop_reason=stop_reason)
     write_state(written, state)
     return state
 

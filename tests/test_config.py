@@ -15,7 +15,7 @@ def test_toml_round_trip_preserves_every_field(tmp_path):
 def test_presets_differ_and_unknown_preset_is_an_error():
     lite, standard, large = (config.preset(n) for n in ("lite", "standard", "large"))
     assert lite.gen_base_filters < standard.gen_base_filters < large.gen_base_filters
-    assert standard == config.Config()
+    assert standard == config.Config(ema_decay=config.STANDARD_EMA_DECAY)  # the defaults, with the weight average
     with pytest.raises(ConfigError, match="unknown preset 'huge'"):
         config.preset("huge")
 
@@ -60,3 +60,12 @@ def test_minutes_alone_means_train_until_time_is_up():
     args = build_parser().parse_args(["train", "--data", "d", "--run", "r", "--minutes", "2"])
     cfg = resolve_config(args)
     assert cfg.minutes == 2 and cfg.epochs >= 10**6
+
+
+def test_the_standard_preset_averages_weights_and_a_run_config_from_before_loads_as_trained(tmp_path):
+    assert config.preset("standard").ema_decay == config.preset("large").ema_decay == config.STANDARD_EMA_DECAY > 0
+    assert config.preset("lite").ema_decay == 0.0
+    # A run folder written before ema_decay existed has no such key: it trained the raw generator.
+    older = [line for line in config.to_toml(config.preset("standard")).splitlines() if not line.startswith("ema_decay")]
+    (tmp_path / "config.toml").write_text("\n".join(older) + "\n")
+    assert config.load_toml(tmp_path / "config.toml").ema_decay == 0.0

@@ -67,3 +67,14 @@ def test_sample_grid_layout_and_error_colours():
     assert grid.shape == (22 + 2 * 10, 4 * 10, 3)  # header + 2 rows of four 8px cells with 1px borders
     error_cell = grid[23:31, 31:39]
     assert error_cell.max() < 10  # a perfect prediction shows no error
+
+
+def test_the_method_names_every_training_option_the_run_used():
+    from inpaint.report import _options_sentence
+
+    assert _options_sentence(config.Config(ema_decay=0.0)) == []
+    cfg = config.Config(crop_size=(64, 64), gen_depth=6, mask_input=True, ema_decay=0.995, patience=30)
+    (sentence,) = _options_sentence(cfg)
+    for words in ("64x64 window around the box", "mask as a second input channel", "decay 0.995",
+                  "after 30 epochs without a better validation RMSE"):
+        assert words in sentence
