@@ -77,11 +77,16 @@ class SampleGrid(keras.callbacks.Callback):
         self.out_dir, self.every = Path(out_dir), max(1, every)
         self.writer = tf.summary.create_file_writer(str(Path(log_dir) / "samples"))
 
+    def predict(self) -> np.ndarray:
+        """The fixed faces inpainted by the generator that validates and predicts (the weight average
+        when there is one), so the grids show what a submission would hold."""
+        out = self.model(self.inputs, training=False, generator=self.model.inference_generator)
+        return to_metric(np.asarray(out)[..., 0])
+
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every or not all(math.isfinite(float(v)) for v in (logs or {}).values()):
             return  # a NaN epoch would draw a black or garbage grid
-        pred = to_metric(np.asarray(self.model(self.inputs, training=False))[..., 0])
-        grid = sample_grid(self.white, pred, self.real)
+        grid = sample_grid(self.white, self.predict(), self.real)
         write_png(self.out_dir / f"epoch_{epoch + 1:04d}.png", grid)
         with self.writer.as_default():
             tf.summary.image("samples (White | prediction | Real | error)", grid[None, ..., ::-1], step=epoch + 1)

@@ -129,3 +129,21 @@ def test_no_patience_trains_through_a_flat_validation_curve(data, tmp_path):
     cfg = lite(epochs=4, learning_rate=1e-12, gen_norm="instance", disc_norm="none", gen_dropout=0.0)
     state = train(data, tmp_path / "run", cfg, verbose=0)
     assert state["epochs_done"] == 4 and state["stop_reason"] == "finished all epochs"
+
+
+def test_sample_grids_show_the_weight_average_that_predicts(data, tmp_path):
+    from inpaint.callbacks import SampleGrid
+    from inpaint.imaging import to_metric, to_model
+    from inpaint.train import build_gan
+
+    gan = build_gan(lite(ema_decay=0.5, gen_dropout=0.0))
+    for weight in gan.generator.trainable_weights:
+        weight.assign(weight * 3.0)  # the raw generator now differs from its average
+    white, real, mask = data.train_white.images[:2], data.train_real.images[:2], data.train_mask[:2]
+    grid = SampleGrid(white, real, mask, tmp_path / "samples", tmp_path / "logs", every=1)
+    grid.set_model(gan)
+    x = to_model(white[..., None]).astype(np.float32)
+    average = gan([x, mask[..., None].astype(np.float32)], training=False, generator=gan.ema_generator)
+    raw = gan([x, mask[..., None].astype(np.float32)], training=False)
+    assert np.abs(np.asarray(average) - np.asarray(raw)).max() > 1e-3
+    np.testing.assert_allclose(grid.predict(), to_metric(np.asarray(average)[..., 0]), atol=1e-6)
