@@ -1,8 +1,8 @@
 """Windows around the box: the networks may see a crop of each face instead of the whole of it.
 
 Only the box is predicted and the rest of the face is copied from White, so what the generator
-needs is the box and enough face around it; a 64x64 window of a 128x128 face costs about a third
-of a whole-face step (BENCHMARKS.md). One rule places every window: centred on the box, shifted
+needs is the box and enough face around it; with a 64x64 window of a 128x128 face a 5-minute run
+took 2.2x the steps (BENCHMARKS.md, where the lost upper face also shows). One rule places every window: centred on the box, shifted
 to stay inside the image, always holding the whole box. Training draws the window anywhere the box
 fits instead (inpaint/pipeline.py), so the centred windows of prediction are among those it saw.
 """
