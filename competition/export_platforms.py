@@ -38,7 +38,7 @@ CODABENCH_IMAGE = "codalab/codalab-legacy:py312"
 SCORING_COMMAND = "python3 /app/program/score.py /app/input /app/output"
 SCORING_ENTRY = Path(__file__).with_name("scoring_program") / "score.py"
 # The kit modules score.py imports, directly or not: only numpy, pandas and the standard library below them.
-BUNDLED_MODULES = ("inpaint", "inpaint.errors", "submission.csv_read", "submission.scoring", "submission.grading")
+BUNDLED_MODULES = ("submission.errors", "submission.csv_read", "submission.scoring", "submission.grading")
 # submission/__init__.py imports the CSV writers (and through them OpenCV): the bundle gets its own.
 BUNDLED_PACKAGE_INIT = {"submission/__init__.py": '"""The kit\'s scoring modules, bundled by `inpaint competition export`."""\n'}
 SUBMISSION_NAME = "Predict.csv"

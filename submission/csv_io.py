@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inpaint import imaging
-from inpaint.errors import DataError, SubmissionError, list_names
+from submission import image_files
+from submission.errors import DataError, SubmissionError, list_names
 from submission.csv_read import (  # noqa: F401 - re-exported: callers import the readers from here too
     ID_COLUMN, cell_problems, check_header, numeric, parse_ids, read_cells, read_checked, read_raw, read_table, show,
 )
@@ -29,12 +29,12 @@ FLOAT_FORMAT = "%.9g"
 
 def image_stems(names) -> list[str]:
     """'test_1.png' -> 'test_1'. Only image extensions are dropped: 'img.v2' is a stem already."""
-    return [Path(n).stem if imaging.is_image_name(Path(n)) else n for n in map(str, names)]
+    return [Path(n).stem if image_files.is_image_name(Path(n)) else n for n in map(str, names)]
 
 
 def natural_order(names: list[str]) -> list[int]:
     # The name itself breaks ties ('A1' vs 'a1'), so the order never depends on the caller's order.
-    return sorted(range(len(names)), key=lambda i: (imaging.natural_key(names[i]), names[i]))
+    return sorted(range(len(names)), key=lambda i: (image_files.natural_key(names[i]), names[i]))
 
 
 def check_predictions(preds) -> np.ndarray:
@@ -112,7 +112,7 @@ def write_table(table: pd.DataFrame, csv_path) -> Path:
     if csv_path.is_dir():
         raise SubmissionError(f"{csv_path}: is a folder; give a file name such as {csv_path / 'Predict.csv'}")
     text = table.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-    imaging.atomic_write_bytes(csv_path, text.encode("utf-8"))
+    image_files.atomic_write_bytes(csv_path, text.encode("utf-8"))
     return csv_path
 
 
@@ -157,8 +157,8 @@ def image_paths(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise SubmissionError(f"{folder}: folder not found")
     entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
-    entries.sort(key=lambda p: (imaging.natural_key(p.name), p.name))
-    strays = [p.name + "/" * p.is_dir() for p in entries if not (p.is_file() and imaging.is_image_name(p))]
+    entries.sort(key=lambda p: (image_files.natural_key(p.name), p.name))
+    strays = [p.name + "/" * p.is_dir() for p in entries if not (p.is_file() and image_files.is_image_name(p))]
     if strays:
         raise SubmissionError(f"{folder}: not image files: {list_names(strays)}")
     if not entries:
@@ -175,7 +175,7 @@ def read_image_folder(folder: Path, size: tuple[int, int] | None = None) -> tupl
     folder, size = Path(folder), check_size(size)
     paths = image_paths(folder)
     try:
-        images = [imaging.read_gray_u8(p) for p in paths]
+        images = [image_files.read_gray_u8(p) for p in paths]
     except DataError as exc:
         raise SubmissionError(str(exc)) from None
     if size is None:
@@ -184,7 +184,7 @@ def read_image_folder(folder: Path, size: tuple[int, int] | None = None) -> tupl
             listed = list_names(f"{a}x{b}" for a, b in shapes)
             raise SubmissionError(f"{folder}: images differ in size ({listed}); pass --size M N to resize them")
         size = shapes[0]
-    images = [imaging.u8_to_metric(imaging.resize_u8(img, size)) for img in images]
+    images = [image_files.u8_to_metric(image_files.resize_u8(img, size)) for img in images]
     return np.stack(images), [p.stem for p in paths]
 
 

@@ -1,6 +1,6 @@
 """Strict reading of submission and solution CSVs: every problem found, named and located.
 
-Needs only numpy, pandas and inpaint.errors (no OpenCV, no TensorFlow): the Codabench scoring
+Needs only numpy, pandas and submission.errors (no OpenCV, no TensorFlow): the Codabench scoring
 program (competition/export_platforms.py) bundles this module as it is.
 """
 from __future__ import annotations
@@ -10,9 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inpaint.errors import SubmissionError, list_names
+from submission.errors import SubmissionError, list_names
 
 ID_COLUMN = "id"
+# Cells are pixel values in [0, 1]. Values outside it are scored as they are, as Kaggle scores them
+# (a tanh range or a 0-255 scale is a mistake the score and the diagnosis show), but a cell beyond
+# +-1000 is no image's value on any scale: such files are refused, so that every accepted file has
+# a finite RMSE (1e200 squared overflows float64 and would put inf on a leaderboard).
+VALUE_LIMIT = 1000.0
 
 
 def read_cells(path: Path) -> tuple[list[str], pd.DataFrame]:
@@ -106,7 +111,11 @@ def cell_problems(raw: pd.DataFrame, values: pd.DataFrame, ids: pd.Series) -> li
         text = raw.to_numpy(dtype=object)[rows, cols]
         empty[rows, cols] = [str(t).strip().lower() in ("", "nan") for t in text]
     problems = []
-    for what, bad in (("empty or NaN", empty), ("non-numeric", nan & ~empty), ("infinite", np.isinf(values))):
+    with np.errstate(invalid="ignore"):
+        huge = np.isfinite(values) & (np.abs(values) > VALUE_LIMIT)
+    kinds = (("empty or NaN", empty), ("non-numeric", nan & ~empty), ("infinite", np.isinf(values)),
+             (f"far outside [0, 1] (beyond +-{VALUE_LIMIT:g})", huge))
+    for what, bad in kinds:
         cells = np.argwhere(bad)  # row-major: the first hit is in the first bad row
         if len(cells):
             r, c = cells[0]
@@ -122,8 +131,9 @@ def read_table(path) -> pd.DataFrame:
 
     Rejected with a SubmissionError naming the file and the problem: missing, empty or unparseable
     file; first column not 'id' (case-insensitive); no rows; ids not unique integers; repeated or
-    unnamed columns; empty, NaN, non-numeric or infinite cells (counted, first one located).
-    Values outside [0, 1] are accepted: Kaggle scores them, `inpaint validate` warns.
+    unnamed columns; empty, NaN, non-numeric or infinite cells, and cells beyond +-VALUE_LIMIT
+    (counted, first one located). Other values outside [0, 1] are scored as they are, as Kaggle
+    scores them; `inpaint validate` warns.
     """
     path = Path(path)
     raw, index = read_checked(path)

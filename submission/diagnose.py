@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inpaint.errors import SubmissionError
+from submission.errors import SubmissionError
 from submission import flags
 from submission.csv_io import image_stems, read_table
 from submission.scoring import rmse

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from inpaint.errors import SubmissionError
+from submission.errors import SubmissionError
 
 COURSE_BASELINE, COURSE_STRONG = 0.14744, 0.03568
 

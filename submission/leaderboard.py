@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inpaint.errors import SubmissionError
+from submission.errors import SubmissionError
 from submission import grading
 from submission.csv_io import read_table
 from submission.flags import submission_flags

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inpaint.errors import SubmissionError, list_names
-from submission.csv_read import read_table, show
+from submission.errors import SubmissionError, list_names
+from submission.csv_read import VALUE_LIMIT, read_table, show
 
 
 def rmse(a, b) -> float:
@@ -41,7 +41,7 @@ class ScoreResult:
 
 
 def check_frame(table: pd.DataFrame, what: str) -> None:
-    """What `read_table` guarantees, for tables built in memory: unique ids and names, finite numbers."""
+    """What `read_table` guarantees, for tables built in memory: unique ids and names, finite numbers within +-VALUE_LIMIT."""
     if table.index.has_duplicates:
         repeated = sorted(table.index[table.index.duplicated()].unique())
         raise SubmissionError(f"{what}: repeated ids: {list_names(repeated)}")
@@ -54,6 +54,9 @@ def check_frame(table: pd.DataFrame, what: str) -> None:
         raise SubmissionError(f"{what}: non-numeric cells") from None
     if not np.isfinite(values).all():
         raise SubmissionError(f"{what}: {int((~np.isfinite(values)).sum())} NaN or infinite cells")
+    huge = int((np.abs(values) > VALUE_LIMIT).sum())
+    if huge:
+        raise SubmissionError(f"{what}: {huge} cells far outside [0, 1] (beyond +-{VALUE_LIMIT:g})")
 
 
 def align(solution: pd.DataFrame, submission: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inpaint.errors import SubmissionError, list_names
+from submission.errors import SubmissionError, list_names
 from submission.csv_io import cell_problems, numeric, read_raw
 
 

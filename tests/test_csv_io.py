@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from inpaint import imaging
+from submission import image_files
 from inpaint.errors import SubmissionError
 from submission import export_folder, export_predictions, read_table, solution_from_answers
 from submission.csv_io import build_table
@@ -171,7 +172,7 @@ def test_write_failing_half_way_leaves_no_partial_file(tmp_path, monkeypatch, ex
     before = target.read_bytes() if existing else None
     seen, real_fdopen = {}, os.fdopen
     monkeypatch.setattr(
-        imaging.os, "fdopen", lambda fd, *a, **k: HalfWriter(real_fdopen(fd, *a, **k), tmp_path, seen)
+        image_files.os, "fdopen", lambda fd, *a, **k: HalfWriter(real_fdopen(fd, *a, **k), tmp_path, seen)
     )
     with pytest.raises(OSError, match="No space left"):
         export_predictions(np.random.default_rng(0).random((2, 8, 8)), ["a", "b"], target)

@@ -180,12 +180,13 @@ def test_scoring_program_finds_the_csv_in_a_zipped_folder_beside_macos_litter(bu
 def test_scoring_program_is_the_kits_modules_unchanged_and_metadata_runs_score_py(bundle):
     with zipfile.ZipFile(bundle) as outer, zipfile.ZipFile(outer.open("scoring_program.zip")) as program:
         names = set(program.namelist())
-        for module in ("inpaint.errors", "submission.csv_read", "submission.scoring", "submission.grading"):
+        for module in ("submission.errors", "submission.csv_read", "submission.scoring", "submission.grading"):
             arcname = module.replace(".", "/") + ".py"
             assert program.read(arcname) == Path(importlib.util.find_spec(module).origin).read_bytes(), module
         assert yaml.safe_load(program.read("metadata.yaml")) == {"command": SCORING_COMMAND}
         assert program.read("score.py") == export_platforms.SCORING_ENTRY.read_bytes()
-    assert {"score.py", "inpaint/__init__.py", "submission/__init__.py"} <= names
+    assert {"score.py", "submission/__init__.py"} <= names
+    assert not any(n.startswith("inpaint/") for n in names)  # the base imports nothing above it
 
 
 def test_competition_yaml_holds_the_rules_and_every_file_it_names(bundle, comp):

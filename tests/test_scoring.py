@@ -189,3 +189,29 @@ def test_score_rejects_a_missing_submission_and_blames_a_broken_solution(solutio
 def test_scores_of_files_and_tables_agree(solution_csv):
     table = read_table(solution_csv)
     assert score_files(solution_csv, solution_csv) == score_tables(table, table)
+
+
+# ---------------------------------------------------------------- the value rule
+
+
+def write_csv(path, rows):
+    path.write_text("id,a,b\n" + "".join(f"{i},{x},{y}\n" for i, (x, y) in enumerate(rows)))
+    return path
+
+
+def test_values_far_outside_0_1_are_refused_so_no_score_can_overflow(tmp_path):
+    solution = write_csv(tmp_path / "solution.csv", [(0.5, 0.5), (0.5, 0.5)])
+    # 1e200 squared is inf in float64: accepted, it would put inf on a leaderboard.
+    for bad in ("1e200", "1e308", "-2000", "1000.5"):
+        path = write_csv(tmp_path / "huge.csv", [(0.5, bad), (0.5, 0.5)])
+        with pytest.raises(SubmissionError, match=r"1 far outside \[0, 1\] \(beyond \+-1000\) cells \(first: column 'b', id 0"):
+            score_files(solution, path)
+    with pytest.raises(SubmissionError, match="far outside"):
+        score_tables(read_table(solution), pd.DataFrame({"a": [0.5, 0.5], "b": [1e200, 0.5]}))
+
+
+def test_values_outside_0_1_within_the_limit_are_scored_as_kaggle_scores_them(tmp_path):
+    solution = write_csv(tmp_path / "solution.csv", [(0.5, 0.5), (0.5, 0.5)])
+    # 0-255 and tanh-range mistakes keep their (bad) score: only absurd values are refused.
+    path = write_csv(tmp_path / "scaled.csv", [(-1.0, 1000), (0.5, 0.5)])
+    assert score_files(solution, path).rmse == math.sqrt((1.5 ** 2 + 999.5 ** 2) / 4)

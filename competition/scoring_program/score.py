@@ -17,7 +17,7 @@ if __name__ == "__main__":  # `python -I` keeps the script's own folder off sys.
 
 import pandas as pd  # noqa: E402
 
-from inpaint.errors import SubmissionError, UserError  # noqa: E402
+from submission.errors import SubmissionError, UserError  # noqa: E402
 from submission.csv_read import read_table  # noqa: E402
 from submission.grading import split_masks  # noqa: E402
 from submission.scoring import score_tables, split_scores  # noqa: E402
