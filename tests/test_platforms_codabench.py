@@ -22,10 +22,10 @@ import yaml
 from competition.platforms import codabench
 from competition.platforms.codabench import SCORING_COMMAND
 from competition.platforms.export import export_competition, export_data_folder
+from competition.settings import parse_deadline
 from conftest import write_set
 from inpaint.cli import build_parser
 from inpaint.errors import UserError
-from competition.settings import parse_deadline
 from platform_fixtures import DEADLINE, clean_python, clean_run, make_competition  # noqa: F401 - a fixture
 from submission.csv_io import read_table
 
