@@ -89,15 +89,15 @@ def export_leaderboard(args) -> str:
 
 
 def export_platform(args) -> str:
-    """A Codabench bundle or a Kaggle package (competition/export_platforms.py), from --dir or --data."""
+    """A Codabench bundle or a Kaggle package (competition/platforms/), from --dir or --data."""
     try:
-        from competition import export_platforms
+        from competition.platforms import export
     except ImportError as exc:
         raise UserError(f"{SERVER_PACKAGES_HINT} ({exc.name} is missing)") from None
     if args.data:
-        s = export_platforms.export_data_folder(Path(args.data), Path(args.out), args.format)
+        s = export.export_data_folder(Path(args.data), Path(args.out), args.format)
     else:
-        s = export_platforms.export_competition(Path(args.dir), Path(args.out), args.format)
+        s = export.export_competition(Path(args.dir), Path(args.out), args.format)
     note = f"\nnote: {s['note']}" if s["note"] else ""
     return f"wrote {s['out']}: {args.format} package of {len(s['files'])} files ({', '.join(s['files'])}){note}"
 

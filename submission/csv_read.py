@@ -1,7 +1,7 @@
 """Strict reading of submission and solution CSVs: every problem found, named and located.
 
 Needs only numpy, pandas and submission.errors (no OpenCV, no TensorFlow): the Codabench scoring
-program (competition/export_platforms.py) bundles this module as it is.
+program (competition/platforms/codabench.py) bundles this module as it is.
 """
 from __future__ import annotations
 
