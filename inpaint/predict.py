@@ -12,7 +12,7 @@ from inpaint.data import Dataset
 from inpaint.errors import DataError
 from inpaint.masks import composite
 from inpaint.models import generator_input
-from inpaint.train import checkpoint_generators, load_generator, load_run_config
+from inpaint.train import averaged_checkpoints, checkpoint_generators, checkpoint_steps, load_generator, load_run_config
 from submission.scoring import rmse
 
 
@@ -119,11 +119,15 @@ def compare_predictions(run: Path, data: Dataset) -> list[dict]:
     """
     rows = []
     for which, flip, k in VARIANTS:
-        generator, cfg = trained_generator(run, which, k)
         label = {"best": "best by validation RMSE", "last": "last checkpoint"}[which]
-        row = {"generator": f"mean of the last {k} checkpoints" if k > 1 else label,
-               "flip averaging": "on" if flip else "off",
-               "validation RMSE": _validation_rmse(generator, cfg, data, flip)}
+        if k > 1:  # the steps say which checkpoints were averaged: they are kept at least half an epoch apart
+            steps = checkpoint_steps(averaged_checkpoints(run, k))
+            label = f"mean of {len(steps)} checkpoints (steps {', '.join(map(str, steps))})"
+        row = {"generator": label, "flip averaging": "on" if flip else "off"}
+        if any(r["generator"] == label and r["flip averaging"] == row["flip averaging"] for r in rows):
+            continue  # fewer checkpoints that far apart than asked for: the same average as the row above
+        generator, cfg = trained_generator(run, which, k)
+        row["validation RMSE"] = _validation_rmse(generator, cfg, data, flip)
         if data.csv_test.real is not None:
             row["test RMSE"] = rmse(_test_predictions(generator, cfg, data, flip), data.csv_test.real)
         rows.append(row)
