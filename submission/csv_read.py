@@ -102,6 +102,8 @@ DEFAULT_NAMES = ("columns named 0, 1, 2, ... are pandas' default names: name the
                  "index 0 .. M*N-1) and the others by the test images' names")
 INDEX_COLUMN = "an unnamed first column is the index pandas writes: save with to_csv(..., index=False)"
 SEMICOLONS = "is the file separated by ';'? Use commas"
+NO_ID_COLUMN = ("there is no 'id' column: insert the pixel index 0 .. M*N-1 as the first column, named 'id' "
+                "(pandas: table.insert(0, 'id', range(len(table))))")
 
 
 WHOLE_HEADER_CAUSES = {TRANSPOSED, NUMBERS_AS_HEADER, DEFAULT_NAMES}
@@ -117,7 +119,17 @@ def header_causes(columns: list[str], n_rows: int | None) -> list[str]:
         causes.append(TRANSPOSED if n_rows is not None and n_rows < len(columns) else DEFAULT_NAMES)
     elif first and pd.to_numeric(pd.Series(columns), errors="coerce").notna().all():
         causes.append(NUMBERS_AS_HEADER)
+    elif first and id_position(columns) is None:
+        causes.append(NO_ID_COLUMN)
+    elif first:
+        causes.append(f"'id' must be the first column; it is column {id_position(columns) + 1}")
     return causes
+
+
+def id_position(columns: list[str]) -> int | None:
+    """Where the id column is (0 in a right file), or None when there is none."""
+    names = [c.strip().lower() for c in columns]
+    return names.index(ID_COLUMN) if ID_COLUMN in names else None
 
 
 def numbered(names: list[str]) -> bool:

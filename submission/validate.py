@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from submission.csv_read import (ID_COLUMN, WHOLE_HEADER_CAUSES, cell_problems, header_causes, header_problems,
+from submission.csv_read import (WHOLE_HEADER_CAUSES, cell_problems, header_causes, header_problems, id_position,
                                  id_problems, numbered, numeric, read_cells, read_checked, read_table,
                                  unique_names)
 from submission.errors import SubmissionError, count, list_names
@@ -70,27 +70,28 @@ def validate_file(path: Path, sample: Path | None = None, size: tuple[int, int] 
         header, raw = read_cells(path)
     except SubmissionError as exc:
         return [Finding("error", str(exc))]
-    header_errors = header_problems(header, len(raw))
-    errors = [f"{path}: {p}" for p in header_errors]
-    first_column_ok = not header or header[0].strip().lower() == ID_COLUMN
+    errors = [f"{path}: {p}" for p in header_problems(header, len(raw))]
     raw.columns = unique_names(header)
-    ids = None
-    if first_column_ok:
-        problems = id_problems(raw.iloc[:, 0])
+    # The id column where it is (after a pandas index column, say), so that the other problems are
+    # found too; the scorer stops at the header.
+    at, ids = id_position(header), None
+    if at is not None:
+        problems = id_problems(raw.iloc[:, at])
         errors += [f"{path}: {p}" for p in problems]
         if not problems:
-            ids = pd.Index(pd.to_numeric(raw.iloc[:, 0], errors="coerce").astype(np.int64))
+            ids = pd.Index(pd.to_numeric(raw.iloc[:, at], errors="coerce").astype(np.int64))
         if raw.empty:
             errors.append(f"{path}: no rows after the header")
-    values = numeric(raw.iloc[:, 1:])
-    cells = cell_problems(raw.iloc[:, 1:], values, raw.iloc[:, 0])
+    first_value = 0 if at is None else at + 1
+    values = numeric(raw.iloc[:, first_value:])
+    row_ids = raw.iloc[:, at] if at is not None else pd.Series(range(len(raw)))
+    cells = cell_problems(raw.iloc[:, first_value:], values, row_ids)
     if cells:
         errors.append(f"{path}: " + "; ".join(cells))
     if expected is not None:
         # A header that is no header (numbers, pandas' 0, 1, 2, ...) matches no name: its cause says it all.
-        no_names = header and header[0].strip().lower() != ID_COLUMN and set(
-            header_causes(header, len(raw))) & WHOLE_HEADER_CAUSES
-        errors += _expected_problems(None if no_names else header[1:], ids, expected)
+        no_names = at is None and set(header_causes(header, len(raw))) & WHOLE_HEADER_CAUSES
+        errors += _expected_problems(None if no_names else header[first_value:], ids, expected)
     return [Finding("error", e) for e in errors] + [Finding("warning", w) for w in _value_warnings(values)]
 
 

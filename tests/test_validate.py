@@ -60,6 +60,7 @@ def broken_files(good: pd.DataFrame):
     }
     files = {name: edit_lines(edit) for name, edit in lines.items()}
     frames = {
+        "no id column": good.drop(columns="id"),
         "a missing image column": good.drop(columns="test_3"),
         "an extra image column": good.assign(test_4=0.5),
         "image columns named 0-2": good.rename(columns=dict(zip(NAMES, "012"))),
@@ -138,6 +139,7 @@ def test_a_file_scored_badly_is_not_called_ok_and_exits_3(contest, tmp_path, run
 @pytest.mark.parametrize("kind, words", [
     ("the deck's (n, M*N) array untransposed", "the table looks transposed: 3 rows of 1024 values, one row per image"),
     ("a pandas index column", "index=False"),
+    ("no id column", "there is no 'id' column: insert the pixel index 0 .. M*N-1 as the first column"),
     ("no header row", "the header row is missing"),
     ("image columns named 0-2", "name each image column by its test image (test_1, test_2, test_3)"),
 ])
