@@ -45,12 +45,11 @@ def resolve_config(args):
         changes["image_size"] = tuple(args.size)
     if args.mask_threshold:
         changes["mask_threshold"] = args.mask_threshold
-    for key in ("epochs", "steps", "minutes", "seed"):
-        if getattr(args, key) is not None:
-            changes[key] = getattr(args, key)
-    if args.minutes and args.epochs is None and args.steps is None:
-        changes["epochs"] = config.UNTIL_BUDGET  # a time budget alone means "train until the time is up"
-    return config.from_dict(changes, cfg)
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    from inpaint.api import with_budget
+
+    return with_budget(config.from_dict(changes, cfg), args.epochs, args.steps, args.minutes)
 
 
 def _parse_value(text: str):

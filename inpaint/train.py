@@ -325,38 +325,15 @@ def _generator_key(cfg: Config) -> str:
     return "ema_generator" if cfg.ema_decay > 0 else "generator"
 
 
-def spaced_checkpoints(paths: list[str], k: int, min_gap: int) -> list[str]:
-    """The last k of `paths` (`.../ckpt-STEP`, oldest first) at least `min_gap` steps apart, the newest kept.
-
-    A run stopped by its budget one step into an epoch saves a checkpoint one step after the previous
-    one: averaging those two would average one generator with itself."""
-    chosen, last = [], None
-    for path in reversed(paths):
-        step = int(path.rsplit("-", 1)[1])
-        if last is None or last - step >= min_gap:
-            chosen.append(path)
-            last = step
-        if len(chosen) == k:
-            break
-    return chosen[::-1]
-
-
-def averaged_checkpoints(run: Path, last_k: int) -> list[str]:
-    """The checkpoints whose generators checkpoint averaging uses: the last k, each at least half an epoch apart."""
+def checkpoint_paths(run: Path) -> list[str]:
+    """Every checkpoint RUN/checkpoints keeps, oldest first (`.../ckpt-STEP`)."""
     found = tf.train.get_checkpoint_state(str(Path(run) / "checkpoints"))
-    state, cfg = read_state(Path(run)), load_run_config(run)
-    half_epoch = math.ceil(state.get("train_pairs", 0) / cfg.batch_size) // 2
-    return spaced_checkpoints(list(found.all_model_checkpoint_paths), last_k, half_epoch) if found else []
+    return list(found.all_model_checkpoint_paths) if found else []
 
 
-def checkpoint_steps(paths: list[str]) -> list[int]:
-    return [int(p.rsplit("-", 1)[1]) for p in paths]
-
-
-def checkpoint_generators(run: Path, last_k: int) -> list[np.ndarray]:
-    """Weights of the generator in each checkpoint that averaging uses (`averaged_checkpoints`)."""
+def checkpoint_generators(run: Path, paths: list[str]) -> list[np.ndarray]:
+    """Weights of the generator in each of these checkpoints (for checkpoint averaging)."""
     generator, cfg = load_generator(run, which="last")
-    paths = averaged_checkpoints(run, last_k)
     weights = []
     for path in paths:
         tf.train.Checkpoint(**{_generator_key(cfg): generator}).restore(path).expect_partial()
