@@ -77,7 +77,8 @@ def header_problems(columns: list[str], n_rows: int | None = None) -> list[str]:
     if first.strip().lower() != ID_COLUMN:
         causes = header_causes(columns, n_rows)
         problem = f"the first column must be 'id' (found {first!r})"
-        problems = [" - ".join([problem, *causes]).format(rows=n_rows, columns=len(columns))]
+        # Only the templates are formatted: the header's own text may hold braces.
+        problems = [" - ".join([problem, *(c.format(rows=n_rows, columns=len(columns)) for c in causes)])]
         if set(causes) & WHOLE_HEADER_CAUSES:
             return problems  # the other names are no names at all: nothing more to say about them
     else:

@@ -1,12 +1,14 @@
 """`inpaint validate` refuses what the scorer refuses, with the scorer's reason, and says when a file will be scored
 badly (exit 3) rather than blessing it."""
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from conftest import write_set
 from inpaint.data import load_data
-from submission import export_folder, export_predictions, score_files, solution_from_answers
+from submission import export_folder, export_predictions, read_table, score_files, solution_from_answers
 from submission.errors import SubmissionError
 from submission.validate import EXIT_OK, EXIT_REJECTED, EXIT_SCORED_BADLY
 
@@ -178,3 +180,13 @@ def test_validate_help_lists_each_exit_code(capsys):
     for line in ("0  the scorer would accept and score the file", "2  the scorer would refuse it",
                  "3  the scorer would accept it, but a warning or diagnosis"):
         assert line in text
+
+
+def test_a_header_with_braces_or_the_id_elsewhere_is_named_not_crashed_on(tmp_path, run_cli):
+    (tmp_path / "braces.csv").write_text("{x},test_1\n0,0.5\n")
+    (tmp_path / "late.csv").write_text("test_1,id\n0.5,0\n")
+    for name, words in (("braces.csv", "found '{x}'"), ("late.csv", "'id' must be the first column; it is column 2")):
+        with pytest.raises(SubmissionError, match=re.escape(words)):
+            read_table(tmp_path / name)  # the scorer's reader
+        code, out, err = run_cli("validate", tmp_path / name, "--size", 1, 1, "--images", 1)
+        assert code == EXIT_REJECTED and words in out and "Traceback" not in err
