@@ -1,5 +1,56 @@
-"""pix2pix mouth-inpainting competition kit: data contract, GAN training, prediction.
+"""inpaint-kit: train pix2pix to repaint the blanked mouth of a face, and submit Predict.csv right the first time.
 
-Kept free of heavy imports: `import inpaint` must not start TensorFlow.
+In a notebook (Jupyter, Colab, Kaggle), from a data folder in the data_spec.md layout:
+
+    import inpaint
+
+    data = inpaint.load_data("DATA")                  # checks the folder; shows what it holds
+    config = inpaint.make_config("standard")          # a preset, keys changed by name: batch_size=16, ...
+    run = inpaint.train(data, "runs/first", config, minutes=20)   # a progress line; Ctrl-C keeps a checkpoint
+    run.plot_losses()                                 # the loss curves, inline
+    run.show_samples()                                # validation faces from the generator kept as the best
+    predictions = inpaint.predict(run, data)          # (n, M, N) in [0, 1]
+    inpaint.write_submission(predictions, data, "Predict.csv")
+    inpaint.validate_submission("Predict.csv", data)  # what the scorer will do with it, and why
+
+Functions:
+    load_data(folder, size=(128, 128))       check and read a data folder
+    make_config(preset="standard", **keys)   the training config ('lite', 'standard', 'large')
+    train(data, run, config, minutes=, steps=, epochs=, resume=False)  -> Run
+    open_run(folder)                         a run folder trained earlier -> Run
+    Run: .state .log .config .plot_losses() .show_samples() .report(answers=None)
+    predict(run, data)                       the test images inpainted, at the submission's size
+    write_submission(predictions, data, csv="Predict.csv", sample=None)
+    validate_submission(csv, data=None, sample=None)  -> verdict (.ok, .exit_code, every reason)
+    score(solution_csv, submission_csv)      RMSE as Kaggle computes it
+
+The same steps on the command line: `inpaint --help`; the student's guide is docs/student.md.
+TensorFlow starts with the first function that needs it, with one line about the device instead of
+its start-up notices (set INPAINT_VERBOSE=1 to see them all).
 """
+import os as _os
+import sys as _sys
+import types as _types
+
+from inpaint import quiet_start as _quiet_start
+from inpaint.api import (Run, load_data, make_config, open_run, predict, score, train, validate_submission,
+                         write_submission)
+
 __version__ = "0.1.0"
+__all__ = ["Run", "load_data", "make_config", "open_run", "predict", "score", "train", "validate_submission",
+           "write_submission"]
+
+
+class _Package(_types.ModuleType):
+    """`inpaint.train` and `inpaint.predict` stay the functions above once the modules of the same name
+    (inpaint/train.py, inpaint/predict.py) are imported: the import system would otherwise bind each
+    submodule over the function. Those modules are reached by `from inpaint.train import ...`."""
+
+    def __setattr__(self, name, value):
+        if name in __all__ and isinstance(value, _types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+_sys.modules[__name__].__class__ = _Package
+_quiet_start.install(verbose=bool(_os.environ.get("INPAINT_VERBOSE")))

@@ -1,7 +1,8 @@
-"""Keras callbacks of a training run: budgets and NaN guard, per-epoch checkpoint, sample grids."""
+"""Keras callbacks of a training run: budgets and NaN guard, progress, sample grids, the CSV log."""
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -59,12 +60,22 @@ class EpochProgbar(keras.callbacks.ProgbarLogger):
         super().on_epoch_begin(epoch, logs)
         self.epochs = epochs
 
+    def _finalize_progbar(self, logs):
+        # An epoch cut short by a step or time budget ran `seen` steps: show "1/17", not Keras's "17/17".
+        if self.target is not None and 0 < self.seen < self.target:
+            self.progbar.update(self.seen, list((logs or {}).items()), finalize=True)
+        else:
+            super()._finalize_progbar(logs)
+
     def header(self, epoch: int) -> str:
         text = f"Epoch {epoch}" if self.epochs >= UNTIL_BUDGET else f"Epoch {epoch}/{self.epochs}"
         if self.guard.deadline is None:
             return text
         used = self.guard.minutes - (self.guard.deadline - time.monotonic()) / 60
         return f"{text} ({max(used, 0.0):.1f} of {self.guard.minutes:g} min)"
+
+
+BEST_SAMPLES = "best.png"
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -83,6 +94,11 @@ class SampleGrid(keras.callbacks.Callback):
         out = self.model(self.inputs, training=False, generator=self.model.inference_generator)
         return to_metric(np.asarray(out)[..., 0])
 
+    def write_best(self, epoch: int) -> None:
+        """RUN/samples/best.png: the faces as the generator just kept as the best (epoch `epoch`, from 1)
+        inpaints them, the generator predict and submit use; EpochEnd calls it when it keeps one."""
+        write_png(self.out_dir / BEST_SAMPLES, sample_grid(self.white, self.predict(), self.real))
+
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every or not all(math.isfinite(float(v)) for v in (logs or {}).values()):
             return  # a NaN epoch would draw a black or garbage grid
@@ -90,3 +106,60 @@ class SampleGrid(keras.callbacks.Callback):
         write_png(self.out_dir / f"epoch_{epoch + 1:04d}.png", grid)
         with self.writer.as_default():
             tf.summary.image("samples (White | prediction | Real | error)", grid[None, ..., ::-1], step=epoch + 1)
+
+
+class EpochLog(keras.callbacks.CSVLogger):
+    """RUN/log.csv with epochs counted from 1, as the console, the sample grids and the report count them
+    (Keras's CSVLogger writes its 0-based epoch index)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch + 1, logs)
+
+
+class BudgetBar(keras.callbacks.Callback):
+    """One progress line for a whole run, redrawn in place: how much of the budget (minutes, steps or
+    epochs) is used, the epoch, and the validation RMSE. For notebooks, where Keras's bar would print
+    a line per epoch of a run that has hundreds."""
+
+    def __init__(self, minutes: float, max_steps: int, epochs: int, out=None, every: float = 0.5):
+        super().__init__()
+        self.minutes, self.max_steps, self.epochs = minutes, max_steps, epochs
+        self.out, self.every = out, every
+        self.start, self.shown, self.epoch, self.first_step, self.val = time.monotonic(), 0.0, 0, 0, ""
+
+    def fraction(self, step: int) -> float:
+        if self.minutes:
+            return (time.monotonic() - self.start) / (60 * self.minutes)
+        if self.max_steps:
+            return step / self.max_steps
+        return (self.epoch + 1) / self.epochs if self.epochs < UNTIL_BUDGET else 0.0
+
+    def line(self, step: int) -> str:
+        done = min(max(self.fraction(step), 0.0), 1.0)
+        minutes = (time.monotonic() - self.start) / 60
+        budget = f" of {self.minutes:g}" if self.minutes else ""
+        bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
+        return f"training [{bar}] {minutes:.1f}{budget} min, epoch {self.epoch + 1}, step {step}{self.val}"
+
+    def draw(self, end: str = "") -> None:
+        print("\r" + self.line(int(self.model.g_optimizer.iterations)), end=end, file=self.out or sys.stdout,
+              flush=True)
+
+    def on_train_begin(self, logs=None):
+        self.start = time.monotonic()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.monotonic() - self.shown >= self.every:
+            self.shown = time.monotonic()
+            self.draw()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if "val_rmse" in (logs or {}):
+            self.val = f", validation RMSE {float(logs['val_rmse']):.5f}"
+        self.draw()
+
+    def on_train_end(self, logs=None):
+        self.draw(end="\n")

@@ -122,7 +122,47 @@ class ExampleFormatter(argparse.HelpFormatter):
         return super()._fill_text(text, width, indent)
 
 
-def with_examples(example) -> dict:
-    """add_parser keywords that end a command's --help with `example: ...` lines (a command line or a list)."""
+def with_examples(example, text: str | None = None) -> dict:
+    """add_parser keywords that end a command's --help with `text` (laid out in lines), then `example: ...`
+    lines (a command line or a list)."""
     examples = [example] if isinstance(example, str) else list(example or [])
-    return {"epilog": "\n".join(f"example: {line}" for line in examples) or None, "formatter_class": ExampleFormatter}
+    epilog = "\n\n".join(p for p in (text, "\n".join(f"example: {line}" for line in examples)) if p)
+    return {"epilog": epilog or None, "formatter_class": ExampleFormatter}
+
+
+class KitParser(argparse.ArgumentParser):
+    """No abbreviated options (`--minute` is not silently `--minutes`), and an unknown option is named
+    with the nearest one by the sub-command's own parser, whose usage is the one that helps."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["allow_abbrev"] = False  # sub-commands' parsers are made by this class too
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, args=None, namespace=None):
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            parser = chosen_parser(self, parsed)
+            parser.error(unrecognized(parser, extras))
+        return parsed
+
+
+def chosen_parser(parser: argparse.ArgumentParser, parsed) -> argparse.ArgumentParser:
+    """The innermost sub-command parser that `parsed` went through (`inpaint competition init` -> init's)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and getattr(parsed, action.dest, None) in action.choices:
+            return chosen_parser(action.choices[getattr(parsed, action.dest)], parsed)
+    return parser
+
+
+def unrecognized(parser: argparse.ArgumentParser, extras: list[str]) -> str:
+    """'unrecognized arguments: --minuts 1 (did you mean --minutes?)'."""
+    import difflib
+
+    known = [o for action in parser._actions for o in action.option_strings]
+    hints = []
+    for word in (w.split("=", 1)[0] for w in extras if w.startswith("-")):
+        near = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+        if near and near[0] not in hints:
+            hints.append(near[0])
+    hint = f" (did you mean {' or '.join(hints)}?)" if hints else ""
+    return f"unrecognized arguments: {' '.join(extras)}{hint}"

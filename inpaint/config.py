@@ -148,14 +148,30 @@ def from_dict(values: dict, base: Config | None = None) -> Config:
     unknown = sorted(set(values) - known)
     if unknown:
         raise ConfigError(f"config: unknown keys {', '.join(unknown)}")
-    values = dict(values)
-    for key in ("image_size", "crop_size"):
-        if key in values:
-            values[key] = tuple(int(v) for v in values[key])
+    values = {key: typed_value(key, value) for key, value in values.items()}
     try:
         return base.replace(**values)
     except TypeError as exc:
         raise ConfigError(f"config: {exc}") from None
+
+
+_TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "a word",
+               "tuple[int, int]": "two whole numbers, as [rows, cols]"}
+
+
+def typed_value(key: str, value):
+    """`value` as the type of config key `key`, or a ConfigError naming the key and the type it needs
+    (a value compared with numbers inside Config.validate would otherwise fail with a TypeError)."""
+    kind = Config.__dataclass_fields__[key].type  # a string: annotations are postponed in this module
+    ok = {"int": isinstance(value, int) and not isinstance(value, bool),
+          "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+          "bool": isinstance(value, bool),
+          "str": isinstance(value, str),
+          "tuple[int, int]": isinstance(value, (list, tuple)) and len(value) == 2
+          and all(isinstance(v, int) and not isinstance(v, bool) for v in value)}.get(kind, True)
+    if not ok:
+        raise ConfigError(f"config: {key} must be {_TYPE_WORDS[kind]} ({kind}), got {value!r}")
+    return float(value) if kind == "float" else tuple(value) if kind.startswith("tuple") else value
 
 
 def preset(name: str) -> Config:

@@ -6,6 +6,7 @@ raising, so a user fixes a folder in one pass rather than one error at a time.
 """
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from inpaint import imaging, masks
-from inpaint.errors import DataError, list_names
+from inpaint.errors import DataError, count, list_names
 
 TRAIN_REAL, TRAIN_WHITE = Path("Training/Real"), Path("Training/White")
 TEST_WHITE, TEST_REAL = Path("Testing/White"), Path("Testing/Real")
@@ -39,7 +40,7 @@ class TestImages:
     real: np.ndarray | None  # the answers, when known
 
 
-@dataclass
+@dataclass(repr=False)
 class Dataset:
     """What a data folder holds once checked and read. `train_*` share names; so do `test_*`.
 
@@ -60,6 +61,11 @@ class Dataset:
     test_boxes: np.ndarray | None = None  # (n, 4) chosen with the training boxes as a guide
     unlike_boxes: dict = field(default_factory=dict)  # test image name -> why its box looks unlike training's
     facts: dict = field(default_factory=dict)  # sizes, formats, mask areas: what check-data prints
+    folder: Path | None = None  # the data folder, as it was given
+
+    def __repr__(self) -> str:
+        """What check-data prints, so a notebook cell that ends with the data set shows what it holds."""
+        return "\n".join([f"Dataset {self.folder}:"] + [f"  {key}: {value}" for key, value in self.facts.items()])
 
 
 class _Problems(list):
@@ -235,6 +241,9 @@ def load_data(
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(f"{data_dir}: data folder not found (expected Training/ and Testing/ inside, see data_spec.md)")
+    wrong_folder = _wrong_folder(data_dir)
+    if wrong_folder:
+        raise DataError(wrong_folder)
     if by_order:
         print(
             "WARNING: pairing Real and White images by sorted order, NOT by name. "
@@ -242,7 +251,7 @@ def load_data(
             file=sys.stderr,
         )
     problems, formats = _Problems(), Counter()
-    ds = Dataset(size=tuple(size))
+    ds = Dataset(size=tuple(size), folder=data_dir)
     if need_train:
         read = _training_pairs(data_dir, size, by_order, mask_threshold, problems, formats)
         if read is not None:
@@ -269,11 +278,26 @@ def load_data(
                 mask_threshold, mask_grow, problems,
             )
     if problems:
-        error = DataError(f"{data_dir} does not follow data_spec.md ({len(problems)} problems): " + "; ".join(problems))
+        error = DataError(f"{data_dir} does not follow data_spec.md ({count(len(problems), 'problem')}): " + "; ".join(problems))
         error.problems = list(problems)  # check-data prints them one per line
         raise error
     ds.facts = _facts(ds, formats)
     return ds
+
+
+def _wrong_folder(data_dir: Path) -> str | None:
+    """A folder with neither Training/ nor Testing/: a part of a data folder, or photos not yet made into pairs."""
+    if (data_dir / "Training").is_dir() or (data_dir / "Testing").is_dir():
+        return None
+    for parent in list(data_dir.absolute().parents)[:2]:  # DATA/Training -> DATA; DATA/Training/Real -> DATA
+        if (parent / "Training").is_dir() or (parent / "Testing").is_dir():
+            shown = parent if data_dir.is_absolute() else Path(os.path.relpath(parent))
+            return f"{data_dir}: no Training/ or Testing/ inside; it is part of a data folder: did you mean --data {shown}?"
+    photos = [p for p in data_dir.iterdir() if p.is_file() and imaging.is_image_name(p)]
+    if photos:
+        return (f"{data_dir}: {len(photos)} images but no Training/ and Testing/ folders (data_spec.md); to build a "
+                f"data set from face photos: inpaint make-pairs --faces {data_dir} --out DATA")
+    return f"{data_dir}: no Training/ or Testing/ inside (data_spec.md describes the layout)"
 
 
 def _facts(ds: Dataset, formats: Counter) -> dict:

@@ -3,9 +3,9 @@
 The shared ones come from the TensorFlow-free base (submission/errors.py); the library adds
 `ConfigError` for its settings.
 """
-from submission.errors import DataError, SubmissionError, UserError, list_names
+from submission.errors import DataError, SubmissionError, UserError, count, list_names
 
-__all__ = ["ConfigError", "DataError", "SubmissionError", "UserError", "list_names"]
+__all__ = ["ConfigError", "DataError", "SubmissionError", "UserError", "count", "list_names"]
 
 
 class ConfigError(UserError):

@@ -56,26 +56,16 @@ def cmd_score(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from submission.validate import validate_file
+    from inpaint.api import validate_submission
 
-    if args.sample is None and args.size is None:
-        print("note: without --sample or --size M N --images n only the format and values are checked")
-    findings = validate_file(Path(args.csv), opt_path(args.sample), size_of(args, None), args.images)
-    for finding in findings:
-        print(f"{finding.level}: {finding.message}")
-    if args.data:  # the blanked test images let the diagnosis name the export mistake
+    data = None
+    if args.data:  # the solution's names and size, and the blanked images that let the diagnosis name mistakes
         from inpaint.cli_common import load_data
-        from submission.diagnose import diagnose_file
 
         data = load_data(args, size_of(args), need_train=False)
-        for sentence in diagnose_file(Path(args.csv), data.csv_test.white, data.csv_test.mask, data.test_white.names):
-            print(f"diagnosis: {sentence}")
-    errors = sum(f.level == "error" for f in findings)
-    if errors:
-        print(f"REJECTED: {errors} error(s); Kaggle would not accept {args.csv}")
-        return 2
-    print(f"OK: {args.csv} would be accepted" + (f" ({len(findings)} warning(s))" if findings else ""))
-    return 0
+    verdict = validate_submission(Path(args.csv), data, opt_path(args.sample), size_of(args, None), args.images)
+    print("\n".join(verdict.lines()))
+    return verdict.exit_code
 
 
 def cmd_make_split(args) -> int:
@@ -112,6 +102,13 @@ def cmd_leaderboard(args) -> int:
     return 0
 
 
+VALIDATE_EXIT_CODES = """exit codes:
+  0  the scorer would accept and score the file; nothing wrong found
+  2  the scorer would refuse it (each reason listed), or the command could not run (missing file, bad option)
+  3  the scorer would accept it, but a warning or diagnosis names a mistake that costs points
+     (values in a tanh or 0-255 range, transposed, mirrored, shifted, another size, a constant fill, ...)"""
+
+
 def register(add) -> None:
     """Add the grader commands to the `inpaint` parser (`add(name, handler, help)` makes a sub-parser)."""
     from submission.grading import COURSE_BASELINE, COURSE_STRONG
@@ -141,13 +138,15 @@ def register(add) -> None:
     p.add_argument("--per-image", action="store_true", help="also print the RMSE of each image")
     p.add_argument("--json", action="store_true", help="print a JSON result")
 
-    p = add("validate", cmd_validate, "list every problem of a submission CSV before uploading it",
-          example="inpaint validate Predict.csv --sample sample_submission.csv")
+    p = add("validate", cmd_validate, "check a submission CSV as the scorer will, before it costs an upload",
+          example=["inpaint validate Predict.csv --data DATA", "inpaint validate Predict.csv --sample sample_submission.csv"],
+          epilog_text=VALIDATE_EXIT_CODES)
     p.add_argument("csv")
-    p.add_argument("--sample", help="the competition's sample_submission.csv")
-    size_option(p, "image rows and columns (with --images)")
-    p.add_argument("--images", type=positive_int, help="number of test images (10 in the course)")
-    p.add_argument("--data", help="data folder with Testing/White: name likely export mistakes (transposed, ...)")
+    p.add_argument("--data", help="data folder with Testing/White: check the rows, ids and column names the solution "
+                                  "will have, and name likely export mistakes (tanh range, transposed, ...)")
+    p.add_argument("--sample", help="the competition's sample_submission.csv: check against its header and ids")
+    size_option(p, "without --data or --sample: test image rows and columns")
+    p.add_argument("--images", type=positive_int, help="without --data or --sample: number of test images (10 in the course)")
 
     p = add("make-split", cmd_make_split, "write a public/private split of a solution CSV, as Kaggle does",
           example="inpaint make-split --solution solution.csv --public-fraction 0.3 --by image --seed 1 --out split.csv")

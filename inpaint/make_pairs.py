@@ -44,6 +44,13 @@ class Pair:
     real: np.ndarray  # size x size uint8
     box: tuple[int, int, int, int]
 
+    def white(self) -> np.ndarray:
+        """The blanked image: Real with its box painted 255."""
+        top, left, bottom, right = self.box
+        white = self.real.copy()
+        white[top:bottom, left:right] = 255
+        return white
+
 
 def read_photo_rgb(path: Path) -> np.ndarray:
     """Any photo -> RGB uint8, upright. OpenCV first (it applies a JPEG's EXIF orientation in colour
@@ -112,6 +119,16 @@ def _pair_from_photo(photo: Path, detector, size: int, align_faces: bool, mouth_
     return Pair(output_name(photo), photo.name, face, len(faces), crop, real, box), None
 
 
+def _write_sample_submission(out: Path, tests: list[Pair]) -> None:
+    """OUT/sample_submission.csv: the submission format (header, ids) that `inpaint validate --sample` and
+    `inpaint submit --sample` read. Its values are the White test images, the identity baseline, as in the
+    sample the competition server hands out."""
+    from submission import export_predictions
+
+    whites = np.stack([imaging.u8_to_metric(p.white()) for p in tests])
+    export_predictions(whites, [p.name for p in tests], out / "sample_submission.csv")
+
+
 def fixed_box(pairs: list[Pair]) -> tuple[int, int, int, int]:
     """One box for the whole set: the median of the per-face mouth boxes (robust to a few bad finds)."""
     return tuple(int(round(v)) for v in np.median([p.box for p in pairs], axis=0))
@@ -168,14 +185,14 @@ def make_pairs(faces_dir: Path, out: Path, size: int = 128, n_test: int = 10, se
     for i, p in enumerate(made):
         split = "Testing" if i in test else "Training"
         top, left, bottom, right = p.box
-        white = p.real.copy()
-        white[top:bottom, left:right] = 255
         imaging.write_png(out / split / "Real" / f"{p.name}.png", p.real)
-        imaging.write_png(out / split / "White" / f"{p.name}.png", white)
+        imaging.write_png(out / split / "White" / f"{p.name}.png", p.white())
         shift = p.crop.matrix[:, 2]
         rows.append((split, p.name, p.source, detector.name, f"{p.face.confidence:.4f}", p.faces, top, left, bottom,
                      right, int(align_faces), f"{p.crop.rotation:.3f}", f"{p.crop.scale:.6f}", f"{shift[0]:.3f}",
                      f"{shift[1]:.3f}"))
+    if test:
+        _write_sample_submission(out, [p for i, p in enumerate(made) if i in test])
     imaging.atomic_write_bytes(out / "pairs.csv", _csv_bytes(PAIRS_HEADER, rows))
     imaging.atomic_write_bytes(out / "skipped.csv", _csv_bytes(["file", "reason"], skipped))
     if sheet:

@@ -32,6 +32,8 @@ def cmd_make_pairs(args) -> int:
           f"{s['load_seconds']:.1f} s to load it); skipped {s['skipped']} (see {Path(s['out']) / 'skipped.csv'})")
     if s["several_faces"]:
         print(f"{s['several_faces']} photos held several faces: the clearly largest was used (pairs.csv, column faces)")
+    if s["test"]:
+        print(f"submission format for students: {Path(s['out']) / 'sample_submission.csv'} (the White test images' values)")
     if s["sheet"]:
         print(f"contact sheet of the first pairs: {s['sheet']}")
     return 0
@@ -142,7 +144,7 @@ def register(add) -> None:
           example="inpaint make-pairs --faces photos --out DATA --test 10 --seed 0")
     p.add_argument("--faces", required=True, help="folder of photos, one face each")
     p.add_argument("--out", required=True, help="data folder to write (data_spec.md layout)")
-    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--size", type=int, default=128, help="side of the square face crops in pixels (default 128)")
     p.add_argument("--test", type=int, default=10, help="photos held out as test images (default 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--box-scale", type=float, default=1.0, help="scale the white box (default 1.0)")

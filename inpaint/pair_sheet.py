@@ -11,21 +11,36 @@ from inpaint import imaging
 
 COLUMNS = 8
 BOX_COLOUR = (0, 0, 255)  # BGR red: stands out on grayscale faces
-LABEL_HEIGHT = 14
+LABEL_HEIGHT = 14  # one line of the label font
+FONT, FONT_SCALE = cv2.FONT_HERSHEY_PLAIN, 0.8
+
+
+def label_lines(name: str, width: int) -> list[str]:
+    """The whole name in lines no wider than `width` pixels: a long name wraps instead of being cut."""
+    lines, line = [], ""
+    for char in name:
+        if line and cv2.getTextSize(line + char, FONT, FONT_SCALE, 1)[0][0] > width:
+            lines.append(line)
+            line = ""
+        line += char
+    return lines + [line]
 
 
 def sheet_image(items: list[tuple[str, np.ndarray, tuple[int, int, int, int]]], columns: int = COLUMNS) -> np.ndarray:
     """(name, size x size uint8 crop, (top, left, bottom, right)) items -> a BGR grid, row by row."""
     size = items[0][1].shape[0]
-    tile_h = size + LABEL_HEIGHT
+    labels = [label_lines(name, size - 4) for name, _, _ in items]
+    label_height = LABEL_HEIGHT * max(len(lines) for lines in labels)
+    tile_h = size + label_height
     rows = -(-len(items) // columns)
     sheet = np.full((rows * tile_h, min(columns, len(items)) * size, 3), 255, np.uint8)
-    for i, (name, real, (top, left, bottom, right)) in enumerate(items):
+    for i, ((_, real, (top, left, bottom, right)), lines) in enumerate(zip(items, labels)):
         y, x = (i // columns) * tile_h, (i % columns) * size
         tile = cv2.cvtColor(real, cv2.COLOR_GRAY2BGR)
         cv2.rectangle(tile, (left, top), (right - 1, bottom - 1), BOX_COLOUR, 1)  # bottom/right are exclusive
         sheet[y : y + size, x : x + size] = tile
-        cv2.putText(sheet, name[: size // 8], (x + 2, y + tile_h - 4), cv2.FONT_HERSHEY_PLAIN, 0.8, (0, 0, 0), 1)
+        for k, line in enumerate(lines):
+            cv2.putText(sheet, line, (x + 2, y + size + LABEL_HEIGHT * (k + 1) - 4), FONT, FONT_SCALE, (0, 0, 0), 1)
     return sheet
 
 

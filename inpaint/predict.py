@@ -1,6 +1,7 @@
 """Trained generator -> inpainted test images in metric space, PNGs, and the submission CSV."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import keras
@@ -12,7 +13,7 @@ from inpaint.data import Dataset
 from inpaint.errors import DataError
 from inpaint.masks import composite
 from inpaint.models import generator_input
-from inpaint.train import checkpoint_generators, load_generator, load_run_config
+from inpaint.train import checkpoint_generators, checkpoint_paths, load_generator, load_run_config, read_state
 from submission.scoring import rmse
 
 
@@ -49,9 +50,36 @@ def inpaint_images(
     return imaging.to_metric(generated[..., 0])
 
 
+def spaced_checkpoints(paths: list[str], k: int, min_gap: int) -> list[str]:
+    """The last k of `paths` (`.../ckpt-STEP`, oldest first) at least `min_gap` steps apart, the newest kept.
+
+    A run stopped by its budget one step into an epoch saves a checkpoint one step after the previous
+    one: averaging those two would average one generator with itself."""
+    chosen, last = [], None
+    for path in reversed(paths):
+        step = checkpoint_steps([path])[0]
+        if last is None or last - step >= min_gap:
+            chosen.append(path)
+            last = step
+        if len(chosen) == k:
+            break
+    return chosen[::-1]
+
+
+def checkpoint_steps(paths: list[str]) -> list[int]:
+    return [int(p.rsplit("-", 1)[1]) for p in paths]
+
+
+def averaged_checkpoints(run: Path, last_k: int) -> list[str]:
+    """The checkpoints that checkpoint averaging uses: the last k, each at least half an epoch apart."""
+    half_epoch = math.ceil(read_state(run).get("train_pairs", 0) / load_run_config(run).batch_size) // 2
+    return spaced_checkpoints(checkpoint_paths(run), last_k, half_epoch)
+
+
 def average_checkpoints(generator: keras.Model, run: Path, last_k: int) -> int:
-    """Load into `generator` the mean of the last k checkpoints' weights; returns how many were used."""
-    snapshots = checkpoint_generators(run, last_k)
+    """Load into `generator` the mean of the last k checkpoints' weights (`averaged_checkpoints`); returns
+    how many were used."""
+    snapshots = checkpoint_generators(run, averaged_checkpoints(run, last_k))
     if snapshots:
         generator.set_weights([np.mean(ws, axis=0) for ws in zip(*snapshots)])
     return len(snapshots)
@@ -119,11 +147,15 @@ def compare_predictions(run: Path, data: Dataset) -> list[dict]:
     """
     rows = []
     for which, flip, k in VARIANTS:
-        generator, cfg = trained_generator(run, which, k)
         label = {"best": "best by validation RMSE", "last": "last checkpoint"}[which]
-        row = {"generator": f"mean of the last {k} checkpoints" if k > 1 else label,
-               "flip averaging": "on" if flip else "off",
-               "validation RMSE": _validation_rmse(generator, cfg, data, flip)}
+        if k > 1:  # the steps say which checkpoints were averaged: they are kept at least half an epoch apart
+            steps = checkpoint_steps(averaged_checkpoints(run, k))
+            label = f"mean of {len(steps)} checkpoints (steps {', '.join(map(str, steps))})"
+        row = {"generator": label, "flip averaging": "on" if flip else "off"}
+        if any(r["generator"] == label and r["flip averaging"] == row["flip averaging"] for r in rows):
+            continue  # fewer checkpoints that far apart than asked for: the same average as the row above
+        generator, cfg = trained_generator(run, which, k)
+        row["validation RMSE"] = _validation_rmse(generator, cfg, data, flip)
         if data.csv_test.real is not None:
             row["test RMSE"] = rmse(_test_predictions(generator, cfg, data, flip), data.csv_test.real)
         rows.append(row)

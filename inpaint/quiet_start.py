@@ -18,6 +18,7 @@ import contextlib
 import faulthandler
 import importlib.abc
 import importlib.util
+import logging
 import os
 import re
 import sys
@@ -123,11 +124,31 @@ class _FirstTensorFlowImport(importlib.abc.MetaPathFinder):
         return spec
 
 
+class _NoRetracingWarnings(logging.Filter):
+    """Drops TensorFlow's "N out of the last M calls to <function ...> triggered tf.function retracing" warnings.
+
+    Each generator the kit builds to predict (best, last, averaged checkpoints: compare-predictions
+    builds six) traces Keras's predict function once, as it must; TensorFlow counts those traces
+    together and prints a paragraph about a loop that is not there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+_RETRACING_FILTER = _NoRetracingWarnings()
+
+
 def install(verbose: bool = False) -> None:
-    """Filter TensorFlow's start-up messages in this process, unless `verbose` asks for all of them."""
+    """Filter TensorFlow's start-up messages and retracing warnings in this process, unless `verbose` asks
+    for all of them."""
     uninstall()
-    if verbose or any(name in sys.modules for name in _HOOKED_MODULES):
-        return  # nothing to hide, or too late to hide it
+    tf_logger = logging.getLogger("tensorflow")  # the logger TensorFlow's Python warnings go through
+    if verbose:
+        tf_logger.removeFilter(_RETRACING_FILTER)
+        return
+    tf_logger.addFilter(_RETRACING_FILTER)  # once: a filter already there is not added twice
+    if any(name in sys.modules for name in _HOOKED_MODULES):
+        return  # too late to hide the start-up lines
     # Hides the C++ messages that do read the level (cpu_feature_guard, per-op info lines).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.meta_path.insert(0, _FirstTensorFlowImport())

@@ -1,4 +1,4 @@
-"""`inpaint report`: a run folder -> RUN/report/ (losses.png, samples.png, architecture.txt, report.md/.html).
+"""`inpaint report`: a run folder -> RUN/report/ (losses.png, samples.png, architecture.png/.txt, report.md/.html).
 
 Meant as the base of a student's write-up: the network architecture, the G and D loss
 curves, the method (the resolved config) and, given answers, the test RMSE beside baselines.
@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import os
 import re
 import shutil
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import numpy as np
@@ -44,19 +42,36 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
-def try_diagram(cfg: config_mod.Config, path: Path) -> str | None:
-    """A diagram of G when keras.utils.plot_model can draw one (needs pydot and Graphviz); else why not."""
-    from inpaint.train import build_generator
+def write_diagram(cfg: config_mod.Config, path: Path) -> None:
+    """architecture.png: G and D drawn as blocks (inpaint/diagram.py; no pydot or Graphviz needed)."""
+    from inpaint.diagram import draw_architecture
+    from inpaint.train import build_discriminator, build_generator
 
-    import keras
+    draw_architecture(build_generator(cfg), build_discriminator(cfg), path)
 
-    reason = "keras.utils.plot_model needs the pydot package and the Graphviz program"
-    try:
-        with redirect_stdout(io.StringIO()):  # it prints, rather than raises, when pydot is missing
-            keras.utils.plot_model(build_generator(cfg), to_file=str(path), show_shapes=True)
-    except Exception as exc:  # ImportError or OSError variants, depending on what is missing
-        reason += f" ({type(exc).__name__})"
-    return None if path.exists() else f"architecture diagram skipped: {reason}"
+
+def read_log(path: Path) -> pd.DataFrame:
+    """log.csv with epochs counted from 1; run folders written before log.csv counted so start at 0."""
+    log = pd.read_csv(path)
+    if len(log) and "epoch" in log and log["epoch"].iloc[0] == 0:
+        log["epoch"] += 1
+    return log
+
+
+def samples_shown(run: Path, cfg: config_mod.Config, state: dict) -> tuple[Path | None, str]:
+    """The sample grid to show and its caption: the faces as the generator the submission used inpaints them."""
+    from inpaint.callbacks import BEST_SAMPLES
+
+    best, grids = run / "samples" / BEST_SAMPLES, sorted((run / "samples").glob("epoch_*.png"))
+    if cfg.average_last <= 1 and best.exists() and "best_epoch" in state:
+        return best, (f"the best generator by validation RMSE, epoch {state['best_epoch']}: the one predict and "
+                      "submit use (shown without flip averaging)")
+    if grids:
+        epoch = int(grids[-1].stem.split("_")[1])
+        why = (f"predict and submit average the last {cfg.average_last} checkpoints" if cfg.average_last > 1
+               else "this run folder has no grid of its best generator")
+        return grids[-1], f"the last grid, epoch {epoch} ({why})"
+    return None, ""
 
 
 def results_table(run: Path, data_dir: Path, cfg: config_mod.Config) -> pd.DataFrame:
@@ -88,32 +103,32 @@ def write_report(run: Path, answers: Path | None = None) -> Path:
         raise ReportError(f"{run}: not a run folder (no config.toml)")
     if not log_path.exists() or log_path.stat().st_size == 0:
         raise ReportError(f"{run}: no training log (log.csv); train at least one epoch first")
-    log = pd.read_csv(log_path)
+    log = read_log(log_path)
     if log.empty:
         raise ReportError(f"{log_path}: the log has no epochs yet")
     cfg = config_mod.load_toml(cfg_path)
     out = run / "report"
     out.mkdir(exist_ok=True)
     loss_figure(log, out / "losses.png")
-    grids = sorted((run / "samples").glob("epoch_*.png"))
+    from inpaint.train import read_state
+
+    grid, caption = samples_shown(run, cfg, read_state(run))
     notes = []
-    if grids:
-        shutil.copyfile(grids[-1], out / "samples.png")
+    if grid:
+        shutil.copyfile(grid, out / "samples.png")
     else:
         notes.append("no sample grid yet (they are written every `sample_every` epochs)")
     (out / "architecture.txt").write_text(architecture_text(cfg))
-    diagram_note = try_diagram(cfg, out / "generator.png")
-    if diagram_note:
-        notes.append(diagram_note)
+    write_diagram(cfg, out / "architecture.png")
     shutil.copyfile(cfg_path, out / "config.toml")
     table = results_table(run, Path(answers), cfg) if answers else None
-    markdown = report_markdown(run, cfg, log, table, grids[-1].stem if grids else None, notes, out)
+    markdown = report_markdown(run, cfg, log, table, caption, notes, out)
     (out / "report.md").write_text(markdown)
     (out / "report.html").write_text(report_html(markdown, out))
     return out
 
 
-def report_markdown(run, cfg, log, table, sample_epoch, notes, out: Path) -> str:
+def report_markdown(run, cfg, log, table, samples_caption, notes, out: Path) -> str:
     last = log.iloc[-1]
     best = log.loc[log["val_rmse"].idxmin()] if "val_rmse" in log else last
     lines = [
@@ -133,21 +148,20 @@ def report_markdown(run, cfg, log, table, sample_epoch, notes, out: Path) -> str
         + (f" and brightness/contrast jitter {cfg.intensity_jitter:g}" if cfg.intensity_jitter else "") + ".",
         *_options_sentence(cfg),
         f"Trained {len(log)} epochs; validation RMSE {last.get('val_rmse', float('nan')):.5f} at the last epoch, "
-        f"best {best.get('val_rmse', float('nan')):.5f} at epoch {int(best['epoch']) + 1}.",
+        f"best {best.get('val_rmse', float('nan')):.5f} at epoch {int(best['epoch'])}.",
         "",
         "## Losses",
         "",
         "![losses](losses.png)",
         "",
     ]
-    if sample_epoch:
-        lines += [f"## Samples ({sample_epoch.replace('_', ' ')}: White | prediction | Real | error)", "",
-                  "![samples](samples.png)", ""]
+    if samples_caption:
+        lines += ["## Samples", "", f"Validation faces (White | prediction | Real | error) from {samples_caption}.",
+                  "", "![samples](samples.png)", ""]
     if table is not None:
         lines += ["## Test RMSE", "", markdown_table(table), ""]
-    lines += ["## Architecture", "", "Keras summaries with parameter counts: [architecture.txt](architecture.txt).", ""]
-    if (out / "generator.png").exists():
-        lines += ["![generator](generator.png)", ""]
+    lines += ["## Architecture", "", "Keras summaries with parameter counts: [architecture.txt](architecture.txt).", "",
+              "![architecture](architecture.png)", ""]
     lines += ["## Config", "", "```toml", config_mod.to_toml(cfg).rstrip(), "```", ""]
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]

@@ -4,9 +4,10 @@ Run folder layout (what predict, report and resume read):
   config.toml               the resolved config
   checkpoints/              G, D, both optimizers, epoch counter (tf.train.Checkpoint)
   best_generator.weights.h5 the generator with the lowest validation RMSE
-  log.csv, logs/            CSV log and TensorBoard log of G/D losses and RMSE
+  log.csv, logs/            CSV log (epochs counted from 1) and TensorBoard log of G/D losses and RMSE
   state.json                epochs done, steps, best RMSE, why training stopped
-  samples/                  sample grids of fixed validation faces every `sample_every` epochs
+  samples/                  sample grids of fixed validation faces every `sample_every` epochs, and
+                            best.png from the generator kept as the best
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from inpaint import config as config_mod
 from inpaint import crops, distribute, models, pipeline
 from inpaint.config import Config
 from inpaint.data import Dataset
-from inpaint.callbacks import EpochProgbar, Guard, SampleGrid
+from inpaint.callbacks import EpochLog, EpochProgbar, Guard, SampleGrid
 from inpaint.errors import UserError
 from inpaint.gan import LearningRateDecay, Pix2Pix
 from inpaint.imaging import atomic_write_bytes
@@ -120,9 +121,10 @@ class RunCheckpoint:
 class EpochEnd(keras.callbacks.Callback):
     """At each good epoch end: checkpoint, keep the best generator, write state.json."""
 
-    def __init__(self, run: Path, checkpoint: RunCheckpoint, guard: Guard, state: dict):
+    def __init__(self, run: Path, checkpoint: RunCheckpoint, guard: Guard, state: dict, on_best=None):
         super().__init__()
         self.run, self.checkpoint, self.guard, self.state = run, checkpoint, guard, state
+        self.on_best = on_best  # called with the epoch (from 1) whose generator was just kept as the best
 
     def on_epoch_end(self, epoch, logs=None):
         if self.guard.nan_at_step is not None:
@@ -133,6 +135,8 @@ class EpochEnd(keras.callbacks.Callback):
         if math.isfinite(val_rmse) and val_rmse < self.state.get("best_val_rmse", math.inf):
             self.model.inference_generator.save_weights(str(self.run / BEST_WEIGHTS))
             self.state.update(best_val_rmse=val_rmse, best_epoch=epoch + 1)
+            if self.on_best:
+                self.on_best(epoch + 1)
         self.state.update(epochs_done=epoch + 1, steps=int(self.model.g_optimizer.iterations.numpy()))
         write_state(self.run, self.state)
 
@@ -235,14 +239,15 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
     guard = Guard(cfg.steps, cfg.minutes, decide=distribute.ChiefDecides(strategy, cluster))
     # The best generator is kept anyway (EpochEnd); stopping early only returns the unused budget.
     early = keras.callbacks.EarlyStopping("val_rmse", patience=cfg.patience, mode="min") if cfg.patience else None
+    samples = SampleGrid(val_white[:SAMPLES_SHOWN], val_real[:SAMPLES_SHOWN], val_mask[:SAMPLES_SHOWN],
+                         written / "samples", written / "logs", cfg.sample_every)
     callbacks = [
         guard,
         EpochProgbar(guard),
-        EpochEnd(written, checkpoint, guard, state),
-        keras.callbacks.CSVLogger(str(written / "log.csv"), append=resume),
+        EpochEnd(written, checkpoint, guard, state, on_best=samples.write_best),
+        EpochLog(str(written / "log.csv"), append=resume),
         keras.callbacks.TensorBoard(str(written / "logs"), update_freq="epoch"),
-        SampleGrid(val_white[:SAMPLES_SHOWN], val_real[:SAMPLES_SHOWN], val_mask[:SAMPLES_SHOWN], written / "samples",
-                   written / "logs", cfg.sample_every),
+        samples,
         *([LearningRateDecay(cfg, 0 if epochs >= config_mod.UNTIL_BUDGET else epochs * spe)] if cfg.lr_decay != "none" else []),
         *([early] if early else []),
         *callbacks,
@@ -320,11 +325,15 @@ def _generator_key(cfg: Config) -> str:
     return "ema_generator" if cfg.ema_decay > 0 else "generator"
 
 
-def checkpoint_generators(run: Path, last_k: int) -> list[np.ndarray]:
-    """Weights of the generator in each of the last k checkpoints (for checkpoint averaging)."""
+def checkpoint_paths(run: Path) -> list[str]:
+    """Every checkpoint RUN/checkpoints keeps, oldest first (`.../ckpt-STEP`)."""
+    found = tf.train.get_checkpoint_state(str(Path(run) / "checkpoints"))
+    return list(found.all_model_checkpoint_paths) if found else []
+
+
+def checkpoint_generators(run: Path, paths: list[str]) -> list[np.ndarray]:
+    """Weights of the generator in each of these checkpoints (for checkpoint averaging)."""
     generator, cfg = load_generator(run, which="last")
-    paths = tf.train.get_checkpoint_state(str(Path(run) / "checkpoints"))
-    paths = list(paths.all_model_checkpoint_paths)[-last_k:] if paths else []
     weights = []
     for path in paths:
         tf.train.Checkpoint(**{_generator_key(cfg): generator}).restore(path).expect_partial()

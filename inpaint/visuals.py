@@ -39,10 +39,9 @@ def _header(width: int, columns: int, height: int = 22) -> np.ndarray:
 
 def loss_figure(log, out: Path) -> None:
     """Four panels from a training log (pandas DataFrame of log.csv): G adversarial, G L1, D, RMSE."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # servers have no display
-    import matplotlib.pyplot as plt
+    # A Figure of its own, not pyplot's: no display needed, and a notebook's pyplot backend and figures
+    # are left as they were.
+    from matplotlib.figure import Figure
 
     panels = [
         ("Generator adversarial loss (G_GAN)", ["G_GAN", "val_G_GAN"]),
@@ -50,8 +49,9 @@ def loss_figure(log, out: Path) -> None:
         ("Discriminator losses", ["D_real", "D_fake", "val_D_real", "val_D_fake"]),
         ("RMSE in [0, 1] (what Kaggle scores)", ["rmse", "val_rmse"]),
     ]
-    epoch = log["epoch"] + 1
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7), constrained_layout=True)
+    epoch = log["epoch"]  # counted from 1 (report.read_log)
+    fig = Figure(figsize=(10, 7), layout="constrained")
+    axes = fig.subplots(2, 2)
     for ax, (title, columns) in zip(axes.flat, panels):
         for column in columns:
             if column in log:
@@ -64,4 +64,3 @@ def loss_figure(log, out: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.savefig(out, dpi=100)
-    plt.close(fig)

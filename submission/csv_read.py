@@ -40,16 +40,21 @@ def read_cells(path: Path) -> tuple[list[str], pd.DataFrame]:
     return [str(c) for c in cells.iloc[0]], cells.iloc[1:].reset_index(drop=True)
 
 
-def read_raw(path: Path) -> pd.DataFrame:
-    """Text cells under unique column names: a repeated 'a' becomes 'a.1', as pandas names it."""
-    header, raw = read_cells(path)
+def unique_names(header: list[str]) -> list[str]:
+    """A repeated 'a' becomes 'a.1', as pandas names it, so that every cell can be located by its column."""
     names = []
     for name in header:
         unique, k = name, 0
         while unique in names:
             unique, k = f"{name}.{k + 1}", k + 1
         names.append(unique)
-    raw.columns = names
+    return names
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Text cells under unique column names (`unique_names`)."""
+    header, raw = read_cells(path)
+    raw.columns = unique_names(header)
     return raw
 
 
@@ -63,40 +68,108 @@ def show(name: str) -> str:
     return repr(name) if name != name.strip() or not name else name
 
 
-def check_header(path: Path, columns: list[str]) -> None:
-    """The first column is 'id' (any case, spaces around ignored); value columns are named and unique."""
+def header_problems(columns: list[str], n_rows: int | None = None) -> list[str]:
+    """Every reason the header is refused, each with its likely cause when the header shows one.
+
+    `n_rows` (data rows under the header) tells a transposed table from a table without an id column.
+    """
     first = columns[0] if columns else ""
     if first.strip().lower() != ID_COLUMN:
-        hint = " - is the file separated by ';'? Use commas" if ";" in first else ""
-        raise SubmissionError(f"{path}: the first column must be 'id' (found {first!r}){hint}")
-    if len(columns) < 2:
-        raise SubmissionError(f"{path}: no image columns after 'id'")
-    unnamed = [i + 1 for i, c in enumerate(columns) if not c.strip()]
+        causes = header_causes(columns, n_rows)
+        problem = f"the first column must be 'id' (found {first!r})"
+        # Only the templates are formatted: the header's own text may hold braces.
+        problems = [" - ".join([problem, *(c.format(rows=n_rows, columns=len(columns)) for c in causes)])]
+        if set(causes) & WHOLE_HEADER_CAUSES:
+            return problems  # the other names are no names at all: nothing more to say about them
+    else:
+        problems = [] if len(columns) >= 2 else [f"no image columns after {ID_COLUMN!r}"]
+    # Position 1 is the first column, reported above (a pandas index column has no name).
+    unnamed = [i + 1 for i, c in enumerate(columns) if not c.strip() and i > 0]
     if unnamed:  # often a trailing comma on every line
-        raise SubmissionError(f"{path}: columns without a name at positions {list_names(unnamed)}")
+        problems.append(f"columns without a name at positions {list_names(unnamed)}")
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
-        raise SubmissionError(f"{path}: repeated column names: {list_names(map(show, repeated))}")
+        problems.append(f"repeated column names: {list_names(map(show, repeated))}")
+    return problems
+
+
+# What a wrong first header cell usually means, in the words that say what to do.
+TRANSPOSED = ("the table looks transposed: {rows} rows of {columns} values, one row per image; the CSV needs one "
+              "row per pixel and one column per image: write preds.reshape(n, -1).T, with an 'id' column first and "
+              "the test images' names as the other columns' names")
+NUMBERS_AS_HEADER = ("the first line holds numbers, not column names: the header row is missing; write 'id' and "
+                     "the test images' names as the first line (pandas: to_csv(..., index=False) writes them)")
+DEFAULT_NAMES = ("columns named 0, 1, 2, ... are pandas' default names: name the first column 'id' (the pixel "
+                 "index 0 .. M*N-1) and the others by the test images' names")
+INDEX_COLUMN = "an unnamed first column is the index pandas writes: save with to_csv(..., index=False)"
+SEMICOLONS = "is the file separated by ';'? Use commas"
+NO_ID_COLUMN = ("there is no 'id' column: insert the pixel index 0 .. M*N-1 as the first column, named 'id' "
+                "(pandas: table.insert(0, 'id', range(len(table))))")
+
+
+WHOLE_HEADER_CAUSES = {TRANSPOSED, NUMBERS_AS_HEADER, DEFAULT_NAMES}
+
+
+def header_causes(columns: list[str], n_rows: int | None) -> list[str]:
+    """The likely causes of a header whose first column is not 'id' (message templates, [] when none shows)."""
+    first = columns[0].strip() if columns else ""
+    if ";" in first:
+        return [SEMICOLONS]
+    causes = [] if first else [INDEX_COLUMN]
+    if numbered(columns[1:] if not first else columns):
+        causes.append(TRANSPOSED if n_rows is not None and n_rows < len(columns) else DEFAULT_NAMES)
+    elif first and pd.to_numeric(pd.Series(columns), errors="coerce").notna().all():
+        causes.append(NUMBERS_AS_HEADER)
+    elif first and id_position(columns) is None:
+        causes.append(NO_ID_COLUMN)
+    elif first:
+        causes.append(f"'id' must be the first column; it is column {id_position(columns) + 1}")
+    return causes
+
+
+def id_position(columns: list[str]) -> int | None:
+    """Where the id column is (0 in a right file), or None when there is none."""
+    names = [c.strip().lower() for c in columns]
+    return names.index(ID_COLUMN) if ID_COLUMN in names else None
+
+
+def numbered(names: list[str]) -> bool:
+    """'0,1,2,...' or '1,2,3,...': the column labels pandas gives an array saved without names."""
+    stripped = [n.strip() for n in names]
+    return len(stripped) >= 2 and any(stripped == [str(i) for i in range(s, s + len(stripped))] for s in (0, 1))
+
+
+def check_header(path: Path, columns: list[str], n_rows: int | None = None) -> None:
+    """The first column is 'id' (any case, spaces around ignored); value columns are named and unique."""
+    problems = header_problems(columns, n_rows)
+    if problems:
+        raise SubmissionError(f"{path}: " + "; ".join(problems))
+
+
+def id_problems(ids: pd.Series) -> list[str]:
+    """Why the id column cannot index the table: ids that are not integers, or repeated ids."""
+    values = pd.to_numeric(ids, errors="coerce").astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(values) | (values % 1 != 0))
+    if len(bad):
+        return [f"{len(bad)} ids are not integers (first: data row {bad[0] + 1}: {ids.iloc[bad[0]]!r})"]
+    index = pd.Index(values.astype(np.int64))
+    if index.has_duplicates:
+        return [f"repeated ids: {list_names(sorted(index[index.duplicated()].unique()))}"]
+    return []
 
 
 def parse_ids(path: Path, ids: pd.Series) -> pd.Index:
     """Text ids -> unique int64 index. '3', ' 3 ' and '3.0' are the integer 3; '3.5', 'x' and '' are errors."""
-    values = pd.to_numeric(ids, errors="coerce").astype(np.float64)
-    bad = np.flatnonzero(~np.isfinite(values) | (values % 1 != 0))
-    if len(bad):
-        raise SubmissionError(
-            f"{path}: {len(bad)} ids are not integers (first: data row {bad[0] + 1}: {ids.iloc[bad[0]]!r})"
-        )
-    index = pd.Index(values.astype(np.int64), name=ID_COLUMN)
-    if index.has_duplicates:
-        raise SubmissionError(f"{path}: repeated ids: {list_names(sorted(index[index.duplicated()].unique()))}")
-    return index
+    problems = id_problems(ids)
+    if problems:
+        raise SubmissionError(f"{path}: " + "; ".join(problems))
+    return pd.Index(pd.to_numeric(ids, errors="coerce").astype(np.int64), name=ID_COLUMN)
 
 
 def read_checked(path: Path) -> tuple[pd.DataFrame, pd.Index]:
     """Text cells under a checked header, and the parsed ids."""
     header, raw = read_cells(path)
-    check_header(path, header)
+    check_header(path, header, len(raw))
     raw.columns = header
     return raw, parse_ids(path, raw.iloc[:, 0])
 

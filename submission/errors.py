@@ -23,3 +23,8 @@ def list_names(names, limit: int = 10) -> str:
     shown = ", ".join(names[:limit])
     extra = len(names) - limit
     return f"{shown} (+{extra} more, {len(names)} in all)" if extra > 0 else shown
+
+
+def count(n: int, noun: str) -> str:
+    """'1 problem', '2 problems': counts in messages read as sentences."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

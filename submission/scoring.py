@@ -59,23 +59,34 @@ def check_frame(table: pd.DataFrame, what: str) -> None:
         raise SubmissionError(f"{what}: {huge} cells far outside [0, 1] (beyond +-{VALUE_LIMIT:g})")
 
 
-def align(solution: pd.DataFrame, submission: pd.DataFrame) -> pd.DataFrame:
-    """The submission's cells in the solution's order: columns by name, rows by id; mismatches are errors."""
-    missing = [c for c in solution.columns if c not in submission.columns]
-    extra = [c for c in submission.columns if c not in solution.columns]
-    problems = []
-    if missing:
-        problems.append(f"missing image columns: {list_names(map(show, map(str, missing)))}")
+def column_problems(expected, columns) -> list[str]:
+    """Image columns the solution has and the submission lacks, and the other way round (matched by name)."""
+    expected, columns = [str(c) for c in expected], [str(c) for c in columns]
+    missing = [c for c in expected if c not in columns]
+    extra = [c for c in columns if c not in expected]
+    problems = [f"missing image columns: {list_names(map(show, missing))}"] if missing else []
     if extra:
-        problems.append(f"unexpected image columns: {list_names(map(show, map(str, extra)))}")
-    missing_ids = solution.index.difference(submission.index)
-    extra_ids = submission.index.difference(solution.index)
-    if len(solution) != len(submission):
-        problems.append(f"{len(submission)} rows, the solution has {len(solution)}")
+        # As many wrong names as missing ones: the images are there under other names (0-9, img1, ...).
+        renamed = (f" - name each image column by its test image ({list_names(map(show, expected), 3)})"
+                   if len(extra) == len(missing) else "")
+        problems.append(f"unexpected image columns: {list_names(map(show, extra))}{renamed}")
+    return problems
+
+
+def row_problems(expected: pd.Index, ids: pd.Index) -> list[str]:
+    """Rows matched by id: a count that differs, ids the solution has and the submission lacks, and extra ones."""
+    problems = [f"{len(ids)} rows, the solution has {len(expected)}"] if len(ids) != len(expected) else []
+    missing_ids, extra_ids = expected.difference(ids), ids.difference(expected)
     if len(missing_ids):
         problems.append(f"missing ids: {list_names(missing_ids.tolist())}")
     if len(extra_ids):
         problems.append(f"extra ids: {list_names(extra_ids.tolist())}")
+    return problems
+
+
+def align(solution: pd.DataFrame, submission: pd.DataFrame) -> pd.DataFrame:
+    """The submission's cells in the solution's order: columns by name, rows by id; mismatches are errors."""
+    problems = column_problems(solution.columns, submission.columns) + row_problems(solution.index, submission.index)
     if problems:
         raise SubmissionError("submission does not match the solution: " + "; ".join(problems))
     return submission.loc[solution.index, list(solution.columns)]

@@ -121,7 +121,7 @@ def test_remote_commands_print_score_rank_uploads_left_the_validators_messages_a
         assert f"public RMSE {expected:.5f}, your rank 1; 3 uploads left today" in out and "likely mistake" not in out
         code, out, err = run_cli("remote", "upload", bad, "--server", server.url, "--token", comp.tokens["ann"])
         assert code == 2
-        assert "rejected" in err and "missing columns: test_2, test_3" in err and "1 non-numeric cells" in err
+        assert "rejected" in err and "missing image columns: test_2, test_3" in err and "1 non-numeric cells" in err
         monkeypatch.setenv("INPAINT_SERVER", server.url)
         monkeypatch.setenv("INPAINT_TOKEN", comp.tokens["ann"])
         code, out, _ = run_cli("remote", "leaderboard")

@@ -69,3 +69,21 @@ def test_the_standard_preset_averages_weights_and_a_run_config_from_before_loads
     older = [line for line in config.to_toml(config.preset("standard")).splitlines() if not line.startswith("ema_decay")]
     (tmp_path / "config.toml").write_text("\n".join(older) + "\n")
     assert config.load_toml(tmp_path / "config.toml").ema_decay == 0.0
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"batch_size": "eight"}, "batch_size must be a whole number \\(int\\), got 'eight'"),
+    ({"epochs": 2.5}, "epochs must be a whole number"),
+    ({"ema_decay": "0.9"}, "ema_decay must be a number \\(float\\)"),
+    ({"composite": "yes"}, "composite must be true or false"),
+    ({"image_size": [64, 64, 1]}, "image_size must be two whole numbers"),
+])
+def test_a_value_of_the_wrong_type_is_named_with_its_key_and_type(values, message):
+    """`batch_size = "eight"` used to fail inside validate() with "'>=' not supported between 'str' and 'int'"."""
+    with pytest.raises(ConfigError, match=message):
+        config.from_dict(values)
+
+
+def test_whole_numbers_are_accepted_for_float_keys():
+    cfg = config.from_dict({"lambda_l1": 50, "image_size": [64, 64], "gen_depth": 6})
+    assert cfg.lambda_l1 == 50.0 and isinstance(cfg.lambda_l1, float) and cfg.image_size == (64, 64)

@@ -1,4 +1,6 @@
 """The data folder contract: pairing, checks, reading, and `inpaint check-data`."""
+import shutil
+
 import cv2
 import numpy as np
 import pytest
@@ -160,3 +162,27 @@ def test_check_data_reports_mask_agreement_and_names_an_oversized_test_mask(tiny
     assert "mask finder agrees on 12/12 training pairs" in out
     assert "test mask unlike the training boxes: test_3 (white region of 18x20 pixels is 3.8x" in out
     assert "WARNING" in err and "test_3" in err
+
+
+@pytest.mark.parametrize("given", ["Training", "Training/Real", "Testing"])
+def test_a_folder_inside_the_data_folder_asks_did_you_mean_the_data_folder(tiny_set, given, run_cli, monkeypatch):
+    monkeypatch.chdir(tiny_set.parent)
+    code, out, _ = run_cli("check-data", "--data", f"data/{given}")
+    assert code == 2
+    assert out.splitlines() == [f"data/{given}: 1 problem",
+                                f"  - data/{given}: no Training/ or Testing/ inside; it is part of a data folder: "
+                                "did you mean --data data?"]
+
+
+def test_a_folder_of_photos_points_to_make_pairs(tiny_set, run_cli):
+    photos = tiny_set / "Training" / "Real"
+    shutil.copytree(photos, tiny_set.parent / "photos")
+    code, out, _ = run_cli("check-data", "--data", tiny_set.parent / "photos")
+    assert code == 2 and "12 images but no Training/ and Testing/ folders" in out
+    assert f"inpaint make-pairs --faces {tiny_set.parent / 'photos'} --out DATA" in out
+
+
+def test_one_problem_is_one_problem(tiny_set):
+    (tiny_set / "Training/White/face_3.png").unlink()
+    with pytest.raises(DataError, match=r"\(1 problem\): "):
+        load_data(tiny_set, size=(32, 32))

@@ -84,19 +84,19 @@ def test_validate_lists_every_planted_problem(solution, tmp_path, run_cli):
     bad.write_text("\n".join(lines[:-1]) + "\n")  # one row short
     code, out, _ = run_cli("validate", bad, "--sample", path)
     assert code == 2
-    assert "missing columns: t4" in out and "unexpected columns: t5" in out
-    assert "19 rows, expected 20" in out
+    assert "missing image columns: t4" in out and "unexpected image columns: t5" in out
+    assert "19 rows, the solution has 20" in out
     assert "1 empty or NaN cells" in out and "1 non-numeric cells" in out
     assert "outside [0, 1]" in out and "rescale with (x + 1) / 2" in out
     assert "REJECTED" in out
     code, out, _ = run_cli("validate", path, "--size", 4, 5, "--images", 4)
-    assert code == 0 and "would be accepted" in out
+    assert code == 0 and "the scorer would accept and score" in out
 
 
-def test_validate_warns_on_constant_columns_but_accepts(tmp_path, run_cli):
+def test_validate_warns_on_constant_columns_and_calls_them_scored_badly(tmp_path, run_cli):
     export_predictions(np.full((2, 2, 2), 0.5), ["a", "b"], tmp_path / "flat.csv")
     code, out, _ = run_cli("validate", tmp_path / "flat.csv", "--size", 2, 2, "--images", 2)
-    assert code == 0 and "constant image columns" in out
+    assert code == 3 and "constant image columns" in out and out.splitlines()[-1].startswith("SCORED BADLY")
 
 
 def test_leaderboard_completes_with_a_broken_file_and_grades(solution, tmp_path, run_cli):

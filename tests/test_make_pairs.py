@@ -17,8 +17,11 @@ from skimage import data
 from inpaint import align, face_detect
 from inpaint.data import load_data
 from inpaint.errors import DataError
+from inpaint.imaging import natural_key
 from inpaint.make_pairs import make_pairs, read_photo_rgb
+from inpaint.pair_sheet import label_lines, sheet_image
 from inpaint.synth import render_face
+from submission import read_table
 
 # (x, y) in the 512 x 512 astronaut: pupils, and the middle of the open smiling mouth.
 ASTRONAUT_EYES = ((201.0, 100.0), (246.0, 103.0))
@@ -289,3 +292,25 @@ def test_detector_ignores_weight_files_in_the_current_folder(tmp_path, monkeypat
     finally:
         face_detect.load_detector.cache_clear()
     assert detector.name == "mtcnn" and len(faces) == 1
+
+
+def test_the_sample_submission_has_the_test_images_names_and_pixels(made, run_cli):
+    """The validator's own example (`--sample sample_submission.csv`) needs a sample: make-pairs writes it."""
+    _, out, rows = made
+    tests = sorted((n for n, r in rows.items() if r["split"] == "Testing"), key=natural_key)
+    sample = read_table(out / "sample_submission.csv")
+    assert list(sample.columns) == tests and len(sample) == 128 * 128
+    white = cv2.imread(str(out / "Testing" / "White" / f"{tests[0]}.png"), cv2.IMREAD_GRAYSCALE)
+    np.testing.assert_allclose(sample[tests[0]].to_numpy(), white.ravel() / 255.0, atol=1e-8)
+    code, stdout, _ = run_cli("validate", out / "sample_submission.csv", "--sample", out / "sample_submission.csv",
+                              "--data", out)
+    assert code == 3 and "identical to the White images" in stdout  # accepted; the identity baseline, flagged
+
+
+def test_the_contact_sheet_wraps_long_names_instead_of_cutting_them():
+    long_name = "subject01_glasses_and_a_long_tail"
+    lines = label_lines(long_name, 124)
+    assert "".join(lines) == long_name and len(lines) == 2
+    crop = np.full((128, 128), 120, np.uint8)
+    sheet = sheet_image([(long_name, crop, (80, 40, 100, 90)), ("a", crop, (80, 40, 100, 90))])
+    assert sheet.shape == (128 + 2 * 14, 2 * 128, 3)  # two label lines under every tile of the row

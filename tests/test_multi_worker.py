@@ -117,7 +117,7 @@ def test_resume_continues_the_step_count_and_the_time_budget_stops_both_workers_
     assert steps[0] == steps[1] > 4
     assert [state["stop_reason"] for state, _, _ in resumed] == ["time budget used"] * 2
     log = pd.read_csv(base / "run" / "log.csv")
-    assert list(log["epoch"]) == list(range(len(log))) and len(log) > 2  # epochs 0, 1, then the resumed ones
+    assert list(log["epoch"]) == list(range(1, len(log) + 1)) and len(log) > 2  # epochs 1, 2, then the resumed ones
 
 
 def test_two_worker_losses_equal_a_single_process_run_with_the_same_global_batch(cluster_run, tmp_path):

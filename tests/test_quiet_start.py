@@ -127,3 +127,34 @@ def test_a_crash_inside_the_block_still_says_where_on_the_real_stderr():
     assert done.returncode != 0
     assert "Fatal Python error: Aborted" in done.stderr
     assert 'line 5 in <module>' in done.stderr
+
+
+def test_a_python_user_who_imports_the_kit_sees_one_device_line_and_no_retracing_warnings():
+    """The kit's import covers TensorFlow's start-up notices and the retracing paragraphs that predicting with
+    several generators triggers (compare-predictions builds six); INPAINT_VERBOSE=1 shows them again."""
+    code = """
+        import inpaint
+        import keras
+        import numpy as np
+        for _ in range(8):  # a new model each time, as compare-predictions loads one generator per variant
+            model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+            model.predict(np.zeros((2, 4)), verbose=0)
+        print("predicted")
+    """
+    done = python(code, TF_CPP_MIN_LOG_LEVEL="0")
+    assert done.returncode == 0 and done.stdout == "predicted\n", done.stderr
+    assert DEVICE_LINE.match(done.stderr.strip()) and len(done.stderr.splitlines()) == 1, done.stderr
+    loud = python(code, INPAINT_VERBOSE="1")
+    assert "triggered tf.function retracing" in loud.stderr  # the case above did trigger them
+
+
+def test_importing_the_kit_is_quick_and_starts_no_tensorflow():
+    done = python("""
+        import sys, time
+        start = time.perf_counter()
+        import inpaint
+        took = time.perf_counter() - start
+        heavy = sorted(m for m in ("tensorflow", "keras", "numpy", "pandas", "cv2") if m in sys.modules)
+        print(heavy, took < 1.0)
+    """)
+    assert done.returncode == 0 and done.stdout.strip() == "[] True", done.stdout + done.stderr

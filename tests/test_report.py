@@ -1,6 +1,9 @@
 """`inpaint report` on a tiny run folder, and the pictures it draws."""
+import shutil
+
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import write_set
@@ -8,7 +11,7 @@ from inpaint import config
 from inpaint.data import load_data
 from inpaint.errors import UserError
 from inpaint.report import write_report
-from inpaint.train import train
+from inpaint.train import read_state, train, write_state
 from inpaint.visuals import sample_grid
 
 
@@ -32,22 +35,50 @@ def test_report_writes_every_file_with_real_content(tiny_run, run_cli):
     code, out, err = run_cli("report", "--run", run, "--answers", data_dir)
     assert code == 0, err
     report = run / "report"
-    for name in ("losses.png", "samples.png"):
+    for name in ("losses.png", "samples.png", "architecture.png"):
         img = decoded(report / name)
         assert img.std() > 10  # not a blank canvas
     md = (report / "report.md").read_text()
     assert "![losses](losses.png)" in md and "![samples](samples.png)" in md
+    assert "![architecture](architecture.png)" in md and "Graphviz" not in md  # drawn without pydot
     assert "| this run (pix2pix) |" in md and "| identity (White images) |" in md
     html = (report / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 2 and "losses.png)" not in html
+    assert html.count("data:image/png;base64,") == 3 and "losses.png)" not in html
     arch = (report / "architecture.txt").read_text()
     assert 'Model: "generator"' in arch and 'Model: "discriminator"' in arch and "Total params" in arch
     assert config.load_toml(report / "config.toml") == config.load_toml(run / "config.toml")
 
 
-def test_train_saves_sample_grids_every_n_epochs(tiny_run):
+def test_train_saves_sample_grids_every_n_epochs_and_one_of_the_best_generator(tiny_run):
     run, _ = tiny_run
-    assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["best.png", "epoch_0001.png", "epoch_0002.png"]
+
+
+def test_the_samples_shown_are_from_the_generator_the_submission_used_and_name_its_epoch(tiny_run, tmp_path):
+    """The report used to show the last epoch's grid while the submission came from the best epoch."""
+    run, _ = tiny_run
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("report"))
+    state = read_state(copy)
+    state.update(best_epoch=1)  # as if epoch 1 had validated best: best.png is then epoch 1's grid
+    write_state(copy, state)
+    marker = decoded(copy / "samples" / "epoch_0001.png")
+    cv2.imwrite(str(copy / "samples" / "best.png"), marker)
+    out = write_report(copy)
+    md = (out / "report.md").read_text()
+    assert "from the best generator by validation RMSE, epoch 1: the one predict and submit use" in md
+    np.testing.assert_array_equal(decoded(out / "samples.png"), marker)
+    log = pd.read_csv(copy / "log.csv")
+    assert list(log["epoch"]) == [1, 2]  # counted from 1, as the console and the report count
+    best = int(log.loc[log["val_rmse"].idxmin(), "epoch"])
+    assert f"at epoch {best}." in md
+
+
+def test_a_log_written_before_epochs_counted_from_1_is_read_as_such(tmp_path):
+    from inpaint.report import read_log
+
+    (tmp_path / "log.csv").write_text("epoch,val_rmse\n0,0.3\n1,0.2\n")
+    assert list(read_log(tmp_path / "log.csv")["epoch"]) == [1, 2]
 
 
 def test_run_folder_without_log_is_a_clear_error(tiny_run, tmp_path, run_cli):

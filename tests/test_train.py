@@ -55,7 +55,10 @@ def test_train_writes_run_folder_and_respects_step_budget(data, tmp_path):
     assert config.load_toml(run / "config.toml") == lite(steps=5, epochs=100)
     log = (run / "log.csv").read_text().splitlines()
     assert {"G_GAN", "G_L1", "D_real", "D_fake", "rmse", "val_rmse"} <= set(log[0].split(","))
+    assert [line.split(",")[0] for line in log[1:]] == [str(e) for e in range(1, state["epochs_done"] + 1)]
     assert 0 < state["best_val_rmse"] < 1
+    # The grid of the generator kept as the best, which predict and submit use, whatever sample_every says.
+    assert cv2.imread(str(run / "samples" / "best.png")).shape[1] > 0
 
 
 def test_time_budget_stops_after_the_step_that_exceeds_it(data, tmp_path):
@@ -182,6 +185,8 @@ def test_compare_predictions_weighs_every_variant(tmp_path, run_cli):
     assert run_cli("solution", "--answers", root, "--csv", tmp_path / "s.csv")[0] == 0
     code, out, _ = run_cli("score", "--solution", tmp_path / "s.csv", "--submission", tmp_path / "p.csv", "--json")
     assert rows[1][:5] == ["best", "by", "validation", "RMSE", "on"]
+    assert [" ".join(r[:-3]) for r in rows[4:]] == ["mean of 2 checkpoints (steps 4, 6)",
+                                                    "mean of 3 checkpoints (steps 2, 4, 6)"]
     assert float(rows[1][-1]) == pytest.approx(json.loads(out)["rmse"], abs=6e-6)
 
 
@@ -211,3 +216,15 @@ def test_mixed_precision_path_builds_and_steps(data):
         assert all(np.isfinite(v[0]) for v in logs.values())
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.parametrize("steps, k, gap, chosen", [
+    ([9, 18, 19], 2, 4, [9, 19]),  # a budget stopped one step into epoch 3: average 1 and 3, not 2 and 3
+    ([9, 18, 27], 2, 4, [18, 27]),
+    ([9, 18, 19], 3, 4, [9, 19]),  # fewer far enough apart than asked for: as many as there are
+    ([5, 10, 15], 3, 0, [5, 10, 15]),
+])
+def test_averaged_checkpoints_are_at_least_half_an_epoch_apart(steps, k, gap, chosen):
+    from inpaint.predict import checkpoint_steps, spaced_checkpoints
+
+    assert checkpoint_steps(spaced_checkpoints([f"run/checkpoints/ckpt-{s}" for s in steps], k, gap)) == chosen

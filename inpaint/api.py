@@ -1,0 +1,186 @@
+"""The kit as a notebook (Jupyter, Colab, Kaggle) calls it; `inpaint/__init__.py` lists it in its docstring.
+
+Every function here is a thin door to the same code the `inpaint` command runs, so a notebook and
+the command line train, predict, write and check the same way. Nothing is imported at the top
+but the standard library: `import inpaint` stays quick and TensorFlow starts with the first
+function that needs it.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # names for the signatures only
+    import numpy as np
+
+    from inpaint.config import Config
+    from inpaint.data import Dataset
+    from submission.scoring import ScoreResult
+    from submission.validate import Verdict
+
+
+def load_data(folder, size=(128, 128), pair_by_order: bool = False) -> "Dataset":
+    """Check a data folder against data_spec.md and read it (what `inpaint check-data` does).
+
+    Returns a Dataset (`.train_real`, `.train_white`, `.test_white`, ... with `.names` and
+    `.images` in [0, 1]); a notebook shows what it holds. A broken folder raises a DataError that
+    lists every problem.
+    """
+    from inpaint.data import load_data as load
+
+    return load(Path(folder), size=tuple(size), by_order=pair_by_order)
+
+
+def make_config(preset: str = "standard", **overrides) -> "Config":
+    """The training config: a preset ('lite', 'standard', 'large') with keys changed, e.g.
+    `make_config("standard", batch_size=16, ema_decay=0.0)`. Each key and its type are checked."""
+    from inpaint import config
+
+    return config.from_dict(overrides, config.preset(preset))
+
+
+def with_budget(cfg: "Config", epochs: int | None = None, steps: int | None = None,
+                minutes: float | None = None) -> "Config":
+    """`cfg` with the budgets that are given; a time budget alone trains until the time is up."""
+    from inpaint.config import UNTIL_BUDGET
+
+    changes = {k: v for k, v in (("epochs", epochs), ("steps", steps), ("minutes", minutes)) if v is not None}
+    if minutes and epochs is None and steps is None:
+        changes["epochs"] = UNTIL_BUDGET
+    return cfg.replace(**changes) if changes else cfg
+
+
+class PngImage:
+    """A PNG that a notebook shows inline (`_repr_png_`), without touching pyplot's figures."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def _repr_png_(self) -> bytes:
+        return self.path.read_bytes()
+
+    def __repr__(self) -> str:
+        return f"PngImage({str(self.path)!r})"
+
+
+class Run:
+    """A run folder (`inpaint train` writes it): its config, state, log, loss curves and sample grids."""
+
+    def __init__(self, folder):
+        from inpaint.train import load_run_config
+
+        self.folder = Path(folder)
+        self.config = load_run_config(self.folder)  # "not a run folder" is a clear error
+
+    @property
+    def state(self) -> dict:
+        """state.json: epochs done, steps, best validation RMSE and its epoch, why training stopped."""
+        path = self.folder / "state.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    @property
+    def log(self):
+        """log.csv as a pandas DataFrame, one row per epoch (counted from 1)."""
+        from inpaint.report import read_log
+
+        return read_log(self.folder / "log.csv")
+
+    def plot_losses(self) -> PngImage:
+        """The G and D losses and the validation RMSE per epoch (RUN/losses.png), shown inline."""
+        from inpaint.visuals import loss_figure
+
+        path = self.folder / "losses.png"
+        loss_figure(self.log, path)
+        return PngImage(path)
+
+    def show_samples(self) -> PngImage:
+        """Validation faces (White | prediction | Real | error) from the generator kept as the best."""
+        from inpaint.report import samples_shown
+
+        grid, caption = samples_shown(self.folder, self.config, self.state)
+        if grid is None:
+            from inpaint.errors import UserError
+
+            raise UserError(f"{self.folder}: no sample grid yet; train at least one epoch")
+        print(f"from {caption}")
+        return PngImage(grid)
+
+    def report(self, answers=None) -> Path:
+        """RUN/report/ (report.md, report.html, plots, architecture): the base of the write-up."""
+        from inpaint.report import write_report
+
+        return write_report(self.folder, Path(answers) if answers else None)
+
+    def __repr__(self) -> str:
+        s = self.state
+        if not s:
+            return f"Run({str(self.folder)!r}): not trained yet"
+        return (f"Run({str(self.folder)!r}): {s.get('epochs_done', 0)} epochs, {s.get('steps', 0)} steps; best "
+                f"validation RMSE {s.get('best_val_rmse', float('nan')):.5f} (epoch {s.get('best_epoch', '-')}); "
+                f"{s.get('stop_reason') or s.get('status', '')}")
+
+
+def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: float | None = None,
+          steps: int | None = None, epochs: int | None = None, resume: bool = False, progress: bool = True) -> Run:
+    """Train pix2pix on `data` into the run folder `run`, within a budget (minutes, steps or epochs).
+
+    `config` defaults to the standard preset; its image size is the size `data` was read at. `progress`
+    draws one line that says how much of the budget is used and the validation RMSE. Interrupting the
+    kernel saves a checkpoint; `resume=True` continues it. Returns the Run.
+    """
+    from inpaint import config as config_mod
+    from inpaint.callbacks import BudgetBar
+    from inpaint.train import train as train_run
+
+    cfg = config_mod.from_dict({"image_size": data.size}, config or make_config())
+    cfg = with_budget(cfg, epochs, steps, minutes)
+    bars = (BudgetBar(cfg.minutes, cfg.steps, cfg.epochs),) if progress else ()
+    train_run(data, Path(run), cfg, resume=resume, verbose=0, callbacks=bars)
+    return Run(run)
+
+
+def open_run(folder) -> Run:
+    """A run folder written earlier (by `train` here or `inpaint train`)."""
+    return Run(folder)
+
+
+def predict(run, data: "Dataset", tta: bool | None = None) -> "np.ndarray":
+    """The inpainted test images, (n, M, N) in [0, 1] at the submission's size, from the run's best
+    generator (flip averaging as the run's config says, unless `tta` is given)."""
+    from inpaint.predict import predict_run
+
+    return predict_run(Path(getattr(run, "folder", run)), data, tta_flip=tta)
+
+
+def write_submission(predictions, data: "Dataset", csv="Predict.csv", sample=None) -> Path:
+    """Predictions (n, M, N) in [0, 1] -> the submission CSV, columns named by `data`'s test images;
+    `sample` (sample_submission.csv) supplies the header and ids when the competition gives one."""
+    from submission import export_predictions
+
+    return export_predictions(predictions, data.test_white.names, Path(csv), Path(sample) if sample else None)
+
+
+def validate_submission(csv="Predict.csv", data=None, sample=None, size=None, images: int | None = None) -> "Verdict":
+    """What the scorer will do with the file: refuse it (every reason), score it badly (the mistake named),
+    or score it. `data` (a Dataset or its folder) gives the expected names and size and lets the
+    diagnosis compare with the test images; `sample` the competition's sample submission.
+    `verdict.ok`, `verdict.exit_code` (0, 2 or 3, as `inpaint validate`)."""
+    from submission.validate import Expected, TestImages, check_submission
+
+    expected = Expected.from_sample(Path(sample)) if sample else None
+    test = None
+    if data is not None:
+        if not hasattr(data, "csv_test"):
+            data = load_data(data)
+        test = TestImages(data.test_white.names, data.csv_test.white, data.csv_test.mask)
+        expected = expected or Expected.from_test_images(data.test_white.names, data.csv_test.white.shape[1:],
+                                                         str(data.folder))
+    return check_submission(Path(csv), expected or Expected.from_shape(size, images), test)
+
+
+def score(solution, submission) -> "ScoreResult":
+    """RMSE of a submission CSV against a solution CSV, as Kaggle computes it (float64); `.rmse`, `.per_column`."""
+    from submission import score_files
+
+    return score_files(Path(solution), Path(submission))

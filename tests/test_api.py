@@ -1,0 +1,60 @@
+"""The notebook API at the top of the package: documented by help(inpaint), names that stay what they are."""
+import pydoc
+
+import numpy as np
+import pytest
+
+import inpaint
+from conftest import write_set
+from inpaint.errors import ConfigError, DataError
+
+
+def test_help_shows_the_api_with_an_example_and_no_internal_notes():
+    text = pydoc.render_doc(inpaint, renderer=pydoc.plaintext)
+    for name in inpaint.__all__:
+        assert name in text
+    assert "inpaint.train(data, \"runs/first\", config, minutes=20)" in text
+    assert "Kept free of heavy imports" not in text
+
+
+def test_train_and_predict_stay_the_api_functions_after_their_modules_are_imported():
+    import inpaint.predict  # noqa: F401 - the modules of the same names
+    import inpaint.train  # noqa: F401
+    from inpaint.train import read_state
+
+    assert inpaint.train.__module__ == "inpaint.api" and inpaint.predict.__module__ == "inpaint.api"
+    assert read_state.__module__ == "inpaint.train"  # the module itself is still reached by its full name
+
+
+def test_make_config_takes_a_preset_and_checked_keys():
+    cfg = inpaint.make_config("lite", batch_size=16, lambda_l1=50)
+    assert cfg.batch_size == 16 and cfg.lambda_l1 == 50.0 and cfg.gen_depth == 4
+    with pytest.raises(ConfigError, match="batch_size must be a whole number"):
+        inpaint.make_config("lite", batch_size="sixteen")
+    with pytest.raises(ConfigError, match="unknown keys lamda_l1"):
+        inpaint.make_config(lamda_l1=1.0)
+
+
+def test_a_data_set_shows_what_check_data_prints(tmp_path):
+    data = inpaint.load_data(write_set(tmp_path / "data", n_train=4, n_test=2), size=(32, 32))
+    shown = repr(data)
+    assert shown.startswith(f"Dataset {tmp_path / 'data'}:") and "training pairs: 4" in shown
+    assert "submission CSV: 1024 rows (32x32 pixels) x 2 image columns" in shown
+    with pytest.raises(DataError, match="did you mean --data"):
+        inpaint.load_data(tmp_path / "data" / "Training")
+
+
+def test_written_and_validated_in_python_as_on_the_command_line(tmp_path):
+    data = inpaint.load_data(write_set(tmp_path / "data", n_train=4, n_test=2), size=(32, 32))
+    truth = data.csv_test.real
+    csv = inpaint.write_submission(truth, data, tmp_path / "Predict.csv")
+    verdict = inpaint.validate_submission(csv, data)
+    assert verdict.ok and verdict.exit_code == 0 and str(verdict).endswith("would accept and score " + str(csv))
+    assert inpaint.validate_submission(csv, tmp_path / "data").exit_code == 0  # a data folder works as well
+    flat = inpaint.write_submission(np.full_like(truth, 0.5), data, tmp_path / "flat.csv")
+    assert inpaint.validate_submission(flat, data).exit_code == 3  # accepted, scored badly: a constant fill
+    solution = inpaint.write_submission(truth, data, tmp_path / "solution.csv")
+    assert inpaint.score(solution, csv).rmse == 0.0
+    (tmp_path / "bad.csv").write_text("id,test_1\n0,0.5\n")
+    rejected = inpaint.validate_submission(tmp_path / "bad.csv", data)
+    assert rejected.exit_code == 2 and "missing image columns: test_2" in str(rejected)
