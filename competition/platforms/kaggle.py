@@ -37,15 +37,39 @@ def inlined(name: str, value) -> str:
     return f"{name} = {value!r}\n"
 
 
+def kit_dependencies(module, value) -> list[str]:
+    """Names of `module` that a kit function or class uses: they must be inlined with it."""
+    if not (inspect.isclass(value) or inspect.isfunction(value)):
+        return []
+    used = {node.id for node in ast.walk(ast.parse(inspect.getsource(value))) if isinstance(node, ast.Name)}
+    return sorted(name for name in used if name in vars(module) and not inspect.ismodule(vars(module)[name])
+                  and getattr(vars(module)[name], "__module__", module.__name__) in (module.__name__, None))
+
+
 def metric_source() -> str:
-    """metric.py: kaggle_metric.py with the kit names its KIT block imports defined in their place."""
+    """metric.py: kaggle_metric.py with the kit names its KIT block imports defined in their place.
+
+    What those names use in their own modules is inlined too (to a fixed point), so a change to the
+    scorer that calls a new helper still gives a metric.py that runs alone.
+    """
     source = METRIC_SOURCE.read_text(encoding="utf-8")
     block = KIT_BLOCK.search(source)
-    pieces, modules = [], []
+    wanted, modules = [], []
     for node in ast.parse(block["imports"]).body:
         module = importlib.import_module(node.module)
         modules.append(node.module)
-        pieces += [inlined(alias.name, getattr(module, alias.name)) for alias in node.names]
+        wanted += [(module, alias.name) for alias in node.names]
+    done, pieces = set(), []
+    while wanted:
+        module, name = wanted.pop(0)
+        if name in done:
+            continue
+        done.add(name)
+        value = getattr(module, name)
+        wanted += [(module, dep) for dep in kit_dependencies(module, value) if dep not in done]
+        pieces.append(inlined(name, value))
+    # Constants first: a function's default argument reads them when the file is executed.
+    pieces.sort(key=lambda piece: piece.startswith(("def ", "class ", "@")))
     header = f"# The course kit's own code ({', '.join(modules)}), inlined by `inpaint competition export`.\n\n"
     return source[:block.start()] + header + "\n\n".join(pieces) + "\n# End of the kit's code.\n" + source[block.end():]
 
