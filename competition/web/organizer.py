@@ -8,8 +8,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from competition.maintenance import standings_csv
-from competition.web_boards import organizer_rows
-from competition.web_common import competition, current_user, posted_form, redirect, refuse, render, signin_redirect
+from competition.web.boards import organizer_rows
+from competition.web.render import competition, current_user, posted_form, redirect, refuse, render, signin_redirect
 from inpaint.errors import UserError
 
 router = APIRouter(include_in_schema=False)

@@ -13,7 +13,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from competition.web_session import COOKIE, SessionCodec, WebSession, csrf_ok, new_session, secret_key
+from competition.web.session import COOKIE, SessionCodec, WebSession, csrf_ok, new_session, secret_key
 
 HERE = Path(__file__).parent
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,

@@ -16,14 +16,14 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from competition import web_organizer
+from competition.web import organizer as web_organizer
 from competition.service import Refused
-from competition.web_boards import leaderboard_context
-from competition.web_common import (STATIC, User, competition, csrf_refusal, current_user, posted_form, redirect,
+from competition.web.boards import leaderboard_context
+from competition.web.render import (STATIC, User, competition, csrf_refusal, current_user, posted_form, redirect,
                                     refuse, render, signin_redirect)
-from competition.web_pictures import score_plot_svg, stored_thumbnails
-from competition.web_session import new_session
-from competition.web_upload import UploadTooLarge, read_upload_form
+from competition.web.pictures import score_plot_svg, stored_thumbnails
+from competition.web.session import new_session
+from competition.web.upload import UploadTooLarge, read_upload_form
 from inpaint.errors import UserError
 
 router = APIRouter(include_in_schema=False)
