@@ -244,7 +244,7 @@ def test_a_rejected_file_that_parses_is_diagnosed_too(setup):
                                    "cv2.resize(img, (16, 16), interpolation=cv2.INTER_AREA) before flattening"]
 
 
-def test_rejected_uploads_have_their_own_daily_cap_and_past_it_nothing_is_stored(tmp_path):
+def test_rejected_uploads_have_their_own_daily_cap_past_which_nothing_is_taken_that_day(tmp_path):
     comp = make_competition(tmp_path, daily_limit=1, rejected_daily_limit=2)
     clock = Clock()
     app = create_app(comp.dir, clock=clock)
@@ -257,10 +257,11 @@ def test_rejected_uploads_have_their_own_daily_cap_and_past_it_nothing_is_stored
         assert refused.headers["Retry-After"] == str(12 * 3600)
         assert sorted((comp.dir / "submissions").glob("*.csv")) == stored and len(rows_in_db(app)) == 2
         assert list((comp.dir / "submissions" / ".incoming").iterdir()) == []
-        assert upload(client, comp, "ann", noisy_csv(comp.dir, 0)).status_code == 201  # the accepted count is apart
+        assert upload(client, comp, "ann", noisy_csv(comp.dir, 0)).status_code == 429  # a valid file neither: not judged
         assert upload(client, comp, "bob", b"id,x\n7,2\n").status_code == 201  # per participant
         clock.advance(hours=12)  # the next UTC day
         assert upload(client, comp, "ann", b"id,x\n7,2\n").json()["status"] == "rejected"
+        assert upload(client, comp, "ann", noisy_csv(comp.dir, 0)).json()["status"] == "accepted"
     app.state.competition.close()
 
 
