@@ -271,3 +271,45 @@ def test_openapi_page_lists_the_api(setup):
     assert {"/api/submissions", "/api/leaderboard", "/api/finals"} <= set(paths)
     assert "text/csv" in paths["/api/submissions"]["post"]["requestBody"]["content"]
     assert client.get("/docs").status_code == 200
+
+
+def test_a_deadline_that_passes_while_an_upload_is_judged_leaves_no_row_and_no_file(tmp_path):
+    comp = make_competition(tmp_path, deadline=DEADLINE)
+    clock = Clock(DEADLINE.astimezone(timezone.utc) - timedelta(seconds=1))  # open when the upload arrives
+    app = create_app(comp.dir, clock=clock)
+    judge = app.state.competition.judge
+    original = judge.judge
+
+    def judged_past_the_deadline(*args, **kwargs):
+        clock.advance(seconds=2)
+        return original(*args, **kwargs)
+
+    judge.judge = judged_past_the_deadline
+    with TestClient(app) as client:
+        late = upload(client, comp, "ann", noisy_csv(comp.dir, 0))
+        assert late.status_code == 403 and "closed" in late.json()["detail"] and "not recorded" in late.json()["detail"]
+        assert rows_in_db(app) == []
+        assert list((comp.dir / "submissions").glob("*.csv")) == []
+        assert list((comp.dir / "submissions" / ".incoming").iterdir()) == []
+        assert client.get("/api/leaderboard", headers=comp.auth("bob")).json() == {
+            "kind": "private", "closes": DEADLINE.isoformat(), "rows": []}
+    app.state.competition.close()
+
+
+def test_two_uploads_of_the_same_bytes_share_one_file_through_disqualify_and_rescore(setup):
+    from competition.maintenance import rescore
+
+    comp, client, _, app = setup
+    body = offset_csv(comp.dir, 0.125, 0.25)
+    first = upload(client, comp, "ann", body).json()
+    second = upload(client, comp, "bob", body).json()
+    assert first["sha256"] == second["sha256"] and first["id"] != second["id"]
+    assert [p.name for p in (comp.dir / "submissions").glob("*.csv")] == [f"{first['sha256']}.csv"]
+    client.post(f"/api/admin/submissions/{first['id']}/disqualify", headers=comp.admin_auth)
+    board = client.get("/api/leaderboard", headers=comp.auth("bob")).json()["rows"]
+    assert [(r["name"], r["score"]) for r in board] == [("bob", pytest.approx(0.125, rel=1e-12))]
+    assert client.get(f"/api/submissions/{first['id']}/file", headers=comp.auth("ann")).content == body
+    assert rescore(app.state.competition) == {"checked": 2, "mismatches": [], "missing_files": []}
+    client.post(f"/api/admin/submissions/{first['id']}/restore", headers=comp.admin_auth)
+    board = client.get("/api/leaderboard", headers=comp.auth("bob")).json()["rows"]
+    assert [(r["rank"], r["score"]) for r in board] == [(1, pytest.approx(0.125, rel=1e-12))] * 2  # a tie: both 1
