@@ -13,7 +13,7 @@ show them earlier. All times are timezone-aware UTC datetimes.
 from __future__ import annotations
 
 import os
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from competition import db as database
 from competition.judge import Judge
 from competition.judge_pool import JudgePool
 from competition.organizer import NotFound, OrganizerViews
+from competition.refusals import CompetitionClosed, DailyLimitReached, RejectedLimitReached, day_start, utc_now
 from competition.participants import public_name
 from competition.private_files import protect_private_files
 from competition.ranking import best_public, by_participant, final_choice, finite_or_none, rank_rows, score_key
@@ -31,50 +32,6 @@ from competition.tokens import hash_token, same_hash
 from inpaint.errors import UserError
 
 Participant, Submission = database.Participant, database.Submission
-
-
-class Refused(UserError):
-    """An upload or action the rules do not allow; `status` is the HTTP code the API answers with."""
-
-    status = 403
-
-
-class DayCapReached(Refused):
-    """A per-UTC-day count is used up; `resets_at` is the next UTC midnight (the API's Retry-After)."""
-
-    status = 429
-
-    def __init__(self, message: str, now: datetime):
-        self.resets_at = day_start(now) + timedelta(days=1)
-        self.seconds_left = (self.resets_at - now).total_seconds()
-        super().__init__(f"{message}; it resets at {self.resets_at.isoformat()} (UTC midnight)")
-
-
-class DailyLimitReached(DayCapReached):
-    def __init__(self, limit: int, now: datetime):
-        super().__init__(f"daily limit of {limit} accepted uploads reached", now)
-
-
-class RejectedLimitReached(DayCapReached):
-    """Rejected files do not use the daily limit, but each is stored and judged: this cap bounds the
-    disk and the CPU. Once it is reached no upload of that participant is taken until the reset."""
-
-    def __init__(self, limit: int, now: datetime):
-        super().__init__(f"{limit} rejected uploads today is the cap for rejected files, so no more uploads are "
-                         "taken from you today (this one was neither stored nor judged); check your file with "
-                         "`inpaint validate` before uploading again", now)
-
-
-class CompetitionClosed(Refused):
-    status = 403
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def day_start(now: datetime) -> datetime:
-    return datetime.combine(now.astimezone(timezone.utc).date(), time(0), tzinfo=timezone.utc)
 
 
 class Competition(OrganizerViews, SignIns):
@@ -134,7 +91,7 @@ class Competition(OrganizerViews, SignIns):
             if self._used_today(s, participant.id, now) >= self.settings.daily_limit:
                 raise DailyLimitReached(self.settings.daily_limit, now)
             if self._used_today(s, participant.id, now, "rejected") >= self.settings.rejected_daily_limit:
-                raise RejectedLimitReached(self.settings.rejected_daily_limit, now)
+                raise RejectedLimitReached(self.settings.rejected_daily_limit, now, judged=False)
 
     def submit(self, participant: Participant, file_path, message: str = "", filename: str = "") -> dict:
         """Judge a file, store it as COMP/submissions/<sha256>.csv, record it; returns the result dict.

@@ -22,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from competition.db import MAX_ID, Participant
 from competition.participants import public_name
-from competition.service import Competition, DayCapReached, Refused
+from competition.refusals import DayCapReached, Refused
+from competition.service import Competition
 
 CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}}
 UPLOAD_PATHS = {"/api/submissions"}  # the routes that read a large body (competition/api/limits.py)

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from competition.db import MAX_ID
-from competition.service import Refused
+from competition.refusals import Refused
 from competition.web.guards import CheckedForm, PageRefusal, PageRefused, ParticipantOf, require_csrf
 from competition.web.pictures import score_plot_svg, stored_thumbnails
 from competition.web.render import User, competition, redirect, render
