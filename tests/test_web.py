@@ -144,6 +144,16 @@ def test_identity_upload_pictures_repeat_the_inputs_and_name_it(site):
     np.testing.assert_array_equal(sheet[top:top + 96], sheet[low:low + 96])  # the prediction row is the input row
 
 
+def test_the_organizers_notes_say_an_identity_upload_once(site):
+    sign_in(site.client, site.tokens["alice"])
+    submission_id(upload(site.client, site.csv(site.white)))
+    site.client.cookies.clear()
+    sign_in(site.client, site.admin_token, expect="/organizer")
+    every = site.client.get("/organizer").text.split('id="all"')[1]
+    notes = re.search(r'<td class="error-text">(.*?)</td>', every, re.S).group(1)
+    assert notes.count("identical to the White images") == 1 and "the course scores it 0" in notes
+
+
 def test_transposed_upload_shows_the_diagnosis(site):
     sign_in(site.client, site.tokens["alice"])
     sid = submission_id(upload(site.client, site.csv(np.transpose(site.good(), (0, 2, 1)))))
