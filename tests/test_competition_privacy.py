@@ -43,10 +43,11 @@ def number_formats(value: float) -> list[str]:
     return sorted(set(shown))
 
 
-def private_figures(comp_dir, secrets: list[float] = (), size: int = 16) -> list[str]:
-    """The private RMSE (and `secrets`: other private numbers) as anything could print them, and the
-    answers of the masked region (the pixels the White images do not give away) as a CSV row or a
-    JSON list would show them."""
+def private_figures(comp_dir, numbers: list[float] = (), texts: list[str] = (), size: int = 16) -> list[str]:
+    """What no participant may receive before the deadline: the private RMSE (and `numbers`, other
+    private numbers) as anything could print them, `texts` (private words: the e-mail addresses, a
+    registered name behind a display name) as they are, and the answers of the masked region (the
+    pixels the White images do not give away) as a CSV row or a JSON list would show them."""
     from inpaint.masks import find_box
 
     answers = pd.read_csv(comp_dir / "solution.csv", dtype=str)
@@ -60,7 +61,7 @@ def private_figures(comp_dir, secrets: list[float] = (), size: int = 16) -> list
         masked_ids = np.flatnonzero(np.pad(np.ones((bottom - top, right - left)), ((top, size - bottom), (left, size - right))))
         lines = (comp_dir / "solution.csv").read_text().splitlines()[1:]
         segments += [lines[j] for j in masked_ids[:5]]  # the solution file's own lines, if it were served
-    return [f for v in (PRIVATE_OFFSET, *secrets) for f in number_formats(v)] + segments
+    return [f for v in (PRIVATE_OFFSET, *numbers) for f in number_formats(v)] + list(texts) + segments
 
 
 def test_no_private_score_or_solution_value_in_any_response_before_the_deadline(tmp_path):
@@ -102,7 +103,8 @@ def test_no_private_score_or_solution_value_in_any_response_before_the_deadline(
     organizer_view = app.state.competition.organizer_submissions()[-1]  # hers, as the organizer sees it
     grade = app.state.competition.standings()[0]["grade"]
     identity = app.state.competition.judge.split_rmse(read_table(comp.dir / "sample_submission.csv"))["private"]
-    figures = private_figures(comp.dir, [organizer_view["private_rmse"], grade, identity])
+    figures = private_figures(comp.dir, [organizer_view["private_rmse"], grade, identity],
+                              ["ann@example.org", "bob@example.org"])
     for method, url, status, body in responses:
         text = body.decode("latin-1")
         leaked = [f for f in figures if f in text]
