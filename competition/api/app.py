@@ -69,11 +69,13 @@ def create_app(comp_dir, db_url: str | None = None, clock=None, judge_processes:
 
 
 def _add_docs_page(app: FastAPI) -> None:
-    """FastAPI's Swagger UI page, with a policy that allows its files and, by hash, its one inline script."""
+    """FastAPI's Swagger UI page, with a policy that allows its files and, by hash, its one inline
+    script; Swagger UI also sets inline styles and data: icons (swagger-api/swagger-ui#10655, #7540),
+    which this page alone allows: styles cannot run code."""
     page = get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title}: API")
     scripts = re.findall(r"<script>(.*?)</script>", page.body.decode(), re.S)
     hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts)
-    policy = (f"default-src 'none'; script-src {SWAGGER_FILES} {hashes}; style-src {SWAGGER_FILES}; "
+    policy = (f"default-src 'none'; script-src {SWAGGER_FILES} {hashes}; style-src {SWAGGER_FILES} 'unsafe-inline'; "
               f"img-src 'self' data: {SWAGGER_ICON}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 
     @app.get("/docs", include_in_schema=False)
