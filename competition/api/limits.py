@@ -20,6 +20,10 @@ UPLOAD_MARGIN = 1 << 20  # the multipart form's boundaries and fields around the
 BODY_TIMEOUT_S = float(os.environ.get("INPAINT_BODY_TIMEOUT_S", "30"))  # between two pieces of a body
 
 
+def size_text(n: int) -> str:
+    return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n / 1024:g} KiB"
+
+
 class BodyLimit:
     """ASGI middleware: `upload_paths` may send up to `upload_bytes` (+ UPLOAD_MARGIN), the rest SMALL_BODY."""
 
@@ -37,12 +41,15 @@ class BodyLimit:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length", b"")
         expects_body = (declared not in (b"", b"0")) or b"transfer-encoding" in headers
-        too_large = declared and (not declared.isdigit() or int(declared) > limit)
+        declared_too_large = declared and (not declared.isdigit() or int(declared) > limit)
         state = {"received": 0, "done": not expects_body}
 
+        def too_large() -> HTTPException:
+            return HTTPException(413, f"request body larger than the {size_text(limit)} this route accepts")
+
         async def limited_receive():
-            if too_large:
-                raise HTTPException(413, f"request body larger than the {limit / 2**20:g} MB this route accepts")
+            if declared_too_large:
+                raise too_large()
             if state["done"]:
                 return await receive()  # after the body: only the disconnect is left to wait for
             try:
@@ -53,7 +60,7 @@ class BodyLimit:
                 state["received"] += len(message.get("body", b""))
                 state["done"] = not message.get("more_body", False)
                 if state["received"] > limit:
-                    raise HTTPException(413, f"request body larger than the {limit / 2**20:g} MB this route accepts")
+                    raise too_large()
             return message
 
         async def closing_send(message):
