@@ -1,4 +1,7 @@
-"""The self-hosted competition server (`inpaint serve`): rules, database, judging, JSON API, web pages.
+"""The self-hosted competition server (`inpaint serve`) and the platform exports.
 
-Imports no TensorFlow: it reads, validates, scores and grades with `submission/`.
+Top level: the rules and the business logic (settings, setup, db, service, judge, judge_pool,
+organizer, sign_ins, ...), independent of HTTP. api/: the JSON API and the app in front of
+everything; web/: the pages and their templates. Imports no TensorFlow: it reads, validates,
+scores and grades with `submission/`.
 """

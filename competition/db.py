@@ -17,10 +17,13 @@ from sqlalchemy.types import DateTime, TypeDecorator
 
 from inpaint.errors import ConfigError, UserError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # What each version changed, quoted when an older database is refused (the kit never migrates by itself).
 SCHEMA_CHANGES = {2: "submissions gained `diagnoses` (the likely export mistakes) and `disqualified` "
-                     "(per submission); participants lost `disqualified`"}
+                     "(per submission); participants lost `disqualified`",
+                  3: "a new table `sign_ins` (the web pages' sessions, kept on the server so that signing out ends "
+                     "them); nothing else changed"}
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL; a larger one is no row on any database
 SQLITE_BUSY_MS = 60_000  # writers queue behind BEGIN IMMEDIATE; a burst of 20 uploads waits, never fails
 
 
@@ -78,6 +81,20 @@ class Submission(Base):
     diagnoses: Mapped[str] = mapped_column(Text, default="")  # submission/diagnose.py sentences, one per line
     selected: Mapped[bool] = mapped_column(Boolean, default=False)  # chosen for the private leaderboard
     disqualified: Mapped[bool] = mapped_column(Boolean, default=False)  # by the organizer: off every leaderboard
+
+
+class SignIn(Base):
+    """A signed-in session of the web pages. The cookie holds a random id; only its SHA-256 is
+    stored. It ends when deleted (sign-out), at `expires`, or when the token it was opened with
+    is no longer the participant's (or the organizer's) token."""
+
+    __tablename__ = "sign_ins"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), nullable=True, index=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    token_hash: Mapped[str] = mapped_column(String(64))  # of the token used to sign in
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 @dataclass

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,54 +185,3 @@ class Judge:
                 white, mask = None, None
             self._white_and_mask = (white, mask)
         return self._white_and_mask
-
-
-# ---------------------------------------------------------------- judging in other processes
-_WORKER_JUDGE: Judge | None = None
-
-
-def _start_worker(root: str) -> None:
-    global _WORKER_JUDGE
-    import threading
-
-    from competition.settings import load_settings
-
-    _WORKER_JUDGE = Judge(CompetitionPaths(Path(root)), load_settings(root))
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-
-
-def _exit_with_parent(parent: int) -> None:
-    """A judging process whose server died (SIGKILL leaves no time to shut the pool down) exits too."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(0)
-
-
-def _judge_in_worker(path: str, shown_name: str) -> tuple[FileFacts, Verdict]:
-    facts = _WORKER_JUDGE.facts(Path(path))
-    return facts, _WORKER_JUDGE.judge(Path(path), shown_name, facts)
-
-
-def _ready() -> bool:
-    return _WORKER_JUDGE is not None
-
-
-class JudgePool:
-    """Judging in separate processes. pandas holds the GIL for much of a CSV parse, so in the
-    server's own threads a burst of uploads would slow every other request (a leaderboard page);
-    in processes the server's event loop only waits for the OS scheduler."""
-
-    def __init__(self, paths: CompetitionPaths, processes: int):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # spawn, not fork: forking a process that runs threads (the server's) can copy a held lock
-        self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_start_worker, initargs=(str(paths.root),))
-        self.warm = [self.pool.submit(_ready) for _ in range(processes)]  # start them now, not on the first upload
-
-    def facts_and_verdict(self, path: Path, shown_name: str) -> tuple[FileFacts, Verdict]:
-        return self.pool.submit(_judge_in_worker, str(path), shown_name).result()
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)  # at most one judgement long; no orphans

@@ -1,15 +1,20 @@
-"""The organizer's views of a competition: private scores, grades, flags, disqualifying submissions.
+"""The organizer's views of a competition: private scores, grades, flags, disqualifying submissions,
+a new organizer token.
 
 A mixin of competition.service.Competition (which supplies db, settings, paths, judge and
 counted_submissions); nothing here is ever sent to a participant.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import os
+from pathlib import Path
 
-from competition.db import Participant, Submission
-from competition.ranking import by_participant, final_choice, rank_rows
+from sqlalchemy import delete, func, select
+
+from competition.db import MAX_ID, Meta, Participant, SignIn, Submission
+from competition.ranking import best_private, by_participant, final_choice, finite_or_none, rank_rows
 from competition.settings import iso
+from competition.tokens import hash_token, new_token, write_secret
 from inpaint.errors import UserError
 from submission.grading import grades
 
@@ -30,14 +35,15 @@ class OrganizerViews:
         dropped = self._disqualified_ids()
         for participant, subs in by_participant(self.counted_submissions()):
             chosen = final_choice(subs, self.settings.final_picks)
-            best = min(chosen, key=lambda s: (s.private_rmse, s.id))
+            best = best_private(chosen)
+            private = finite_or_none(best.private_rmse)
             rows.append({"participant_id": participant.id, "name": participant.name, "email": participant.email,
-                         "score": best.private_rmse, "private_rmse": best.private_rmse, "public_rmse": best.public_rmse,
+                         "score": private, "private_rmse": private, "public_rmse": finite_or_none(best.public_rmse),
                          "submission_id": best.id, "final_ids": [s.id for s in chosen], "entries": len(subs),
                          "disqualified_ids": dropped.get(participant.id, []),
                          "flags": "; ".join(self.flags(best))})
         ranked = rank_rows(rows)
-        scores = pd.Series([r["private_rmse"] for r in ranked], dtype="float64")
+        scores = pd.Series([r["private_rmse"] for r in ranked], dtype="float64")  # None -> NaN: no grade
         for row, grade in zip(ranked, grades(scores, self.settings.baseline, self.settings.strong)):
             row["grade"] = None if grade != grade else float(grade)
             del row["score"]
@@ -49,7 +55,8 @@ class OrganizerViews:
             rows = s.execute(select(Submission, Participant).join(Participant).order_by(Submission.id.desc())).all()
         return [{"id": sub.id, "participant_id": p.id, "name": p.name, "created": iso(sub.created),
                  "filename": sub.filename, "message": sub.message, "status": sub.status,
-                 "public_rmse": sub.public_rmse, "private_rmse": sub.private_rmse, "selected": sub.selected,
+                 "public_rmse": finite_or_none(sub.public_rmse), "private_rmse": finite_or_none(sub.private_rmse),
+                 "selected": sub.selected,
                  "disqualified": sub.disqualified, "findings": sub.findings.splitlines() if sub.findings else [],
                  "diagnoses": sub.diagnoses.splitlines() if sub.diagnoses else [],
                  "flags": self.flags(sub) if sub.status == "accepted" else [], "sha256": sub.sha256} for sub, p in rows]
@@ -83,7 +90,7 @@ class OrganizerViews:
         """Take one submission off (True) or put it back on (False) every leaderboard and the finals;
         returns {"id", "participant_id", "disqualified"}."""
         with self.db.session(write=True) as s, s.begin():
-            row = s.get(Submission, submission_id)
+            row = s.get(Submission, submission_id) if 1 <= submission_id <= MAX_ID else None
             if row is None:
                 raise NotFound(f"no submission {submission_id}")
             row.disqualified = disqualified
@@ -94,3 +101,21 @@ class OrganizerViews:
 
     def restore(self, submission_id: int) -> dict:
         return self.set_disqualified(submission_id, False)
+
+    def rotate_admin_token(self) -> Path:
+        """A new organizer token in COMP/secrets/admin_token.txt (0600): the old token and every
+        organizer session stop working at once. Returns the file's path; the token is never sent.
+
+        The new token is written to admin_token.txt.new before the database changes, so a crash in
+        between leaves it on disk; the rename after the commit puts it in place."""
+        token = new_token()
+        pending = write_secret(self.paths.admin_token.with_name(self.paths.admin_token.name + ".new"), token + "\n")
+        with self.db.session(write=True) as s, s.begin():
+            stored = s.get(Meta, "admin_token_hash")
+            if stored is None:
+                s.add(Meta(key="admin_token_hash", value=hash_token(token)))
+            else:
+                stored.value = hash_token(token)
+            s.execute(delete(SignIn).where(SignIn.admin.is_(True)))
+        os.replace(pending, self.paths.admin_token)
+        return self.paths.admin_token

@@ -14,6 +14,12 @@ from competition.tokens import hash_token, new_token, write_secret
 from inpaint.errors import UserError
 
 
+def public_name(person: Participant) -> str:
+    """The one place that decides how a participant is named to other participants (leaderboards,
+    the pages' "signed in as"); the organizer's views show the registered name and e-mail."""
+    return person.name
+
+
 def read_roster(path: Path) -> list[tuple[str, str]]:
     """`name[,email]` lines (a first line `name,email` is a header) -> [(name, email)], checked."""
     try:

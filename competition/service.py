@@ -13,65 +13,28 @@ show them earlier. All times are timezone-aware UTC datetimes.
 from __future__ import annotations
 
 import os
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from competition import db as database
-from competition.judge import Judge, JudgePool
+from competition.judge import Judge
+from competition.judge_pool import JudgePool
 from competition.organizer import NotFound, OrganizerViews
-from competition.ranking import best_public, by_participant, final_choice, rank_rows
+from competition.refusals import CompetitionClosed, DailyLimitReached, RejectedLimitReached, day_start, utc_now
+from competition.participants import public_name
+from competition.private_files import protect_private_files
+from competition.ranking import best_public, by_participant, final_choice, finite_or_none, rank_rows, score_key
 from competition.settings import CompetitionPaths, iso, load_settings
+from competition.sign_ins import SignIns
 from competition.tokens import hash_token, same_hash
 from inpaint.errors import UserError
 
 Participant, Submission = database.Participant, database.Submission
 
 
-class Refused(UserError):
-    """An upload or action the rules do not allow; `status` is the HTTP code the API answers with."""
-
-    status = 403
-
-
-class DayCapReached(Refused):
-    """A per-UTC-day count is used up; `resets_at` is the next UTC midnight (the API's Retry-After)."""
-
-    status = 429
-
-    def __init__(self, message: str, now: datetime):
-        self.resets_at = day_start(now) + timedelta(days=1)
-        self.seconds_left = (self.resets_at - now).total_seconds()
-        super().__init__(f"{message}; it resets at {self.resets_at.isoformat()} (UTC midnight)")
-
-
-class DailyLimitReached(DayCapReached):
-    def __init__(self, limit: int, now: datetime):
-        super().__init__(f"daily limit of {limit} accepted uploads reached", now)
-
-
-class RejectedLimitReached(DayCapReached):
-    """Rejected files do not use the daily limit, but each is stored: this cap bounds the disk."""
-
-    def __init__(self, limit: int, now: datetime):
-        super().__init__(f"{limit} rejected uploads today is the cap for rejected files, so this one was not "
-                         "stored; check your file with `inpaint validate` before uploading again", now)
-
-
-class CompetitionClosed(Refused):
-    status = 403
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def day_start(now: datetime) -> datetime:
-    return datetime.combine(now.astimezone(timezone.utc).date(), time(0), tzinfo=timezone.utc)
-
-
-class Competition(OrganizerViews):
+class Competition(OrganizerViews, SignIns):
     def __init__(self, comp_dir, db_url: str | None = None, clock=None, judge_processes: int = 0):
         """Open a competition folder: rules, solution and split (read once), database (schema checked).
 
@@ -79,6 +42,7 @@ class Competition(OrganizerViews):
         that parsing CSVs does not slow its other requests); 0 judges in the calling thread."""
         self.paths = CompetitionPaths(Path(comp_dir))
         self.settings = load_settings(self.paths.root)
+        protect_private_files(self.paths)  # a folder made by an older kit, too
         self.clock = clock or utc_now
         admin = self.paths.admin_token.read_text().strip() if self.paths.admin_token.exists() else None
         self.db = database.open_database(db_url or self.paths.default_db_url(), hash_token(admin) if admin else None)
@@ -100,7 +64,7 @@ class Competition(OrganizerViews):
         if not token:
             return False
         with self.db.session() as s:
-            stored = s.scalar(select(database.Meta.value).where(database.Meta.key == "admin_token_hash"))
+            stored = self._admin_token_hash(s)
         return same_hash(token, stored)
 
     def is_closed(self) -> bool:
@@ -118,11 +82,16 @@ class Competition(OrganizerViews):
         return day_start(self.clock()) + timedelta(days=1)
 
     def check_can_upload(self, participant: Participant) -> None:
-        """Raise CompetitionClosed or DailyLimitReached before a file is even received (cheap, no lock)."""
-        if self.is_closed():
+        """Raise CompetitionClosed, DailyLimitReached or RejectedLimitReached before a file is even
+        received or judged (cheap, no lock; `submit` checks again under its lock)."""
+        now = self.clock()
+        if self.settings.is_closed(now):
             raise CompetitionClosed(f"the competition closed at {iso(self.settings.deadline)}; uploads are no longer accepted")
-        if self.uploads_left(participant) <= 0:
-            raise DailyLimitReached(self.settings.daily_limit, self.clock())
+        with self.db.session() as s:
+            if self._used_today(s, participant.id, now) >= self.settings.daily_limit:
+                raise DailyLimitReached(self.settings.daily_limit, now)
+            if self._used_today(s, participant.id, now, "rejected") >= self.settings.rejected_daily_limit:
+                raise RejectedLimitReached(self.settings.rejected_daily_limit, now, judged=False)
 
     def submit(self, participant: Participant, file_path, message: str = "", filename: str = "") -> dict:
         """Judge a file, store it as COMP/submissions/<sha256>.csv, record it; returns the result dict.
@@ -203,12 +172,12 @@ class Competition(OrganizerViews):
     def participant_view(self, row: Submission) -> dict:
         """One submission as its owner may see it: the private score only once the competition is closed."""
         view = {"id": row.id, "created": iso(row.created), "filename": row.filename, "message": row.message,
-                "status": row.status, "public_rmse": row.public_rmse, "selected": row.selected,
+                "status": row.status, "public_rmse": finite_or_none(row.public_rmse), "selected": row.selected,
                 "findings": row.findings.splitlines() if row.findings else [],
                 "diagnoses": row.diagnoses.splitlines() if row.diagnoses else [],
                 "disqualified": row.disqualified, "size_bytes": row.size_bytes}
         if self.is_closed():
-            view["private_rmse"] = row.private_rmse
+            view["private_rmse"] = finite_or_none(row.private_rmse)
         return view
 
     def submissions(self, participant: Participant) -> list[dict]:
@@ -219,7 +188,7 @@ class Competition(OrganizerViews):
         return [self.participant_view(r) for r in rows]
 
     def _own(self, s, participant: Participant, submission_id: int) -> Submission | None:
-        row = s.get(Submission, submission_id)
+        row = s.get(Submission, submission_id) if 1 <= submission_id <= database.MAX_ID else None
         return row if row is not None and row.participant_id == participant.id else None
 
     def submission(self, participant: Participant, submission_id: int) -> dict | None:
@@ -275,14 +244,16 @@ class Competition(OrganizerViews):
 
         Before the deadline each row is the participant's best public RMSE; afterwards the private
         RMSE of their final choice (selected ones, else the best `final_picks` public ones, as
-        Kaggle does). Rows: rank, participant_id, name, score, entries, last (iso).
+        Kaggle does). Rows: rank, participant_id, name, score, entries, last (iso); a score that is not
+        finite (a row from before the value rule) is None and ranks last.
         """
         closed = self.is_closed()
         rows = []
         for person, subs in by_participant(self.counted_submissions()):
             chosen = final_choice(subs, self.settings.final_picks) if closed else [best_public(subs)]
-            score = min(s.private_rmse for s in chosen) if closed else chosen[0].public_rmse
-            rows.append({"participant_id": person.id, "name": person.name, "score": score, "entries": len(subs),
+            scores = [s.private_rmse if closed else s.public_rmse for s in chosen]
+            rows.append({"participant_id": person.id, "name": public_name(person), "score": min(scores, key=score_key),
+                         "entries": len(subs),
                          "last": iso(max(s.created for s in subs))})
         return {"kind": "private" if closed else "public", "closes": iso(self.settings.deadline), "rows": rank_rows(rows)}
 

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 from competition import db as database
+from competition.private_files import create_private_database_file, protect_private_files
 from competition.settings import CompetitionPaths, Settings, write_settings
 from competition.tokens import hash_token, new_token, secrets_folder, write_secret
 from inpaint.errors import UserError
@@ -80,13 +81,14 @@ def init_competition(data_dir, comp_dir, db_url: str | None = None, **rules) -> 
 
     split = make_split(answer_table, settings.public_fraction, settings.split_by, settings.seed)
     atomic_write_bytes(paths.split, split.to_csv(index=False, lineterminator="\n").encode())
-    for secret in (paths.solution, paths.split):  # the answers and which part is private: organizer only
-        os.chmod(secret, 0o600)
+    protect_private_files(paths)  # the answers, which part is private, the uploads folder: organizer only
     n_files = write_student_zip(data_dir, sample["csv"], paths.student_zip)
 
     secrets_folder(paths.secrets)
     admin = new_token()
     write_secret(paths.admin_token, admin + "\n")
+    if db_url is None:
+        create_private_database_file(paths)  # 0600 before SQLite writes a byte (its -wal and -shm follow)
     db = database.open_database(db_url or paths.default_db_url(), admin_token_hash=hash_token(admin))
     db.dispose()
     write_settings(paths.root, settings)

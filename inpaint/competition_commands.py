@@ -115,18 +115,15 @@ def cmd_export(args) -> int:
 
 def cmd_serve(args) -> int:
     service, maintenance = _server_modules()
-    import uvicorn
+    from competition.api import serve
 
     comp = service.Competition(args.dir, args.db)  # checks the folder and the schema version before any worker starts
     comp.close()
     removed = maintenance.clean_incoming(comp.paths)
-    os.environ["INPAINT_COMP_DIR"] = str(Path(args.dir).resolve())
-    os.environ["INPAINT_DB_URL"] = args.db or ""
-    os.environ["INPAINT_JUDGE_PROCESSES"] = str(args.judge_processes)
     print(f"serving {comp.settings.title!r} on http://{args.host}:{args.port}/ (API /api, docs /docs); "
           f"{args.workers} worker(s); cleaned {removed} interrupted uploads. Ctrl-C stops.", flush=True)
-    uvicorn.run("competition.api:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=5)
+    serve.run(Path(args.dir).resolve(), args.db, args.host, args.port, args.workers, args.judge_processes,
+              args.log_level)
     return 0
 
 

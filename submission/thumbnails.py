@@ -13,6 +13,7 @@ TILE = 96  # pixels on the longer side of each thumbnail
 GAP = 4
 LABEL_HEIGHT = 14
 BACKGROUND = 255
+PER_ROW = 10  # test images side by side; 50 test images make 5 bands, not an unreadable strip
 
 
 def _tile(img: np.ndarray, tile_shape: tuple[int, int]) -> np.ndarray:
@@ -20,22 +21,23 @@ def _tile(img: np.ndarray, tile_shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(u8, (tile_shape[1], tile_shape[0]), interpolation=cv2.INTER_AREA)
 
 
-def thumbnail_sheet(preds, white, names: list[str] | None = None, tile: int = TILE) -> np.ndarray:
-    """uint8 sheet: row 1 the blanked inputs, row 2 the predictions, one column per test image, labelled."""
+def thumbnail_sheet(preds, white, names: list[str] | None = None, tile: int = TILE, per_row: int = PER_ROW) -> np.ndarray:
+    """uint8 sheet of bands of at most `per_row` test images: in each band a row of the blanked
+    inputs above a row of the predictions, one labelled column per test image."""
     preds, white = np.asarray(preds), np.asarray(white)
     if preds.shape != white.shape or preds.ndim != 3:
         raise ValueError(f"predictions {preds.shape} and test images {white.shape} must both be (n, M, N)")
     n, rows, cols = white.shape
     scale = tile / max(rows, cols)
     tile_shape = (max(1, round(rows * scale)), max(1, round(cols * scale)))
-    height = 2 * (tile_shape[0] + LABEL_HEIGHT) + 3 * GAP
-    width = n * (tile_shape[1] + GAP) + GAP
-    sheet = np.full((height, width), BACKGROUND, dtype=np.uint8)
+    band = 2 * (tile_shape[0] + LABEL_HEIGHT) + 3 * GAP
+    columns = min(n, per_row)
+    sheet = np.full((band * -(-n // per_row), columns * (tile_shape[1] + GAP) + GAP), BACKGROUND, dtype=np.uint8)
     labels = list(names) if names is not None else [str(i + 1) for i in range(n)]
-    for row, (images, what) in enumerate(((white, "input"), (preds, "yours"))):
-        top = GAP + row * (tile_shape[0] + LABEL_HEIGHT + GAP)
-        for i in range(n):
-            left = GAP + i * (tile_shape[1] + GAP)
+    for i in range(n):
+        left = GAP + (i % per_row) * (tile_shape[1] + GAP)
+        for row, (images, what) in enumerate(((white, "input"), (preds, "yours"))):
+            top = (i // per_row) * band + GAP + row * (tile_shape[0] + LABEL_HEIGHT + GAP)
             cv2.putText(sheet, f"{labels[i][:12]} {what}", (left, top + LABEL_HEIGHT - 4),
                         cv2.FONT_HERSHEY_PLAIN, 0.7, 0, 1, cv2.LINE_AA)
             y = top + LABEL_HEIGHT
@@ -43,9 +45,9 @@ def thumbnail_sheet(preds, white, names: list[str] | None = None, tile: int = TI
     return sheet
 
 
-def thumbnail_png(preds, white, names: list[str] | None = None, tile: int = TILE) -> bytes:
+def thumbnail_png(preds, white, names: list[str] | None = None, tile: int = TILE, per_row: int = PER_ROW) -> bytes:
     """`thumbnail_sheet` encoded as PNG bytes (cv2.imencode), ready to serve or embed."""
-    ok, buf = cv2.imencode(".png", thumbnail_sheet(preds, white, names, tile))
+    ok, buf = cv2.imencode(".png", thumbnail_sheet(preds, white, names, tile, per_row))
     if not ok:
         raise ValueError("could not encode the thumbnail sheet as PNG")
     return buf.tobytes()

@@ -244,7 +244,7 @@ def test_a_rejected_file_that_parses_is_diagnosed_too(setup):
                                    "cv2.resize(img, (16, 16), interpolation=cv2.INTER_AREA) before flattening"]
 
 
-def test_rejected_uploads_have_their_own_daily_cap_and_past_it_nothing_is_stored(tmp_path):
+def test_rejected_uploads_have_their_own_daily_cap_past_which_nothing_is_taken_that_day(tmp_path):
     comp = make_competition(tmp_path, daily_limit=1, rejected_daily_limit=2)
     clock = Clock()
     app = create_app(comp.dir, clock=clock)
@@ -257,10 +257,11 @@ def test_rejected_uploads_have_their_own_daily_cap_and_past_it_nothing_is_stored
         assert refused.headers["Retry-After"] == str(12 * 3600)
         assert sorted((comp.dir / "submissions").glob("*.csv")) == stored and len(rows_in_db(app)) == 2
         assert list((comp.dir / "submissions" / ".incoming").iterdir()) == []
-        assert upload(client, comp, "ann", noisy_csv(comp.dir, 0)).status_code == 201  # the accepted count is apart
+        assert upload(client, comp, "ann", noisy_csv(comp.dir, 0)).status_code == 429  # a valid file neither: not judged
         assert upload(client, comp, "bob", b"id,x\n7,2\n").status_code == 201  # per participant
         clock.advance(hours=12)  # the next UTC day
         assert upload(client, comp, "ann", b"id,x\n7,2\n").json()["status"] == "rejected"
+        assert upload(client, comp, "ann", noisy_csv(comp.dir, 0)).json()["status"] == "accepted"
     app.state.competition.close()
 
 
@@ -270,3 +271,45 @@ def test_openapi_page_lists_the_api(setup):
     assert {"/api/submissions", "/api/leaderboard", "/api/finals"} <= set(paths)
     assert "text/csv" in paths["/api/submissions"]["post"]["requestBody"]["content"]
     assert client.get("/docs").status_code == 200
+
+
+def test_a_deadline_that_passes_while_an_upload_is_judged_leaves_no_row_and_no_file(tmp_path):
+    comp = make_competition(tmp_path, deadline=DEADLINE)
+    clock = Clock(DEADLINE.astimezone(timezone.utc) - timedelta(seconds=1))  # open when the upload arrives
+    app = create_app(comp.dir, clock=clock)
+    judge = app.state.competition.judge
+    original = judge.judge
+
+    def judged_past_the_deadline(*args, **kwargs):
+        clock.advance(seconds=2)
+        return original(*args, **kwargs)
+
+    judge.judge = judged_past_the_deadline
+    with TestClient(app) as client:
+        late = upload(client, comp, "ann", noisy_csv(comp.dir, 0))
+        assert late.status_code == 403 and "closed" in late.json()["detail"] and "not recorded" in late.json()["detail"]
+        assert rows_in_db(app) == []
+        assert list((comp.dir / "submissions").glob("*.csv")) == []
+        assert list((comp.dir / "submissions" / ".incoming").iterdir()) == []
+        assert client.get("/api/leaderboard", headers=comp.auth("bob")).json() == {
+            "kind": "private", "closes": DEADLINE.isoformat(), "rows": []}
+    app.state.competition.close()
+
+
+def test_two_uploads_of_the_same_bytes_share_one_file_through_disqualify_and_rescore(setup):
+    from competition.maintenance import rescore
+
+    comp, client, _, app = setup
+    body = offset_csv(comp.dir, 0.125, 0.25)
+    first = upload(client, comp, "ann", body).json()
+    second = upload(client, comp, "bob", body).json()
+    assert first["sha256"] == second["sha256"] and first["id"] != second["id"]
+    assert [p.name for p in (comp.dir / "submissions").glob("*.csv")] == [f"{first['sha256']}.csv"]
+    client.post(f"/api/admin/submissions/{first['id']}/disqualify", headers=comp.admin_auth)
+    board = client.get("/api/leaderboard", headers=comp.auth("bob")).json()["rows"]
+    assert [(r["name"], r["score"]) for r in board] == [("bob", pytest.approx(0.125, rel=1e-12))]
+    assert client.get(f"/api/submissions/{first['id']}/file", headers=comp.auth("ann")).content == body
+    assert rescore(app.state.competition) == {"checked": 2, "mismatches": [], "missing_files": []}
+    client.post(f"/api/admin/submissions/{first['id']}/restore", headers=comp.admin_auth)
+    board = client.get("/api/leaderboard", headers=comp.auth("bob")).json()["rows"]
+    assert [(r["rank"], r["score"]) for r in board] == [(1, pytest.approx(0.125, rel=1e-12))] * 2  # a tie: both 1

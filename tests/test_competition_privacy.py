@@ -1,5 +1,6 @@
-"""Before the deadline no participant ever receives a private score or a solution value: every response
-of every API endpoint and web page a participant can reach is collected and searched."""
+"""Before the deadline no participant ever receives a private score, a grade or a solution value: every
+response (headers and body) of every API endpoint and web page a participant can reach, with the query
+strings a curious participant would try, is collected and searched for every way a number could be printed."""
 import json
 import re
 from datetime import datetime, timezone
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from competition.api import create_app  # noqa: E402
 from competition_fixtures import Clock, make_competition, offset_csv, public_images  # noqa: E402
+from submission.csv_read import read_table  # noqa: E402
 
 PRIVATE_OFFSET = 0.0837291  # digits that appear nowhere else by chance
 
@@ -29,9 +31,23 @@ def get_routes(routes, found=None) -> list[str]:
     return found
 
 
-def private_figures(comp_dir, size: int = 16) -> list[str]:
-    """The private RMSE as any page could print it, and the answers of the masked region (the pixels
-    the White images do not give away) as a CSV row or a JSON list would show them."""
+QUERY_VARIANTS = ["", "?saved=1", "?private=1", "?kind=private", "?show_private=true", "?closed=1", "?admin=1",
+                  "?format=csv", "?all=1", "?debug=1", "?participant_id=2", "?submission_id=1&private_rmse=1"]
+
+
+def number_formats(value: float) -> list[str]:
+    """Every way a page, a CSV or JSON could print `value` to at least 4 significant digits."""
+    shown = [repr(value), str(value), json.dumps(value)] + [f"{value:.{k}f}" for k in range(4, 18)]
+    shown += [f"{value:.{k}g}" for k in range(4, 18)] + [f"{value:.{k}e}" for k in range(3, 17)]
+    shown += [f"{value:.{k}E}" for k in range(3, 17)] + [f"{value * 100:.{k}f}%" for k in range(2, 8)]
+    return sorted(set(shown))
+
+
+def private_figures(comp_dir, numbers: list[float] = (), texts: list[str] = (), size: int = 16) -> list[str]:
+    """What no participant may receive before the deadline: the private RMSE (and `numbers`, other
+    private numbers) as anything could print them, `texts` (private words: the e-mail addresses, a
+    registered name behind a display name) as they are, and the answers of the masked region (the
+    pixels the White images do not give away) as a CSV row or a JSON list would show them."""
     from inpaint.masks import find_box
 
     answers = pd.read_csv(comp_dir / "solution.csv", dtype=str)
@@ -45,8 +61,7 @@ def private_figures(comp_dir, size: int = 16) -> list[str]:
         masked_ids = np.flatnonzero(np.pad(np.ones((bottom - top, right - left)), ((top, size - bottom), (left, size - right))))
         lines = (comp_dir / "solution.csv").read_text().splitlines()[1:]
         segments += [lines[j] for j in masked_ids[:5]]  # the solution file's own lines, if it were served
-    v = PRIVATE_OFFSET
-    return [repr(v)] + [f"{v:.{k}f}" for k in range(4, 12)] + [f"{v:.{k}g}" for k in range(3, 12)] + segments
+    return [f for v in (PRIVATE_OFFSET, *numbers) for f in number_formats(v)] + list(texts) + segments
 
 
 def test_no_private_score_or_solution_value_in_any_response_before_the_deadline(tmp_path):
@@ -56,7 +71,9 @@ def test_no_private_score_or_solution_value_in_any_response_before_the_deadline(
     responses = []
 
     def keep(response):
-        responses.append((response.request.method, str(response.request.url), response.status_code, response.content))
+        headers = "".join(f"{k}: {v}\n" for k, v in response.headers.items()).encode()
+        responses.append((response.request.method, str(response.request.url), response.status_code,
+                          headers + response.content))
         return response
 
     auth = {**comp.auth("ann"), "Content-Type": "text/csv"}
@@ -75,22 +92,32 @@ def test_no_private_score_or_solution_value_in_any_response_before_the_deadline(
     paths = get_routes(app.routes)
     assert {"/api/leaderboard", "/api/submissions", "/api/submissions/{submission_id}"} <= set(paths)
     for path in paths:
-        url = re.sub(r"{(\w+)}", lambda m: str(params.get(m.group(1), 1)), path)
-        keep(api.get(url, headers=comp.auth("ann")))
-        if signed_in:
-            keep(pages.get(url))
+        for query in QUERY_VARIANTS:
+            url = re.sub(r"{(\w+)}", lambda m: str(params.get(m.group(1), 1)), path) + query
+            keep(api.get(url, headers=comp.auth("ann")))
+            if signed_in:
+                keep(pages.get(url))
 
     reached = [r for r in responses if r[2] == 200]
-    assert len(reached) >= 8, reached
-    figures = private_figures(comp.dir)
+    assert len(reached) >= 8 * len(QUERY_VARIANTS), reached
+    organizer_view = app.state.competition.organizer_submissions()[-1]  # hers, as the organizer sees it
+    grade = app.state.competition.standings()[0]["grade"]
+    identity = app.state.competition.judge.split_rmse(read_table(comp.dir / "sample_submission.csv"))["private"]
+    figures = private_figures(comp.dir, [organizer_view["private_rmse"], grade, identity],
+                              ["ann@example.org", "bob@example.org"])
     for method, url, status, body in responses:
         text = body.decode("latin-1")
         leaked = [f for f in figures if f in text]
         assert not leaked, f"{method} {url} ({status}) shows {leaked[:3]}"
-    # the same search finds what it looks for: the solution file, and the private score once closed
+    # the same search finds what it looks for: the solution file, and the private figures once closed
     assert sum(f in (comp.dir / "solution.csv").read_text() for f in figures) >= 5
     app.state.competition.clock.now = datetime(2026, 12, 21, tzinfo=timezone.utc)
     assert f"{PRIVATE_OFFSET:.6f}" in api.get("/api/submissions", headers=comp.auth("ann")).text
+    if signed_in:  # again: her session of 2026-12-01 has expired (14 days)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', pages.get("/signin").text).group(1)
+        pages.post("/signin", data={"csrf": csrf, "token": comp.tokens["ann"]})
+        board = pages.get("/leaderboard").text
+        assert f"{grade:.2f}" in board and f"{identity:.5f}" in board and f"{PRIVATE_OFFSET:.5f}" in board
     app.state.competition.close()
 
 

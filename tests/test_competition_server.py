@@ -1,7 +1,9 @@
 """A real `inpaint serve` process on 127.0.0.1: simultaneous uploads against the daily limit on SQLite
-and PostgreSQL, SIGKILL during a burst, and the student's `inpaint remote` commands."""
+(one and two workers) and PostgreSQL, through the API and the web form, SIGKILL during a burst, and
+the student's `inpaint remote` commands."""
 import http.client
 import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -39,12 +41,12 @@ def simultaneous_uploads(url: str, token: str, bodies: list[bytes]) -> list[tupl
         return list(pool.map(send, bodies))
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_twenty_simultaneous_uploads_with_limit_five_accept_exactly_five(tmp_path, backend, request):
+@pytest.mark.parametrize("backend, workers", [("sqlite", 1), ("sqlite", 2), ("postgresql", 2)])
+def test_twenty_simultaneous_uploads_with_limit_five_accept_exactly_five(tmp_path, backend, workers, request):
     db_url = request.getfixturevalue("postgres")("burst") if backend == "postgresql" else None
     comp = make_competition(tmp_path, db_url=db_url, daily_limit=5)
     accepted_ids = []
-    with running_server(comp.dir, db_url, workers=2 if db_url else 1) as server:
+    with running_server(comp.dir, db_url, workers=workers) as server:
         for round_, name in enumerate(("ann", "bob")):  # two bursts: two chances for a race to show
             bodies = [noisy_csv(comp.dir, 100 * round_ + seed) for seed in range(20)]
             results = simultaneous_uploads(server.url, comp.tokens[name], bodies)
@@ -58,6 +60,34 @@ def test_twenty_simultaneous_uploads_with_limit_five_accept_exactly_five(tmp_pat
     assert len(rows) == 10 and {r.status for r in rows} == {"accepted"}
     assert sorted(r.id for r in rows) == sorted(accepted_ids)
     assert all((comp.dir / "submissions" / f"{r.sha256}.csv").exists() for r in rows)
+
+
+def test_simultaneous_uploads_through_the_web_form_accept_exactly_the_daily_limit(tmp_path):
+    httpx = pytest.importorskip("httpx")
+    comp = make_competition(tmp_path, daily_limit=3)
+    with running_server(comp.dir) as server, httpx.Client(base_url=server.url, timeout=60) as browser:
+        page = browser.get("/signin")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        signed_in = browser.post("/signin", data={"csrf": csrf, "token": comp.tokens["ann"]})
+        assert signed_in.status_code == 303
+        cookie = signed_in.cookies["inpaint_session"]
+        csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/submit").text).group(1)
+        start = threading.Barrier(10)
+
+        def send(seed: int):  # ten tabs of the same browser press Upload at once
+            with httpx.Client(base_url=server.url, timeout=60, cookies={"inpaint_session": cookie}) as tab:
+                start.wait(timeout=30)
+                return tab.post("/submit", data={"csrf": csrf, "message": f"tab {seed}"},
+                                files={"file": ("Predict.csv", noisy_csv(comp.dir, seed), "text/csv")})
+
+        with ThreadPoolExecutor(10) as pool:
+            answers = list(pool.map(send, range(10)))
+    assert sorted(a.status_code for a in answers) == [303] * 3 + [429] * 7
+    assert all("daily limit of 3" in a.text for a in answers if a.status_code == 429)
+    rows = stored_rows(comp.dir)
+    assert len(rows) == 3 and {r.status for r in rows} == {"accepted"}
+    assert sorted(f"/submissions/{r.id}" for r in rows) == sorted(a.headers["location"] for a in answers
+                                                                   if a.status_code == 303)
 
 
 def test_sigkill_during_a_burst_loses_no_accepted_upload_and_leaves_no_row_without_a_file(tmp_path):

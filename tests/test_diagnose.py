@@ -183,6 +183,19 @@ def test_thumbnail_sheet_shows_inputs_above_predictions():
     np.testing.assert_array_equal(decoded, sheet)
 
 
+def test_fifty_thumbnails_wrap_in_bands_of_ten_images():
+    white = np.full((50, 8, 8), 1.0)
+    pred = np.zeros((50, 8, 8))
+    pred[37] = 1.0  # the only white prediction: band 3, column 7
+    sheet = thumbnail_sheet(pred, white, tile=16)
+    band = 2 * (16 + 14) + 3 * 4
+    assert sheet.shape == (5 * band, 10 * (16 + 4) + 4)
+    top, left = 3 * band + 4 + (16 + 14 + 4) + 14, 4 + 7 * (16 + 4)
+    assert (sheet[top:top + 16, left:left + 16] == 255).all()
+    assert (sheet[top:top + 16, left - 20:left - 4] == 0).all()  # image 36's prediction, to its left
+    assert (sheet[top - 34:top - 18, left:left + 16] == 255).all()  # image 37's input, above it
+
+
 def test_validate_with_data_prints_the_diagnosis(tmp_path, run_cli):
     data = write_set(tmp_path / "data", n_train=1, n_test=3, size=32)
     whites = np.stack([cv2.imread(str(data / f"Testing/White/test_{i}.png"), 0) / 255.0 for i in (1, 2, 3)])

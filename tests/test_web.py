@@ -105,7 +105,9 @@ def test_public_pages_show_rules_deadline_and_reference_rows(site):
     assert "3 d 0 h</b> left" in overview.text and "5</b> accepted uploads" in overview.text
     assert "8 + 2 (strong - RMSE)" in overview.text
     data = site.client.get("/data")
-    assert "1024 rows" in data.text and "student_data.zip" in data.text
+    assert "1024 rows" in data.text and "student_data.zip" in data.text and "beyond &plusmn;1000" in data.text
+    assert "beyond &plusmn;1000, is rejected" in overview.text
+    sign_in(site.client, site.tokens["alice"])  # the files and the leaderboard need a sign-in, as in the API
     assert site.client.get("/data/sample_submission.csv").content == site.paths.sample.read_bytes()
     assert site.client.get("/data/solution.csv").status_code == 404  # only the two student files
     board = site.client.get("/leaderboard").text
@@ -140,6 +142,16 @@ def test_identity_upload_pictures_repeat_the_inputs_and_name_it(site):
     sheet = cv2.imdecode(np.frombuffer(site.client.get(f"/submissions/{sid}/thumbnails.png").content, np.uint8), 0)
     top, low = 4 + 14, 4 + 14 + 96 + 14 + 4
     np.testing.assert_array_equal(sheet[top:top + 96], sheet[low:low + 96])  # the prediction row is the input row
+
+
+def test_the_organizers_notes_say_an_identity_upload_once(site):
+    sign_in(site.client, site.tokens["alice"])
+    submission_id(upload(site.client, site.csv(site.white)))
+    site.client.cookies.clear()
+    sign_in(site.client, site.admin_token, expect="/organizer")
+    every = site.client.get("/organizer").text.split('id="all"')[1]
+    notes = re.search(r'<td class="error-text">(.*?)</td>', every, re.S).group(1)
+    assert notes.count("identical to the White images") == 1 and "the course scores it 0" in notes
 
 
 def test_transposed_upload_shows_the_diagnosis(site):
@@ -339,4 +351,5 @@ def test_someone_elses_submission_and_pictures_are_not_found(site):
     sign_in(other, site.tokens[EVIL])
     assert other.get(f"/submissions/{sid}").status_code == 404
     assert other.get(f"/submissions/{sid}/thumbnails.png").status_code == 404
-    assert TestClient(site.app).get(f"/submissions/{sid}/thumbnails.png").status_code == 404  # signed out
+    signed_out = TestClient(site.app).get(f"/submissions/{sid}/thumbnails.png", follow_redirects=False)
+    assert signed_out.status_code == 303 and signed_out.headers["location"] == "/signin"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-from competition.ranking import best_public, by_participant, rank_rows
+from competition.participants import public_name
+from competition.ranking import best_public, by_participant, rank_rows, score_key
 from submission.csv_read import read_table
 
 
@@ -26,15 +27,15 @@ def identity_scores(comp) -> dict[str, float]:
 
 def public_rows(comp) -> list[dict]:
     """Each eligible participant's best public RMSE, ranked: rank, participant_id, name, public, uploads, last."""
-    rows = [{"participant_id": person.id, "name": person.name, "score": best_public(subs).public_rmse,
+    rows = [{"participant_id": person.id, "name": public_name(person), "score": best_public(subs).public_rmse,
              "uploads": len(subs), "last": max(s.created for s in subs)}
             for person, subs in by_participant(comp.counted_submissions())]
     return [dict(r, public=r.pop("score")) for r in rank_rows(rows)]
 
 
 def _with_references(rows: list[dict], references: list[dict], key: str) -> list[dict]:
-    """Reference rows slotted in by score, without a rank of their own."""
-    return sorted(rows + references, key=lambda r: (r[key] is None, r[key] if r[key] is not None else 0.0))
+    """Reference rows slotted in by score, without a rank of their own; rows without a score last."""
+    return sorted(rows + references, key=lambda r: score_key(r[key]))
 
 
 def reference_rows(comp, part: str) -> list[dict]:
@@ -52,10 +53,19 @@ def leaderboard_context(comp, user) -> dict:
     rows = [dict(r, reference=False, me=r["participant_id"] == me) for r in public_rows(comp)]
     context = {"rows": _with_references(rows, reference_rows(comp, "public"), "public"), "final_rows": []}
     if comp.is_closed():
-        final = [{"rank": r["rank"], "name": r["name"], "private": r["private_rmse"], "public": r["public_rmse"],
-                  "grade": r["grade"], "reference": False} for r in comp.standings()]
+        # ranked as the private leaderboard everyone gets from the API, named as it names them
+        graded = {r["participant_id"]: r for r in comp.standings()}
+        final = [{"rank": r["rank"], "name": r["name"], "private": r["score"], "reference": False,
+                  "public": graded[r["participant_id"]]["public_rmse"], "grade": graded[r["participant_id"]]["grade"]}
+                 for r in comp.leaderboard()["rows"]]
         context["final_rows"] = _with_references(final, reference_rows(comp, "private"), "private")
     return context
+
+
+def notes(flags: list[str], errors: list[str], diagnoses: list[str]) -> list[str]:
+    """The organizer's notes on one submission: a flag that a diagnosis already says (the identity
+    upload is both flagged and diagnosed) is said once."""
+    return [f for f in flags if not any(f in d for d in diagnoses)] + errors + diagnoses
 
 
 def organizer_rows(comp) -> tuple[list[dict], list[dict]]:
@@ -69,5 +79,5 @@ def organizer_rows(comp) -> tuple[list[dict], list[dict]]:
                      "participant_id": v["participant_id"], "message": v["message"], "status": v["status"],
                      "public": v["public_rmse"], "private": v["private_rmse"], "grade": grade_of.get(v["id"]),
                      "selected": v["selected"], "disqualified": v["disqualified"],
-                     "notes": "; ".join(v["flags"] + errors + v["diagnoses"])})
+                     "notes": "; ".join(notes(v["flags"], errors, v["diagnoses"]))})
     return standings, subs

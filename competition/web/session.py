@@ -1,11 +1,12 @@
-"""Who is signed in to the web pages, and the CSRF token every form carries.
+"""The pages' cookie: the CSRF token every form carries and, once signed in, a session id.
 
-The session lives in one cookie signed with itsdangerous (tampering breaks the signature),
-HttpOnly (page scripts cannot read it) and SameSite=Lax (other sites' forms do not send it).
-Every visitor gets a session with a random CSRF token, signed in or not, so that the sign-in
-form is protected too; every POST compares the form's token with the cookie's in constant time.
-The signing key is COMP/secrets/web_secret.txt (0600), made on first start, so sessions
-survive a server restart.
+The cookie is signed with itsdangerous (tampering breaks the signature), HttpOnly (page scripts
+cannot read it), SameSite=Lax (other sites' forms do not send it) and Secure when the request came
+over https (decided for each response, never stored). Every visitor gets a CSRF token, signed in
+or not, so that the sign-in form is protected too; every POST compares the form's token with the
+cookie's in constant time. Who is signed in is not in the cookie but on the server
+(competition/sign_ins.py), so signing out ends every copy of it. The signing key is
+COMP/secrets/web_secret.txt (0600), made on first start, so cookies survive a server restart.
 """
 from __future__ import annotations
 
@@ -17,26 +18,28 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from competition.sign_ins import SESSION_DAYS
 from competition.tokens import write_secret
 
 COOKIE = "inpaint_session"
-MAX_AGE_S = 14 * 24 * 3600  # a signed cookie older than two weeks is refused
+MAX_AGE_S = SESSION_DAYS * 24 * 3600  # the server's session ends then too
 SALT = "inpaint-web-session"
 
 
 @dataclass(frozen=True)
 class WebSession:
+    """What the cookie holds: the CSRF token, and the server-side session id once signed in."""
+
     csrf: str
-    participant_id: int | None = None
-    admin: bool = False
+    session_id: str | None = None
 
     def to_dict(self) -> dict:
-        return {"csrf": self.csrf, "pid": self.participant_id, "admin": self.admin}
+        return {"csrf": self.csrf, "sid": self.session_id}
 
 
-def new_session(participant_id: int | None = None, admin: bool = False) -> WebSession:
+def new_session(session_id: str | None = None) -> WebSession:
     """A fresh CSRF token with every change of who is signed in (no session fixation)."""
-    return WebSession(secrets.token_urlsafe(24), participant_id, admin)
+    return WebSession(secrets.token_urlsafe(24), session_id)
 
 
 def secret_key(secrets_dir: Path) -> str:
@@ -56,23 +59,22 @@ def secret_key(secrets_dir: Path) -> str:
 class SessionCodec:
     """Signs sessions into cookie values and reads them back; a bad or old cookie is no session."""
 
-    def __init__(self, key: str, secure: bool = False):
+    def __init__(self, key: str):
         self.serializer = URLSafeTimedSerializer(key, salt=SALT)
-        self.secure = secure
 
     def load(self, cookie: str | None) -> WebSession | None:
         if not cookie:
             return None
         try:
             data = self.serializer.loads(cookie, max_age=MAX_AGE_S)
-            pid = data.get("pid")
-            return WebSession(str(data["csrf"]), int(pid) if pid is not None else None, bool(data.get("admin")))
+            sid = data.get("sid")
+            return WebSession(str(data["csrf"]), str(sid) if sid is not None else None)
         except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
             return None
 
-    def save(self, response, session: WebSession) -> None:
+    def save(self, response, session: WebSession, secure: bool) -> None:
         response.set_cookie(COOKIE, self.serializer.dumps(session.to_dict()), max_age=MAX_AGE_S,
-                            httponly=True, samesite="lax", secure=self.secure, path="/")
+                            httponly=True, samesite="lax", secure=secure, path="/")
 
 
 def csrf_ok(session: WebSession | None, presented) -> bool:

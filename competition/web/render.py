@@ -1,10 +1,12 @@
-"""What every page shares: the Jinja2 environment (autoescaped), who is asking, CSRF, rendering.
+"""What every page shares: the Jinja2 environment (autoescaped), who is asking, rendering, redirects.
 
 The pages call competition/service.py for every fact; nothing here decides who may see a
-private score (the service's participant views leave it out until the deadline).
+private score (the service's participant views leave it out until the deadline). Scores are
+printed by one filter, `score`, which shows "-" for a missing or non-finite one.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,12 +15,22 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from competition.web_session import COOKIE, SessionCodec, WebSession, csrf_ok, new_session, secret_key
+from competition.participants import public_name
+from competition.web.session import COOKIE, SessionCodec, WebSession, new_session, secret_key
+from submission.csv_read import VALUE_LIMIT
 
 HERE = Path(__file__).parent
+STATIC = HERE / "static"
+
+
+def score_text(value, digits: int = 5) -> str:
+    """A score as the pages print it: fixed digits, or "-" when there is none or it is not finite."""
+    return f"{value:.{digits}f}" if isinstance(value, (int, float)) and math.isfinite(value) else "-"
+
+
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                                undefined=jinja2.StrictUndefined)
-STATIC = HERE / "static"
+TEMPLATES.filters["score"] = score_text
 
 
 def competition(request: Request):
@@ -48,29 +60,21 @@ class User:
 
     @property
     def name(self) -> str:
-        return "organizer" if self.admin else (self.participant.name if self.participant else "")
+        return "organizer" if self.admin else (public_name(self.participant) if self.participant else "")
 
 
 def current_user(request: Request) -> User:
-    """The session's user; a missing, forged or stale cookie (or a participant since deleted) is a fresh anonymous session."""
+    """The cookie's user, checked against the server's sessions: a missing, forged or old cookie, or a
+    session that was signed out, expired or opened with a replaced token, is a new anonymous visitor."""
     session = codec(request).load(request.cookies.get(COOKIE))
     if session is None:
         return User(new_session(), True)
-    if session.admin:
-        return User(session, False, admin=True)
-    if session.participant_id is not None:
-        person = participant_by_id(request, session.participant_id)
-        if person is None:
-            return User(new_session(), True)
-        return User(session, False, participant=person)
-    return User(session, False)
-
-
-def participant_by_id(request: Request, participant_id: int):
-    from competition.db import Participant
-
-    with competition(request).db.session() as s:
-        return s.get(Participant, participant_id)
+    if session.session_id is None:
+        return User(session, False)
+    who = competition(request).signed_in(session.session_id)
+    if who is None:
+        return User(new_session(), True)
+    return User(session, False, participant=who.participant, admin=who.admin)
 
 
 def time_left(deadline: datetime | None, now: datetime) -> str:
@@ -88,7 +92,7 @@ def render(request: Request, user: User, template: str, page_title: str, status:
     now = comp.clock()
     html = TEMPLATES.get_template(template).render(
         settings=comp.settings, user=user, csrf=user.session.csrf, page_title=page_title, now=now,
-        closed=comp.is_closed(), time_left=time_left(comp.settings.deadline, now),
+        closed=comp.is_closed(), time_left=time_left(comp.settings.deadline, now), value_limit=VALUE_LIMIT,
         notice=context.pop("notice", None), **context)
     response = HTMLResponse(html, status_code=status)
     remember(request, response, user)
@@ -96,8 +100,7 @@ def render(request: Request, user: User, template: str, page_title: str, status:
 
 
 def _save_session(request: Request, response, session: WebSession) -> None:
-    codec(request).secure = request.url.scheme == "https"
-    codec(request).save(response, session)
+    codec(request).save(response, session, secure=request.url.scheme == "https")  # this request's, nobody else's
 
 
 def remember(request: Request, response, user: User) -> None:
@@ -111,27 +114,3 @@ def redirect(request: Request, url: str, session: WebSession | None = None) -> R
     if session is not None:
         _save_session(request, response, session)
     return response
-
-
-def signin_redirect(request: Request, user: User) -> RedirectResponse:
-    """To the sign-in page, keeping a new visitor's session (and its CSRF token) in the cookie."""
-    response = redirect(request, "/signin")
-    remember(request, response, user)
-    return response
-
-
-def refuse(request: Request, user: User, status: int, title: str, message: str) -> HTMLResponse:
-    return render(request, user, "error.html", title, status=status, message=message)
-
-
-def csrf_refusal(request: Request, user: User, form) -> HTMLResponse | None:
-    """None when the form carries this session's CSRF token, else the 403 page."""
-    if csrf_ok(user.session, form.get("csrf")):
-        return None
-    return refuse(request, user, 403, "Refused", "the form had no valid CSRF token; reload the page and try again")
-
-
-async def posted_form(request: Request, user: User):
-    """(form, None) for a POST with this session's CSRF token, else (form, the 403 page)."""
-    form = await request.form()
-    return form, csrf_refusal(request, user, form)

@@ -1,0 +1,105 @@
+"""The server app: the JSON API (competition/api/routes.py), the web pages if built (competition/web/),
+and what stands in front of every route (security headers, body limits).
+
+    uvicorn --factory competition.api:app_from_env     (INPAINT_COMP_DIR, INPAINT_DB_URL; `inpaint serve`)
+    create_app(comp_dir, db_url=None, clock=None)      (tests)
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+
+from competition.api import routes
+from competition.api.headers import SecurityHeaders
+from competition.api.limits import BodyLimit
+from competition.api.responses import FiniteJSONResponse
+from competition.judge_pool import JudgingFailed
+from competition.lifeline import terminate_with_parent
+from competition.service import Competition, NotFound
+from inpaint.errors import UserError
+
+SWAGGER_FILES = "https://cdn.jsdelivr.net"  # where FastAPI's /docs page loads Swagger UI from
+SWAGGER_ICON = "https://fastapi.tiangolo.com"
+
+
+class ServerApp(FastAPI):
+    """FastAPI with the security headers and body limits outside everything, even the 500 handler."""
+
+    upload_paths: set[str] = set()
+
+    def build_middleware_stack(self):
+        limited = BodyLimit(super().build_middleware_stack(), self.upload_paths,
+                            self.state.competition.settings.max_upload_bytes)
+        return SecurityHeaders(limited)
+
+
+def create_app(comp_dir, db_url: str | None = None, clock=None, judge_processes: int = 0) -> FastAPI:
+    """The server for one competition folder. `clock` (a function returning an aware UTC datetime)
+    replaces the real time, for tests of the deadline and the daily reset; `judge_processes` > 0
+    judges uploads in separate processes (`inpaint serve` does), 0 in the server's threads."""
+    comp = Competition(comp_dir, db_url=db_url, clock=clock, judge_processes=judge_processes)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        comp.close()  # the judging processes and the database connections
+
+    app = ServerApp(lifespan=lifespan, title=f"{comp.settings.title}: competition server", version="1",
+                    description="Upload Predict.csv, see your submissions and the leaderboard, select final submissions.",
+                    default_response_class=FiniteJSONResponse, docs_url=None, redoc_url=None)
+    app.state.competition = comp
+    app.upload_paths = set(routes.UPLOAD_PATHS)
+
+    @app.exception_handler(UserError)
+    async def user_error(_request, exc: UserError):
+        status = 404 if isinstance(exc, NotFound) else getattr(exc, "status", 400)
+        headers = {"Retry-After": "60"} if isinstance(exc, JudgingFailed) else None
+        return FiniteJSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+    app.include_router(routes.router)
+    _add_docs_page(app)
+    _include_web_pages(app)
+    return app
+
+
+def _add_docs_page(app: FastAPI) -> None:
+    """FastAPI's Swagger UI page, with a policy that allows its files and, by hash, its one inline
+    script; Swagger UI also sets inline styles and data: icons (swagger-api/swagger-ui#10655, #7540),
+    which this page alone allows: styles cannot run code."""
+    page = get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title}: API")
+    scripts = re.findall(r"<script>(.*?)</script>", page.body.decode(), re.S)
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts)
+    policy = (f"default-src 'none'; script-src {SWAGGER_FILES} {hashes}; style-src {SWAGGER_FILES} 'unsafe-inline'; "
+              f"img-src 'self' data: {SWAGGER_ICON}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return page.__class__(page.body, headers={"Content-Security-Policy": policy})
+
+
+def _include_web_pages(app: FastAPI) -> None:
+    """The pages (competition/web/) are another part of the kit; the API works without them."""
+    try:
+        from competition import web
+    except ImportError as exc:
+        if exc.name != "competition.web":
+            raise
+        return
+    web.install(app)
+    app.upload_paths |= web.UPLOAD_PATHS
+
+
+def app_from_env() -> FastAPI:
+    """For uvicorn's --factory and several workers: each worker process builds its own app, and
+    exits when the master process dies (INPAINT_SERVE_PID: competition/api/serve.py sets it)."""
+    master = int(os.environ.get("INPAINT_SERVE_PID", "0"))
+    if master and master != os.getpid():  # a worker of `--workers N`, not the single process of `--workers 1`
+        terminate_with_parent(master)
+    return create_app(os.environ["INPAINT_COMP_DIR"], os.environ.get("INPAINT_DB_URL") or None,
+                      judge_processes=int(os.environ.get("INPAINT_JUDGE_PROCESSES", "1")))

@@ -1,0 +1,153 @@
+"""A participant's pages: the upload form, my submissions (with the final choice), one submission
+with its pictures. Every route needs a signed-in participant (the ParticipantOf guard).
+
+An upload is refused before its body is read when the competition is closed or today's caps are
+used up; the form is read with a size limit, then its CSRF token checked, then the file judged.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from competition.db import MAX_ID
+from competition.refusals import Refused
+from competition.web.guards import CheckedForm, PageRefusal, PageRefused, ParticipantOf, require_csrf
+from competition.web.pictures import score_plot_svg, stored_thumbnails
+from competition.web.render import User, competition, redirect, render
+from competition.web.upload import UploadTooLarge, read_upload_form
+from inpaint.errors import UserError
+
+router = APIRouter(include_in_schema=False)
+SubmissionId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+
+
+class UploadRefused(PageRefusal):
+    """An upload the rules or the size limit do not allow: the upload form again, saying why."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+    def response(self, request: Request, user: User):
+        return submit_form(request, user, self.status, self.message)
+
+
+def submit_form(request: Request, user: User, status: int = 200, error: str | None = None):
+    """The upload form, with today's count and (after a refused upload) why it was refused."""
+    comp = competition(request)
+    used = comp.settings.daily_limit - comp.uploads_left(user.participant)
+    return render(request, user, "submit.html", "Submit", status=status, error=error, used_today=used)
+
+
+def may_upload(request: Request, user: ParticipantOf) -> User:
+    """Closed, or today's caps used up: refused before a byte of the file is read."""
+    try:
+        competition(request).check_can_upload(user.participant)
+    except Refused as exc:
+        raise UploadRefused(exc.status, str(exc)) from None
+    return user
+
+
+async def upload_form(request: Request, user: Annotated[User, Depends(may_upload)]) -> FormData:
+    """The multipart form, read with the upload size limit, carrying this session's CSRF token."""
+    try:
+        form = await read_upload_form(request, competition(request).settings.max_upload_bytes)
+    except UploadTooLarge as exc:
+        raise UploadRefused(413, str(exc)) from None
+    require_csrf(user, form)
+    return form
+
+
+@router.get("/submit")
+def submit_page(request: Request, user: ParticipantOf):
+    return submit_form(request, user)
+
+
+@router.post("/submit")
+async def submit(request: Request, user: ParticipantOf, form: Annotated[FormData, Depends(upload_form)]):
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise UploadRefused(400, "choose a CSV file to upload")
+    comp = competition(request)
+    result = await run_in_threadpool(_store_and_submit, comp, user.participant, upload, str(form.get("message", "")))
+    if isinstance(result, UserError):
+        raise UploadRefused(getattr(result, "status", 400), str(result))
+    return redirect(request, f"/submissions/{result['id']}")
+
+
+def _store_and_submit(comp, participant, upload: UploadFile, message: str):
+    """Copy the parsed upload into COMP/submissions/.incoming (same file system) and hand it to the service."""
+    comp.paths.incoming.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="web-", suffix=".csv", dir=comp.paths.incoming)  # 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            upload.file.seek(0)
+            while chunk := upload.file.read(1 << 20):
+                fh.write(chunk)
+        return comp.submit(participant, Path(tmp), message, Path(upload.filename).name)
+    except UserError as exc:  # Refused (closed, daily limit), judging failed, or a file the service would not take
+        return exc
+    finally:
+        Path(tmp).unlink(missing_ok=True)  # already moved into place when the service took it
+
+
+def _row(view: dict) -> dict:
+    errors = [line.split(": ", 1)[-1] for line in view["findings"] if line.startswith("error:")]
+    return {"id": view["id"], "created": datetime.fromisoformat(view["created"]), "message": view["message"],
+            "status": view["status"], "public": view["public_rmse"], "private": view.get("private_rmse"),
+            "selected": view["selected"], "filename": view["filename"], "errors": errors,
+            "diagnoses": view["diagnoses"], "disqualified": view["disqualified"],
+            "warnings": [line.split(": ", 1)[-1] for line in view["findings"] if line.startswith("warning:")]}
+
+
+def _mine(request: Request, user: User, status: int = 200, notice: str | None = None):
+    comp = competition(request)
+    rows = [_row(v) for v in comp.submissions(user.participant)]
+    points = sorted((r["created"], r["public"]) for r in rows if r["status"] == "accepted" and r["public"] is not None)
+    return render(request, user, "mine.html", "My submissions", status=status, rows=rows, plot=score_plot_svg(points),
+                  show_private=comp.is_closed(), notice=notice)
+
+
+@router.get("/submissions")
+def my_submissions(request: Request, user: ParticipantOf, saved: int = 0):
+    return _mine(request, user, notice="Final choice saved." if saved else None)
+
+
+@router.post("/submissions/final")
+async def choose_finals(request: Request, user: ParticipantOf, form: CheckedForm):
+    comp = competition(request)
+    try:
+        ids = [int(v) for v in form.getlist("final")]
+        await run_in_threadpool(comp.select_finals, user.participant, ids)
+    except (UserError, ValueError) as exc:
+        return _mine(request, user, status=400, notice=f"Not saved: {exc}")
+    return redirect(request, "/submissions?saved=1")
+
+
+@router.get("/submissions/{submission_id}")
+def submission_page(request: Request, user: ParticipantOf, submission_id: SubmissionId):
+    comp = competition(request)
+    view = comp.submission(user.participant, submission_id)
+    if view is None:
+        raise PageRefused(404, f"no submission {submission_id} among yours")
+    png = stored_thumbnails(comp, comp.submission_file(user.participant, submission_id))
+    return render(request, user, "submission.html", f"Submission {submission_id}", sub=_row(view),
+                  pictures_shown=png is not None)
+
+
+@router.get("/submissions/{submission_id}/thumbnails.png")
+def submission_thumbnails(request: Request, user: ParticipantOf, submission_id: SubmissionId):
+    comp = competition(request)
+    png = stored_thumbnails(comp, comp.submission_file(user.participant, submission_id))
+    if png is None:
+        return Response(status_code=404)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
