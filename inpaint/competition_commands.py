@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from inpaint.cli_common import with_examples
-from inpaint.errors import UserError
+from inpaint.errors import UserError, count
 
 SERVER_PACKAGES_HINT = 'the server needs its extra packages: pip install -e ".[serve]"'
 
@@ -148,7 +148,7 @@ def cmd_remote_upload(args) -> int:
         _print_diagnoses(result["diagnoses"], sys.stderr)
         return 2
     print(f"accepted: submission {result['id']}, public RMSE {_score(result['public_rmse'])}, "
-          f"your rank {result['rank']}; {result['uploads_left']} uploads left today (resets {result['resets_at']})")
+          f"your rank {result['rank']}; {count(result['uploads_left'], 'upload')} left today (resets {result['resets_at']})")
     for line in result["findings"]:
         print(f"  {line}")
     _print_diagnoses(result["diagnoses"], sys.stdout)
