@@ -19,7 +19,7 @@ import pandas as pd
 
 from inpaint import config as config_mod
 from inpaint.errors import UserError
-from inpaint.visuals import loss_figure
+from inpaint.visuals import loss_figure, separation_figure
 from submission.leaderboard import markdown_table
 
 
@@ -95,6 +95,8 @@ def write_report(run: Path, answers: Path | None = None) -> Path:
     out = run / "report"
     out.mkdir(exist_ok=True)
     loss_figure(log, out / "losses.png")
+    (out / "d_separation.png").unlink(missing_ok=True)
+    separation_figure(log, out / "d_separation.png")
     grids = sorted((run / "samples").glob("epoch_*.png"))
     notes = []
     if grids:
@@ -139,6 +141,7 @@ def report_markdown(run, cfg, log, table, sample_epoch, notes, out: Path) -> str
         "",
         "![losses](losses.png)",
         "",
+        *(["![d_separation](d_separation.png)", ""] if (out / "d_separation.png").exists() else []),
     ]
     if sample_epoch:
         lines += [f"## Samples ({sample_epoch.replace('_', ' ')}: White | prediction | Real | error)", "",
