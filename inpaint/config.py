@@ -49,7 +49,7 @@ class Config:
     disc_act_before_norm: bool = False
     # keeping D from memorising a small training set (inpaint/d_augment.py, losses.r1_penalty)
     d_augment: str = ""  # comma-separated D_AUGMENTS, applied alike to both images of each pair D judges
-    d_augment_p: float = 1.0  # chance that each transform is applied to a pair (the start value when adaptive)
+    d_augment_p: float = 1.0  # chance that each transform is applied to a pair (adaptive: starts at 0)
     d_augment_target: float = 0.0  # > 0: adapt d_augment_p so this is the mean sign of D's output on real pairs (ADA)
     d_augment_adapt_pairs: int = 20000  # pairs D sees while an adaptive d_augment_p can move from 0 to 1
     r1_gamma: float = 0.0  # R1 penalty on real pairs: D loss + r1_gamma / 2 * E|grad of D w.r.t. the image|^2
