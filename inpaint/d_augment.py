@@ -26,13 +26,13 @@ def _seed(seed, salt: int):
     return tf.cast(seed, tf.int32) + tf.constant([0, salt], tf.int32)
 
 
-def _translate(x, seed):
+def _translate(x, seed, apply):
     """Shift each image of (B, M, N, C) by whole pixels, up to MAX_SHIFT of its size; zeros come in."""
     shape = tf.shape(x)
     batch, rows, cols = shape[0], shape[1], shape[2]
     limits = [tf.cast(tf.cast(size, tf.float32) * MAX_SHIFT + 0.5, tf.int32) for size in (rows, cols)]
     shifts = [tf.random.stateless_uniform([batch, 1], _seed(seed, i), -limit, limit + 1, dtype=tf.int32)
-              for i, limit in enumerate(limits)]
+              * tf.cast(apply, tf.int32)[:, None] for i, limit in enumerate(limits)]
     padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])  # index 0 and size + 1 are the zero border
     row_index = tf.clip_by_value(tf.range(rows)[None] - shifts[0] + 1, 0, rows + 1)
     col_index = tf.clip_by_value(tf.range(cols)[None] - shifts[1] + 1, 0, cols + 1)
@@ -40,7 +40,7 @@ def _translate(x, seed):
     return tf.gather(x, col_index, axis=2, batch_dims=1)
 
 
-def _cutout(x, seed):
+def _cutout(x, seed, apply):
     """Set a random rectangle of CUTOUT of each side to 0 (mid-grey), a different place per image."""
     shape = tf.shape(x)
     inside = []
@@ -51,17 +51,18 @@ def _cutout(x, seed):
                                             dtype=tf.int32)
         positions = tf.range(size)[None]
         inside.append(tf.cast((positions >= start) & (positions < start + length), x.dtype))
-    rectangle = inside[0][:, :, None, None] * inside[1][:, None, :, None]
+    rectangle = inside[0][:, :, None, None] * inside[1][:, None, :, None] * tf.cast(apply, x.dtype)[:, None, None, None]
     return x * (1.0 - rectangle)
 
 
-def _color(x, seed):
+def _color(x, seed, apply):
     """The same brightness shift and contrast scale for every channel (both images) of a pair."""
     batch = tf.shape(x)[0]
-    shift = tf.random.stateless_uniform([batch, 1, 1, 1], _seed(seed, 20), -BRIGHTNESS, BRIGHTNESS, dtype=x.dtype)
-    scale = tf.random.stateless_uniform([batch, 1, 1, 1], _seed(seed, 21), 1 - CONTRAST, 1 + CONTRAST, dtype=x.dtype)
+    on = tf.cast(apply, x.dtype)[:, None, None, None]
+    shift = tf.random.stateless_uniform([batch, 1, 1, 1], _seed(seed, 20), -BRIGHTNESS, BRIGHTNESS, dtype=x.dtype) * on
+    scale = 1.0 + tf.random.stateless_uniform([batch, 1, 1, 1], _seed(seed, 21), -CONTRAST, CONTRAST, dtype=x.dtype) * on
     mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
-    return (x - mean) * scale + mean + shift
+    return x * scale + (mean * (1.0 - scale) + shift)  # exactly x where the transform is skipped
 
 
 TRANSFORMS = {"translation": _translate, "cutout": _cutout, "color": _color}
@@ -70,15 +71,15 @@ TRANSFORMS = {"translation": _translate, "cutout": _cutout, "color": _color}
 def augment_pairs(condition, image, names, probability, seed):
     """(condition, image) batches -> both transformed alike, each transform applied to a pair with `probability`.
 
-    `names` lists TRANSFORMS keys; `seed` is a stateless seed, shape [2] (the step and a salt).
+    `names` lists TRANSFORMS keys; `seed` is a stateless seed, shape [2] (the step and a salt). A pair
+    a transform skips gets its identity (no shift, no cut, unit contrast), so nothing is computed twice.
     """
     channels = condition.shape[-1]
     pair = tf.concat([condition, image], axis=-1)
     batch = tf.shape(pair)[0]
     for i, name in enumerate(names):
-        changed = TRANSFORMS[name](pair, _seed(seed, 100 * (i + 1)))
-        apply = tf.random.stateless_uniform([batch, 1, 1, 1], _seed(seed, 100 * (i + 1) + 99)) < probability
-        pair = tf.where(apply, changed, pair)
+        apply = tf.random.stateless_uniform([batch], _seed(seed, 100 * (i + 1) + 99)) < probability
+        pair = TRANSFORMS[name](pair, _seed(seed, 100 * (i + 1)), apply)
     return pair[..., :channels], pair[..., channels:]
 
 
