@@ -62,6 +62,20 @@ class Dataset:
     unlike_boxes: dict = field(default_factory=dict)  # test image name -> why its box looks unlike training's
     facts: dict = field(default_factory=dict)  # sizes, formats, mask areas: what check-data prints
     folder: Path | None = None  # the data folder, as it was given
+    mask_threshold: float = masks.DEFAULT_THRESHOLD  # how the masks were found (config keys of the same names)
+    mask_grow: int = 1
+
+    def check_read_as(self, cfg, purpose: str) -> None:
+        """A DataError unless this set was read at the config's image_size, mask_threshold and mask_grow:
+        a run's config.toml must say how its data was read. `purpose`: "this run trains", ..."""
+        read = {"image_size": tuple(self.size), "mask_threshold": self.mask_threshold, "mask_grow": self.mask_grow}
+        differ = [key for key, value in read.items() if value != (tuple(cfg.image_size) if key == "image_size"
+                                                                    else getattr(cfg, key))]
+        if differ:
+            said = ", ".join(f"{key} = {getattr(cfg, key)}" for key in differ)
+            seen = ", ".join(f"{key} = {read[key]}" for key in differ)
+            raise DataError(f"{purpose} with {said} but the data was read with {seen}; read it with the "
+                            "run's values (--size, --mask-threshold; the run's config.toml says them)")
 
     def __repr__(self) -> str:
         """What check-data prints, so a notebook cell that ends with the data set shows what it holds."""
@@ -251,7 +265,7 @@ def load_data(
             file=sys.stderr,
         )
     problems, formats = _Problems(), Counter()
-    ds = Dataset(size=tuple(size), folder=data_dir)
+    ds = Dataset(size=tuple(size), folder=data_dir, mask_threshold=mask_threshold, mask_grow=mask_grow)
     if need_train:
         read = _training_pairs(data_dir, size, by_order, mask_threshold, problems, formats)
         if read is not None:

@@ -13,7 +13,8 @@ from inpaint import config
 from inpaint.data import load_data
 from inpaint.errors import UserError
 from inpaint.masks import find_mask
-from inpaint.train import load_generator, read_state, train
+from inpaint.run_folder import load_generator, read_state
+from inpaint.train import train
 
 SIZE = (32, 32)
 
@@ -34,7 +35,7 @@ def generator_weights(run):
 
 def test_one_epoch_lowers_the_l1_loss(data, tmp_path):
     from inpaint.pipeline import eval_dataset
-    from inpaint.train import build_gan
+    from inpaint.gan import build_gan
 
     cfg = lite(gen_dropout=0.0, learning_rate=2e-3, flip=False, intensity_jitter=0.0)
     keras.utils.set_random_seed(0)
@@ -205,7 +206,7 @@ def test_mixed_precision_path_builds_and_steps(data):
     import keras
 
     from inpaint.pipeline import eval_dataset
-    from inpaint.train import build_gan
+    from inpaint.gan import build_gan
 
     try:
         gan = build_gan(lite(mixed_precision=True))
