@@ -3,7 +3,7 @@ import pytest
 
 from inpaint import config
 from inpaint.cli import build_parser
-from inpaint.cli.student import resolve_config
+from inpaint.cli.shared import resolve_config
 from inpaint.errors import ConfigError
 
 

@@ -117,7 +117,7 @@ def _print_lite_params(size) -> None:
 
 
 def _attach_answers(data, answers: Path, size) -> None:
-    from inpaint.data import ImageSet
+    from inpaint.dataset import ImageSet
     from submission.csv_io import read_image_folder
 
     answers = answers_folder(answers)

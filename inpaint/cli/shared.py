@@ -1,5 +1,5 @@
 """Pieces every audience's commands share: progress bars, data loading from options, tables, the meaning
-of --answers, and argparse helpers (--preset, --size, counts >= 1, files that must exist, example lines in
+of --answers, the one config resolved from the options, and argparse helpers (--preset, --size, counts >= 1, files that must exist, example lines in
 --help, old option spellings that still work, the parser that refuses abbreviations)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from inpaint.errors import UserError
+from inpaint.errors import ConfigError, UserError
 from inpaint.masks import DEFAULT_THRESHOLD
 
 
@@ -72,6 +72,47 @@ def read_data(args, size, need_train=True, need_test=True, mask_threshold: float
 def read_data_as(args, cfg, need_train=True, need_test=True):
     """The data folder read as the config says (image_size, mask_threshold, mask_grow): how a run reads it."""
     return read_data(args, tuple(cfg.image_size), need_train, need_test, cfg.mask_threshold, cfg.mask_grow)
+
+
+def resolve_config(args):
+    """preset -> config file -> command-line options, later ones winning."""
+    from inpaint import config
+    from inpaint.api import with_budget
+
+    cfg = config.preset(args.preset)
+    if args.config:
+        try:
+            cfg = config.load_toml(Path(args.config), cfg)
+        except ConfigError as exc:  # "config: unknown keys x" -> "--config FILE: unknown keys x"
+            raise ConfigError(f"--config {args.config}: {str(exc).removeprefix('config: ')}"
+                              if str(exc).startswith("config: ") else str(exc)) from None
+    changes = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        if key.strip() not in cfg.__dataclass_fields__:
+            raise ConfigError(f"--set {item}: unknown config key {key.strip()!r} (RUN/config.toml lists every key)")
+        try:
+            changes[key.strip()] = config.typed_value(key.strip(), _parse_value(value.strip()))
+        except ConfigError as exc:
+            raise ConfigError(f"--set {item}: {str(exc).removeprefix('config: ')}") from None
+    if args.size:
+        changes["image_size"] = tuple(args.size)
+    if args.mask_threshold:
+        changes["mask_threshold"] = args.mask_threshold
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    return with_budget(config.from_dict(changes, cfg), args.epochs, args.steps, args.minutes)
+
+
+def _parse_value(text: str):
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # bare words are strings: --set gen_norm=instance
 
 
 # Digits that mean something for each column; RMSE-like columns get 5.

@@ -11,49 +11,8 @@ import time
 from pathlib import Path
 
 from inpaint.cli.shared import (answers_data_folder, data_options, opt_path, positive_int, preset_option, print_table,
-                                read_data, read_data_as, size_of)
+                                read_data, read_data_as, resolve_config, size_of)
 from inpaint.errors import ConfigError
-
-
-def resolve_config(args):
-    """preset -> config file -> command-line options, later ones winning."""
-    from inpaint import config
-    from inpaint.api import with_budget
-
-    cfg = config.preset(args.preset)
-    if args.config:
-        try:
-            cfg = config.load_toml(Path(args.config), cfg)
-        except ConfigError as exc:  # "config: unknown keys x" -> "--config FILE: unknown keys x"
-            raise ConfigError(f"--config {args.config}: {str(exc).removeprefix('config: ')}"
-                              if str(exc).startswith("config: ") else str(exc)) from None
-    changes = {}
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--set expects key=value, got {item!r}")
-        if key.strip() not in cfg.__dataclass_fields__:
-            raise ConfigError(f"--set {item}: unknown config key {key.strip()!r} (RUN/config.toml lists every key)")
-        try:
-            changes[key.strip()] = config.typed_value(key.strip(), _parse_value(value.strip()))
-        except ConfigError as exc:
-            raise ConfigError(f"--set {item}: {str(exc).removeprefix('config: ')}") from None
-    if args.size:
-        changes["image_size"] = tuple(args.size)
-    if args.mask_threshold:
-        changes["mask_threshold"] = args.mask_threshold
-    if args.seed is not None:
-        changes["seed"] = args.seed
-    return with_budget(config.from_dict(changes, cfg), args.epochs, args.steps, args.minutes)
-
-
-def _parse_value(text: str):
-    import tomllib
-
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text  # bare words are strings: --set gen_norm=instance
 
 
 def training_config(args):
@@ -101,7 +60,7 @@ def cmd_check_data(args) -> int:
 
 def _print_mask_checks(ds) -> None:
     """Does the test-image mask finder agree with the pairs' own boxes, and which test masks look odd."""
-    from inpaint.data import mask_agreement
+    from inpaint.dataset import mask_agreement
     from inpaint.errors import list_names
 
     agree, wrong = mask_agreement(ds, ds.mask_threshold)
