@@ -78,6 +78,7 @@ def cmd_train(args) -> int:
 
 def _train(args, cfg, data) -> bool:
     """Train into --run; True on the chief, which holds the run folder."""
+    from inpaint import run_folder as rf
     from inpaint.distribute import cluster_from_env
     from inpaint.train import train  # after the data check: a bad folder fails before TensorFlow starts
 
@@ -89,8 +90,8 @@ def _train(args, cfg, data) -> bool:
     print(f"training stopped: {state.get('stop_reason')}; {state.get('epochs_done', 0)} epochs, "
           f"{state.get('steps', 0)} steps; best validation RMSE {state.get('best_val_rmse', float('nan')):.5f} "
           f"(epoch {state.get('best_epoch', '-')})")
-    print(f"run folder: {run}  (CSV log: {run / 'log.csv'}; TensorBoard: tensorboard --logdir {run / 'logs'})")
-    print(f"write-up material: inpaint report --run {run}  (writes {run / 'report'}/report.md and report.html)")
+    print(f"run folder: {run}  (CSV log: {run / rf.LOG_FILE}; TensorBoard: tensorboard --logdir {run / rf.TENSORBOARD})")
+    print(f"write-up material: inpaint report --run {run}  (writes {run / rf.REPORT}/report.md and report.html)")
     return True
 
 
