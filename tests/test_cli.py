@@ -278,6 +278,7 @@ def test_size_is_rows_and_columns_in_every_command_and_a_lone_side_still_works_w
         build_parser().parse_args(["train", "--data", "d", "--run", "r", "--size", "32"])
     sizes = {" ".join(path): a.metavar for path, p in commands().items() for a in p._actions if "--size" in a.option_strings}
     assert set(sizes.values()) <= {("M", "N"), ("N", "N")} and len(sizes) >= 10, sizes
+    assert "[--size N N]" in commands()[("synth",)].format_usage()
 
 
 def test_out_names_a_folder_in_every_command():

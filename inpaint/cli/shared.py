@@ -217,6 +217,11 @@ class ExampleFormatter(argparse.HelpFormatter):
             return "\n".join(indent + line for line in text.splitlines())
         return super()._fill_text(text, width, indent)
 
+    def _format_args(self, action, default_metavar):
+        if isinstance(action, SizeAction):  # `--size N N`, not argparse's `N [N ...]` for the old lone N
+            return " ".join(action.metavar)
+        return super()._format_args(action, default_metavar)
+
 
 def with_examples(example, text: str | None = None) -> dict:
     """add_parser keywords that end a command's --help with `text` (laid out in lines), then `example: ...`
