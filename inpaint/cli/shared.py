@@ -1,6 +1,7 @@
-"""Pieces every audience's commands share: progress bars, data loading from options, tables, the meaning
-of --answers, the one config resolved from the options, and argparse helpers (--preset, --size, counts >= 1, files that must exist, example lines in
---help, old option spellings that still work, the parser that refuses abbreviations)."""
+"""Pieces every audience's commands share: progress bars, data loading from options, the one config
+resolved from the options, tables, the meaning of --answers, and argparse helpers (--preset, --size,
+counts >= 1, files that must exist, example lines in --help, old option spellings that still work,
+the parser that refuses abbreviations)."""
 from __future__ import annotations
 
 import argparse
@@ -137,12 +138,12 @@ class SizeAction(argparse.Action):
     """`--size M N`, image rows and columns, in every command. A lone N (synth's, make-pairs' and bench
     serve's old spelling of a square side) is read as N N, with a note; `square` commands refuse M != N."""
 
-    def __init__(self, *args, square=False, lone=False, **kwargs):
+    def __init__(self, *args, square=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.square, self.lone = square, lone
+        self.square = square
 
     def __call__(self, parser, namespace, values, option_string=None):
-        if len(values) == 1 and self.lone:
+        if len(values) == 1 and self.square:
             print(f"note: {option_string} takes rows and columns (M N) in every command; read {values[0]} as "
                   f"{values[0]} {values[0]}", file=sys.stderr)
             values = values * 2
@@ -157,8 +158,8 @@ class SizeAction(argparse.Action):
 
 def size_option(p, help_text="image rows and columns (default 128 128)", default=None, square=False) -> None:
     """--size M N; `square` commands (synth, make-pairs, bench serve) also take their old lone N."""
-    p.add_argument("--size", type=int, nargs="+" if square else 2, metavar=("N", "N") if square else ("M", "N"), default=default,
-                   action=SizeAction, square=square, lone=square, help=help_text)
+    p.add_argument("--size", type=int, nargs="+" if square else 2, metavar=("N", "N") if square else ("M", "N"),
+                   default=default, action=SizeAction, square=square, help=help_text)
 
 
 class OldSpelling(argparse.Action):
