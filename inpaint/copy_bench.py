@@ -22,7 +22,7 @@ from submission.scoring import rmse
 
 CONSTANTS = (0.01, 0.03, 0.05)
 NOISE = (0.01, 0.03, 0.05)
-BLURS = (1.0, 2.0)
+BLURS = (1.0, 2.5, 3.7, 5.2, 7.0, 10.0)
 MIX_WEIGHTS = (0.5, 0.3)
 
 
@@ -59,17 +59,19 @@ PLANTED = "planted copy"
 
 def calibrate(preds: dict[str, np.ndarray], answers: np.ndarray, mask: np.ndarray, seed: int = 0) -> list[dict]:
     """One row per measurement: independent pairs, each one's closest independent mix, planted copies."""
-    feats = {name: copies.box_features(p, mask) for name, p in preds.items()}
+    feats = {name: copies.participant_features(p, mask) for name, p in preds.items()}
     truth = copies.box_features(answers, mask)
     rows = [_row("independent pair", "-", " / ".join(f.names), f.ratio)
             for f in copies.find_copies(feats, truth, pair_limit=np.inf, mix_limit=-1)]
     rows += [_row("independent, closest mix", "-", f"{f.names[0]} ~ {1 - f.weight:.2f} {f.names[1]} + {f.weight:.2f} {f.names[2]}",
                   f.ratio) for f in copies.find_copies(feats, truth, pair_limit=-1, mix_limit=np.inf)]
+    inside = mask > 0.5
     for i, (name, pred) in enumerate(preds.items()):
         base = rmse(pred, answers)
         for (kind, strength), copy in disguises(pred, seed + i).items():
+            # The statistic sees only the box: a copier who changes nothing else pays less for it.
             rows.append(_row(kind, strength, f"copy of {name}", _statistic(copy, mask, {name: feats[name]}, truth),
-                             rmse(copy, answers) - base))
+                             rmse(copy, answers) - base, rmse(np.where(inside, copy, pred), answers) - base))
     for (a, pa), (b, pb) in itertools.combinations(preds.items(), 2):
         for w in MIX_WEIGHTS:
             mix = (1 - w) * pa + w * pb
@@ -79,13 +81,14 @@ def calibrate(preds: dict[str, np.ndarray], answers: np.ndarray, mask: np.ndarra
     return rows
 
 
-def _row(kind: str, strength: str, names: str, ratio: float, cost: float = np.nan) -> dict:
-    return {"kind": kind, "strength": strength, "names": names, "ratio": ratio, "RMSE cost": cost}
+def _row(kind: str, strength: str, names: str, ratio: float, cost: float = np.nan, box_cost: float = np.nan) -> dict:
+    """cost: what the disguise adds to the RMSE when applied to the whole image; box_cost: to the box only."""
+    return {"kind": kind, "strength": strength, "names": names, "ratio": ratio, "RMSE cost": cost, "box-only cost": box_cost}
 
 
 def _statistic(copy: np.ndarray, mask: np.ndarray, sources: dict[str, np.ndarray], truth: np.ndarray) -> float:
     """The statistic of a planted copy against its one source (a pair) or two (a mix), as find_copies computes it."""
-    group = {**sources, PLANTED: copies.box_features(copy, mask)}
+    group = {**sources, PLANTED: copies.participant_features(copy, mask)}
     if len(sources) == 1:
         return copies.find_copies(group, truth, pair_limit=np.inf, mix_limit=-1)[0].ratio
     mixes = copies.find_copies(group, truth, pair_limit=-1, mix_limit=np.inf)
@@ -101,9 +104,13 @@ def summary(rows: list[dict]) -> list[dict]:
     for (kind, strength), members in groups.items():
         ratios = np.array([m["ratio"] for m in members])
         limit = copies.PAIR_LIMIT if kind in ("independent pair", "verbatim", "constant", "noise", "blur") else copies.MIX_LIMIT
-        costs = np.array([m["RMSE cost"] for m in members], dtype=np.float64)
         out.append({"kind": kind, "strength": strength, "n": len(members), "lowest": float(ratios.min()),
                     "median": float(np.median(ratios)), "highest": float(ratios.max()),
                     "flagged": int((ratios < limit).sum()),
-                    "median RMSE cost": float(np.median(costs)) if np.isfinite(costs).all() else None})
+                    "RMSE cost": _median(members, "RMSE cost"), "box-only cost": _median(members, "box-only cost")})
     return out
+
+
+def _median(rows: list[dict], key: str) -> float | None:
+    values = np.array([r[key] for r in rows], dtype=np.float64)
+    return float(np.median(values)) if np.isfinite(values).all() else None

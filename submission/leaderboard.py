@@ -46,7 +46,7 @@ def score_one(solution: pd.DataFrame, path: Path, cells: dict[str, np.ndarray] |
         return row, None
     preds = guess.T.reshape(white.shape)  # column i = image i, row-major
     row["flags"] = "; ".join(submission_flags(preds, white, mask))
-    return row, copies.box_features(preds, mask)
+    return row, copies.participant_features(preds, mask)
 
 
 def check_test_images(solution: pd.DataFrame, white: np.ndarray) -> None:

@@ -99,6 +99,8 @@ def test_every_planted_copy_is_flagged_and_no_independent_pair_is(planted, run_c
     for copier, group in sources.items():
         line = next(line for line in listed if copier in line)
         assert all(source in line for source in group), line
+    assert any("copy_blur looks like a blurred copy of biharmonic" in line for line in listed)
+    assert any("copy_verbatim and linear_seed1 look copied" in line and "identical" in line for line in listed)
 
 
 def test_independent_statistics_stay_far_above_the_limit(planted):
@@ -176,6 +178,19 @@ def test_box_features_see_only_the_box_and_keep_an_added_constant_constant():
     shifted = np.where(mask > 0, image + 0.05, image)  # a constant inside the box only
     np.testing.assert_allclose(copies.box_features(shifted, mask) - copies.box_features(image, mask), 0.05)
     assert copies.box_features(image, mask).size == 7 * 11
+
+
+def test_blurred_rows_equal_the_whole_image_blurred_though_only_a_window_is():
+    rng = np.random.default_rng(3)
+    images = cv2.GaussianBlur(rng.random((40, 120)), (0, 0), 2)[None].repeat(2, axis=0)
+    mask = np.zeros_like(images)
+    mask[0, 25:35, 40:70] = 1  # near the bottom edge: the window meets the image's border
+    mask[1, 12:22, 50:80] = 1
+    rows = copies.participant_features(images, mask)
+    assert rows.shape[0] == 1 + len(copies.BLURS)
+    for j, sigma in enumerate(copies.BLURS, 1):
+        whole = np.stack([cv2.GaussianBlur(image, (0, 0), sigma) for image in images])
+        np.testing.assert_allclose(rows[j], copies.box_features(whole, mask), atol=1e-12)
 
 
 def test_flat_fills_are_left_out_rather_than_called_copies():
