@@ -22,7 +22,7 @@ from submission.scoring import rmse
 
 CONSTANTS = (0.01, 0.03, 0.05)
 NOISE = (0.01, 0.03, 0.05)
-BLURS = (1.0, 2.5, 3.7, 5.2, 7.0, 10.0)
+BLURS = (1.0, 2.5, 5.2, 8.5, 12.0)
 MIX_WEIGHTS = (0.5, 0.3)
 
 

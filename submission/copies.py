@@ -1,15 +1,17 @@
 """Copied submissions: participants whose predictions inside the mouth boxes are far closer to
 each other than independently trained models' are.
 
-Outside the boxes every submission is the White image, so only box pixels are compared. Inside
-them each prediction is smoothed (a Gaussian over box pixels only, its sigma an eighth of the box's
-height: 4 pixels for a 33-pixel mouth box at 128 x 128) and one offset over all boxes removed: pixel noise, a blur and an added constant, the cheap disguises of a
-copy, nearly vanish, while what tells two trainings apart (the shapes of lips, teeth and shading)
-stays. The distance between two participants is then put over the smaller of their own errors
-(their distance to the answers, measured the same way), because two good models are necessarily
-close to each other, and a copy is close for its error. An average of two others is found the
-same way: a participant against the closest point between two others. The limits come from the
-calibration in docs/grader.md. Flags inform the grader; they never change a score.
+Outside the boxes everyone has the answer (the White image), so only box pixels are compared. Inside
+them each prediction is smoothed (a Gaussian over box pixels only, its sigma a quarter of the
+box's height: 8 pixels for a 33-pixel mouth box at 128 x 128) and one offset over all boxes is
+removed: pixel noise and an added constant, cheap disguises of a copy, nearly vanish, while what
+tells two trainings apart (where the lips, teeth and shadows are) stays. A blurred copy is met by
+blurring the other side of each pair as much (BLURS), and an average of two others by comparing
+each participant with the closest mix of two others. A distance is then put over the smaller of
+the two errors (distances to the answers, measured the same way): two good models are
+necessarily close to each other, a copy is close for its error. The limits come from the
+calibration in docs/grader.md (`inpaint bench copies`). Flags inform the grader; they never
+change a score.
 """
 from __future__ import annotations
 
@@ -21,8 +23,10 @@ import numpy as np
 
 SMOOTH_SHARE = 1 / 4  # sigma / the box's shorter side (its height): white noise keeps ~4% of its size
 # The blurs a copier may apply (Gaussian sigma, pixels), each tried on either side of every pair.
-# Squares evenly spaced: a blur between two of them is matched as closely at 5 px as at 1.5 px.
-BLURS = tuple(round(float(np.sqrt(v)), 2) for v in (1, 2, 4, 6, 9, 12, 16, 20, 25, 30, 36))
+# Squares about evenly spaced: a blur between two of them is matched as closely at 8 px as at 1.5.
+# Up to 10 px: blurring a copy's box by up to 10 px still lowered its RMSE on every measured set
+# (it smooths a training's mistakes), more no longer paid (docs/grader.md, calibration).
+BLURS = tuple(round(float(np.sqrt(v)), 2) for v in (1, 2, 4, 6, 9, 12, 16, 20, 25, 30, 36, 42, 49, 56, 64, 72, 81, 90, 100))
 PAIR_LIMIT = 0.10  # distance / smaller error below this: a copy (calibration, docs/grader.md)
 MIX_LIMIT = 0.10  # the same for a participant against the closest mix of two others
 FLAT_SPREAD = 1e-3  # box contents one constant overall (identity, constant fill): not compared
