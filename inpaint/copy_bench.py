@@ -81,7 +81,8 @@ def calibrate(preds: dict[str, np.ndarray], answers: np.ndarray, mask: np.ndarra
     return rows
 
 
-def _row(kind: str, strength: str, names: str, ratio: float, cost: float = np.nan, box_cost: float = np.nan) -> dict:
+def _row(kind: str, strength: str, names: str, ratio: float, cost: float | None = None,
+         box_cost: float | None = None) -> dict:
     """cost: what the disguise adds to the RMSE when applied to the whole image; box_cost: to the box only."""
     return {"kind": kind, "strength": strength, "names": names, "ratio": ratio, "RMSE cost": cost, "box-only cost": box_cost}
 
@@ -112,5 +113,5 @@ def summary(rows: list[dict]) -> list[dict]:
 
 
 def _median(rows: list[dict], key: str) -> float | None:
-    values = np.array([r[key] for r in rows], dtype=np.float64)
-    return float(np.median(values)) if np.isfinite(values).all() else None
+    values = [r[key] for r in rows]
+    return None if None in values else float(np.median(values))
