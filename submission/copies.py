@@ -28,7 +28,7 @@ SMOOTH_SHARE = 1 / 4  # sigma / the box's shorter side (its height): white noise
 # (it smooths a training's mistakes), more no longer paid (docs/grader.md, calibration).
 BLURS = tuple(round(float(np.sqrt(v)), 2) for v in (1, 2, 4, 6, 9, 12, 16, 20, 25, 30, 36, 42, 49, 56, 64, 72, 81, 90, 100))
 PAIR_LIMIT = 0.10  # distance / smaller error below this: a copy (calibration, docs/grader.md)
-MIX_LIMIT = 0.10  # the same for a participant against the closest mix of two others
+MIX_LIMIT = 0.07  # lower: a mix has more freedom (every two others, any weight), so chance comes closer
 FLAT_SPREAD = 1e-3  # box contents one constant overall (identity, constant fill): not compared
 IDENTICAL = 1e-6  # distances below this are the rounding of a CSV's 9 digits
 
