@@ -153,7 +153,7 @@ def _db_option(p):
 
 def register(add) -> None:
     """Add `competition` and `serve` to the `inpaint` parser."""
-    from submission.grading import COURSE_BASELINE, COURSE_STRONG  # grader_commands.register imports it too
+    from submission.grading import COURSE_BASELINE, COURSE_STRONG  # grader.register imports it too
 
     actions = command_group(add, "competition", "host the competition: build its folder, add participants, rescore, export",
                      ["inpaint competition init --data DATA --dir COMP --deadline 2026-12-20T23:59:00+08:00",
