@@ -50,8 +50,8 @@ def rescore(comp: Competition) -> dict:
     return {"checked": len(rows), "mismatches": mismatches, "missing_files": missing}
 
 
-STANDINGS_COLUMNS = ["rank", "name", "email", "private_rmse", "public_rmse", "grade", "entries", "submission_id",
-                     "final_ids", "disqualified_ids", "flags"]
+STANDINGS_COLUMNS = ["rank", "name", "display_name", "email", "student_id", "private_rmse", "public_rmse", "grade",
+                     "entries", "submission_id", "final_ids", "disqualified_ids", "flags"]
 
 
 def standings_csv(comp: Competition) -> tuple[pd.DataFrame, bytes]:

@@ -43,6 +43,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_participants(args) -> int:
+    from competition.display_names import reveals
     from competition.participants import add_participants, read_roster
 
     service, _ = _server_modules()
@@ -53,11 +54,32 @@ def cmd_participants(args) -> int:
             path = add_participants(comp.db, args.dir, people)
             print(f"added {len(people)} participants; their tokens are in {path} (readable by you only; "
                   "send each participant their own line); next: inpaint serve --dir " + str(args.dir))
+            shown = [p.name for p in people if p.display_name and reveals(p.display_name, p.name, p.email, p.student_id)]
+            if shown:
+                print(f"warning: the roster's display_name of {', '.join(shown[:5])} holds a part of the name, e-mail "
+                      "or student id; everyone will see it (--display-name ID NAME replaces one)")
+        if args.display_name:
+            number, wanted = args.display_name
+            if not number.isdigit():
+                raise UserError(f"--display-name {number!r}: give the participant's id (the first column below)")
+            print(f"participant {number} is now shown as {comp.set_display_name(int(number), wanted)!r}")
         for p in comp.participants():
-            print(f"  {p['id']:>4}  {p['name']:<30} {p['email']:<30} {p['submissions']:>4} submissions"
-                  + (f" ({p['disqualified']} disqualified)" if p["disqualified"] else ""))
+            print(f"  {p['id']:>4}  {p['name']:<30} {p['display_name']:<24} {p['email']:<30} {p['submissions']:>4} "
+                  "submissions" + (f" ({p['disqualified']} disqualified)" if p["disqualified"] else ""))
     finally:
         comp.close()
+    return 0
+
+
+def cmd_rotate_token(args) -> int:
+    service, _ = _server_modules()
+    comp = service.Competition(args.dir, args.db)
+    try:
+        path = comp.rotate_admin_token()
+    finally:
+        comp.close()
+    print(f"new organizer token in {path} (readable by you only); the old one and every organizer session, "
+          "also on a running server, no longer work")
     return 0
 
 
@@ -235,11 +257,23 @@ def register(add) -> None:
     p.add_argument("--max-upload-mb", type=float, default=50.0)
     _db_option(p)
 
-    p = actions.add_parser("participants", help="add participants from a roster (name[,email]) and list them",
-                           **with_examples("inpaint competition participants --dir COMP --add roster.csv"))
+    p = actions.add_parser("participants", help="add participants from a roster and list them (name, display name, "
+                                                "e-mail, submissions)",
+                           **with_examples(["inpaint competition participants --dir COMP --add roster.csv",
+                                            "inpaint competition participants --dir COMP --display-name 7 quiet-otter"]))
     p.set_defaults(handler=cmd_participants)
     p.add_argument("--dir", required=True)
-    p.add_argument("--add", help="roster CSV: one name[,email] a line; prints where the new tokens were written")
+    p.add_argument("--add", help="roster CSV: a header naming the columns name,email,student_id,display_name (all but "
+                                 "name optional), or one name[,email] a line; prints where the new tokens were written")
+    p.add_argument("--display-name", nargs=2, metavar=("ID", "NAME"),
+                   help="replace participant ID's display name (the name everyone else sees)")
+    _db_option(p)
+
+    p = actions.add_parser("rotate-token", help="a new organizer token in COMP/secrets/admin_token.txt; the old one "
+                                                "and every organizer session stop working",
+                           **with_examples("inpaint competition rotate-token --dir COMP"))
+    p.set_defaults(handler=cmd_rotate_token)
+    p.add_argument("--dir", required=True)
     _db_option(p)
 
     p = actions.add_parser("rescore", help="recompute every score from the stored files; exit 1 unless all are identical",

@@ -76,7 +76,7 @@ def organizer_rows(comp) -> tuple[list[dict], list[dict]]:
     for v in comp.organizer_submissions():
         errors = [line.split(": ", 1)[-1] for line in v["findings"] if line.startswith("error:")]
         subs.append({"id": v["id"], "created": datetime.fromisoformat(v["created"]), "name": v["name"],
-                     "participant_id": v["participant_id"], "message": v["message"], "status": v["status"],
+                     "display_name": v["display_name"], "participant_id": v["participant_id"], "message": v["message"], "status": v["status"],
                      "public": v["public_rmse"], "private": v["private_rmse"], "grade": grade_of.get(v["id"]),
                      "selected": v["selected"], "disqualified": v["disqualified"],
                      "notes": "; ".join(notes(v["flags"], errors, v["diagnoses"]))})
