@@ -110,6 +110,24 @@ def export_leaderboard(args) -> str:
     return f"wrote {args.out}: {len(table)} participants ranked by private RMSE, with grades and flags"
 
 
+def export_gradebook(args) -> str:
+    """Grades out of 10 for Moodle's or Canvas's CSV grade import (competition/gradebook.py)."""
+    from competition import gradebook
+
+    if args.lms is None:
+        raise UserError("--format gradebook needs --lms moodle or --lms canvas (their import files differ)")
+    if args.key and args.lms != "moodle":
+        raise UserError("--key is for --lms moodle; Canvas matches a row by SIS User ID, SIS Login ID or name")
+    service, _ = _server_modules()
+    comp = service.Competition(args.dir, args.db)
+    try:
+        lines = gradebook.export_gradebook(comp, Path(args.out), args.lms, args.key or "email", args.item,
+                                           args.provisional)
+    finally:
+        comp.close()
+    return f"wrote {args.out}: {gradebook.summary(lines, args.lms, args.provisional)}"
+
+
 def export_platform(args) -> str:
     """A Codabench bundle or a Kaggle package (competition/platforms/), from --dir or --data."""
     try:
@@ -125,12 +143,13 @@ def export_platform(args) -> str:
 
 
 # Each format writes --out from --dir; the platform exports add theirs here.
-EXPORT_FORMATS = {"leaderboard": export_leaderboard, "codabench": export_platform, "kaggle": export_platform}
+EXPORT_FORMATS = {"leaderboard": export_leaderboard, "gradebook": export_gradebook, "codabench": export_platform,
+                  "kaggle": export_platform}
 
 
 def cmd_export(args) -> int:
-    if args.dir is None and args.format == "leaderboard":
-        raise UserError("--format leaderboard needs --dir COMP (a served competition), not --data")
+    if args.dir is None and args.format in ("leaderboard", "gradebook"):
+        raise UserError(f"--format {args.format} needs --dir COMP (a served competition), not --data")
     print(EXPORT_FORMATS[args.format](args))
     return 0
 
@@ -282,9 +301,12 @@ def register(add) -> None:
     p.add_argument("--dir", required=True)
     _db_option(p)
 
-    p = actions.add_parser("export", help="write the final table (private RMSE of final picks, grade, flags), "
-                                          "or the competition as a Codabench bundle or a Kaggle package",
+    p = actions.add_parser("export", help="write the final table (private RMSE of final picks, grade, flags), the "
+                                          "grades for Moodle or Canvas, or the competition as a Codabench bundle or "
+                                          "a Kaggle package",
                            **with_examples(["inpaint competition export --dir COMP --out final.csv",
+                                            "inpaint competition export --dir COMP --format gradebook --lms moodle "
+                                            "--out grades.csv",
                                             "inpaint competition export --data DATA --format codabench --out bundle.zip"]))
     p.set_defaults(handler=cmd_export)
     source = p.add_mutually_exclusive_group(required=True)
@@ -292,7 +314,14 @@ def register(add) -> None:
     source.add_argument("--data", help="codabench/kaggle: a data folder with answers instead of --dir (default rules)")
     p.add_argument("--out", required=True, help="leaderboard: a .csv; codabench: a .zip; kaggle: a .zip or a new folder")
     p.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="leaderboard",
-                   help="leaderboard (default): the final table; codabench or kaggle: a package for that platform")
+                   help="leaderboard (default): the final table; gradebook: grades out of 10 for --lms; "
+                        "codabench or kaggle: a package for that platform")
+    p.add_argument("--lms", choices=("moodle", "canvas"), help="gradebook: the system whose CSV grade import reads it")
+    p.add_argument("--key", choices=("email", "student_id"),
+                   help="gradebook for moodle: identify students by the roster's e-mail (default) or student_id")
+    p.add_argument("--item", help="gradebook: the grade column's name (default: the competition's title)")
+    p.add_argument("--provisional", action="store_true",
+                   help="gradebook before the deadline: grades from the public leaderboard, marked provisional")
     _db_option(p)
 
     p = add("serve", cmd_serve, "run the competition server (JSON API /api, docs /docs, web pages)",
