@@ -108,6 +108,15 @@ def add_participants(db: Database, comp_dir, people) -> Path:
     salt = f"{settings.created.isoformat()}|{settings.seed}"
     now = datetime.now(timezone.utc)
     tokens = {p.name: new_token() for p in people}
+    try:
+        return _register(db, comp_dir, people, given, salt, now, tokens)
+    except IntegrityError:  # a participant chose one of the new names (or a second roster was added) meanwhile
+        raise UserError("a name of the roster was registered by someone else meanwhile; nothing was added, "
+                        "run the command again") from None
+
+
+def _register(db: Database, comp_dir, people: list[RosterLine], given: dict[str, str], salt: str, now: datetime,
+              tokens: dict[str, str]) -> Path:
     with db.session(write=True) as s, s.begin():
         _refuse_registered(s, people, given)
         taken = set(s.scalars(select(Participant.display_key))) | {names.name_key(n) for n in given.values()}
@@ -127,6 +136,7 @@ def add_participants(db: Database, comp_dir, people) -> Path:
                 row.display_name = names.generated_name(salt, row.id, taken, row.name, row.email, row.student_id)
                 row.display_key = names.name_key(row.display_name)
                 taken.add(row.display_key)
+        s.flush()  # a unique index refuses here, before the tokens file exists
         shown = {row.name: row.display_name for row in rows}
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")

@@ -226,3 +226,21 @@ def test_the_hand_migration_in_hosting_md_turns_a_schema_3_database_into_a_worki
     with service.db.session() as s:
         assert s.get(Meta, "schema_version").value == "4"
     service.close()
+
+
+def test_a_name_taken_while_a_roster_is_added_adds_nothing_and_leaves_no_tokens_file(tmp_path, monkeypatch):
+    from competition.db import open_database
+    from competition.participants import add_participants
+
+    comp = make_competition(tmp_path, people=[("Yorick B", "", "", "swift-heron")])
+    before = sorted((comp.dir / "secrets").glob("tokens-*.csv"))
+    # as if a participant had chosen the generated name between the check and the insert
+    monkeypatch.setattr(names, "generated_name", lambda *args, **kwargs: "swift-heron")
+    db = open_database(f"sqlite:///{comp.dir / 'competition.db'}")
+    with pytest.raises(UserError, match="registered by someone else meanwhile; nothing was added"):
+        add_participants(db, comp.dir, [ZELDA])
+    db.dispose()
+    assert sorted((comp.dir / "secrets").glob("tokens-*.csv")) == before
+    service = Competition(comp.dir)
+    assert [p["name"] for p in service.participants()] == ["Yorick B"]
+    service.close()
