@@ -5,11 +5,9 @@ Generator): they are what a user would otherwise reach for, and the bar the GAN 
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from inpaint.imaging import metric_to_u8, u8_to_metric
-from inpaint.masks import composite
+from inpaint.prefill import opencv_fill
 
 METHODS = ("identity", "telea", "ns", "biharmonic")
 
@@ -19,15 +17,9 @@ def identity(white: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return white.copy()
 
 
-def _opencv(flag):
-    def run(white: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        filled = [
-            u8_to_metric(cv2.inpaint(metric_to_u8(w), metric_to_u8(m), 3, flag)) for w, m in zip(white, mask)
-        ]
-        # cv2 works in 8 bit; compositing keeps every known pixel at its exact input value.
-        return composite(np.stack(filled), white, mask)
-
-    return run
+def _opencv(method: str):
+    # The same fill a generator with `prefill = telea | ns` starts from (inpaint/prefill.py).
+    return lambda white, mask: opencv_fill(white, mask, method)
 
 
 def biharmonic(white: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -38,6 +30,6 @@ def biharmonic(white: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def run(method: str, white: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """(n, M, N) White images and masks in [0, 1] -> (n, M, N) predictions in [0, 1]."""
-    table = {"identity": identity, "telea": _opencv(cv2.INPAINT_TELEA), "ns": _opencv(cv2.INPAINT_NS),
+    table = {"identity": identity, "telea": _opencv("telea"), "ns": _opencv("ns"),
              "biharmonic": biharmonic}
     return np.clip(table[method](white, mask), 0.0, 1.0)

@@ -11,7 +11,8 @@ import numpy as np
 import tensorflow as tf
 
 from inpaint.config import UNTIL_BUDGET
-from inpaint.imaging import to_metric, to_model, write_png
+from inpaint.imaging import to_metric, write_png
+from inpaint.pipeline import model_inputs
 from inpaint.visuals import sample_grid
 
 
@@ -81,9 +82,9 @@ BEST_SAMPLES = "best.png"
 class SampleGrid(keras.callbacks.Callback):
     """Every `every` epochs: a grid of fixed validation examples to RUN/samples/ and to TensorBoard."""
 
-    def __init__(self, white, real, mask, out_dir: Path, log_dir: Path, every: int):
+    def __init__(self, white, real, mask, out_dir: Path, log_dir: Path, every: int, filled=None):
         super().__init__()
-        self.inputs = (tf.constant(to_model(white[..., None])), tf.constant(mask[..., None]))
+        self.inputs = model_inputs(white, mask, filled)  # `filled`: White with its box prefilled, if the run has it
         self.white, self.real = white, real
         self.out_dir, self.every = Path(out_dir), max(1, every)
         self.writer = tf.summary.create_file_writer(str(Path(log_dir) / "samples"))

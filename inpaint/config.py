@@ -17,6 +17,8 @@ ADVERSARIAL_KINDS = ("lsgan", "bce", "hinge")
 NORMS = ("batch", "instance", "none")
 UPSAMPLES = ("transpose", "upsample_conv")
 LR_DECAYS = ("none", "cosine", "linear")
+PREFILLS = ("none", "telea", "ns", "mean")  # inpaint/prefill.py
+D_AUGMENTS = ("translation", "cutout", "color")  # inpaint/d_augment.py
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Config:
     gen_upsample: str = "transpose"
     gen_act_before_norm: bool = False  # the course deck activates, then normalises
     mask_input: bool = False  # G also reads the mask as a second channel, not only the white paint
+    prefill: str = "none"  # telea | ns | mean: G reads the box classically filled (+ the mask) and learns a correction
     # discriminator (PatchGAN on the (White, image) pair)
     disc_depth: int = 3
     disc_base_filters: int = 16
@@ -44,6 +47,12 @@ class Config:
     disc_spectral_norm_first: bool = False
     disc_final_stride1: bool = True  # pix2pix's extra stride-1 block; the deck's D has none
     disc_act_before_norm: bool = False
+    # keeping D from memorising a small training set (inpaint/d_augment.py, losses.r1_penalty)
+    d_augment: str = ""  # comma-separated D_AUGMENTS, applied alike to both images of each pair D judges
+    d_augment_p: float = 1.0  # chance that each transform is applied to a pair (adaptive: starts at 0)
+    d_augment_target: float = 0.0  # > 0: adapt d_augment_p so this is the mean sign of D's output on real pairs (ADA)
+    d_augment_adapt_pairs: int = 20000  # pairs D sees while an adaptive d_augment_p can move from 0 to 1
+    r1_gamma: float = 0.0  # R1 penalty on real pairs: D loss + r1_gamma / 2 * E|grad of D w.r.t. the image|^2
     # losses
     adversarial: str = "lsgan"  # the deck's choice; pix2pix uses bce
     lambda_adv: float = 1.0
@@ -108,9 +117,20 @@ class Config:
         need(self.learning_rate > 0 and 0 <= self.beta_1 < 1, "learning_rate > 0 and 0 <= beta_1 < 1")
         need(self.lr_decay in LR_DECAYS, f"lr_decay must be one of {LR_DECAYS}")
         need(0.0 <= self.ema_decay < 1.0, "ema_decay must be in [0, 1)")
+        need(self.prefill in PREFILLS, f"prefill must be one of {PREFILLS}")
+        need(isinstance(self.d_augment, str), f"d_augment must be a comma-separated string of {', '.join(D_AUGMENTS)}")
+        unknown = sorted(set(self.d_augment_names) - set(D_AUGMENTS))
+        need(not unknown, f"d_augment: unknown {', '.join(unknown)}; use a comma-separated list of {', '.join(D_AUGMENTS)}")
+        need(0.0 <= self.d_augment_p <= 1.0 and 0.0 <= self.d_augment_target < 1.0,
+             "d_augment_p must be in [0, 1] and d_augment_target in [0, 1) (0 = a fixed probability)")
+        need(self.d_augment_adapt_pairs >= 1 and self.r1_gamma >= 0, "d_augment_adapt_pairs >= 1 and r1_gamma >= 0")
         need(0.0 <= self.extra_boxes <= 1.0, "extra_boxes must be in [0, 1]")
         need(0.0 <= self.box_jitter < 1.0 and 0.0 <= self.geometric_jitter < 0.5,
              "box_jitter must be in [0, 1) and geometric_jitter in [0, 0.5)")
+
+    @property
+    def d_augment_names(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.d_augment.split(",") if name.strip())
 
     @property
     def net_size(self) -> tuple[int, int]:

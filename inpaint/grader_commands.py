@@ -90,16 +90,30 @@ def cmd_leaderboard(args) -> int:
         data = load_data(Path(args.data), size=size_of(args), need_train=False)
         white, mask = data.csv_test.white, data.csv_test.mask
     split = existing_file(args.split, "--split") if args.split else None
-    table = build_leaderboard(Path(args.solution), args.submissions, split, args.baseline, args.strong, white, mask)
+    table, copied = build_leaderboard(Path(args.solution), args.submissions, split, args.baseline, args.strong, white, mask)
     shown = table.drop(columns=["file"])
     if args.markdown:
         print(markdown_table(shown))
     else:
         print(shown.to_string(index=False, float_format=lambda v: f"{v:.5f}", na_rep=""))
+    if white is not None:
+        _print_copies(copied, int(table["RMSE"].notna().sum()), bullet="- " if args.markdown else "  ")
     if args.out:
         atomic_write_bytes(Path(args.out), table.to_csv(index=False, float_format="%.8f").encode())
         print(f"saved {args.out}")
     return 0
+
+
+def _print_copies(copied, compared: int, bullet: str) -> None:
+    from submission.copies import MIX_LIMIT, PAIR_LIMIT
+
+    if not copied:
+        print(f"\nno copied submissions among {compared} readable files (pairs flagged below {100 * PAIR_LIMIT:.0f}%, "
+              f"mixes below {100 * MIX_LIMIT:.0f}%; docs/grader.md)")
+        return
+    print(f"\n{len(copied)} look(s) copied among {compared} readable files (flags inform; scores are unchanged):")
+    for flag in copied:
+        print(bullet + flag.sentence())
 
 
 VALIDATE_EXIT_CODES = """exit codes:
@@ -164,7 +178,7 @@ def register(add) -> None:
     p.add_argument("--split", help="split CSV: rank by the private RMSE")
     p.add_argument("--baseline", type=float, default=COURSE_BASELINE, help=f"RMSE graded 3/10 (default {COURSE_BASELINE}, the course's)")
     p.add_argument("--strong", type=float, default=COURSE_STRONG, help=f"RMSE graded 8/10 (default {COURSE_STRONG}, the course's)")
-    p.add_argument("--data", help="data folder with Testing/White: enables the suspicious-submission flags")
+    p.add_argument("--data", help="data folder with Testing/White: flags suspicious and copied submissions")
     size_option(p, "image size for --data (default 128 128)")
     p.add_argument("--out", help="save the leaderboard as CSV")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")

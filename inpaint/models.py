@@ -89,11 +89,15 @@ def unet(
     first_norm: bool = False,
     act_before_norm: bool = False,
     out_channels: int = 1,
+    residual: bool = False,
     name: str = "generator",
 ) -> keras.Model:
     """U-Net: `depth` stride-2 down blocks, `depth - 1` up blocks each concatenated with its skip, tanh output.
 
     The input may carry more channels than the output (White and the mask: `generator_input`).
+    With `residual` the output is the first input channel(s) plus the tanh correction, clipped to
+    [-1, 1], and the last layer starts at zero: untrained, the network returns its input (the
+    classically filled face of inpaint/prefill.py), and training learns what the fill gets wrong.
     """
     _check_options(depth, norm, upsample)
     rows, cols = input_shape[:2]
@@ -109,24 +113,29 @@ def unet(
     for i, (filters, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
         x = up_block(x, filters, kernel_size, norm, act_before_norm, upsample, dropout if i < dropout_layers else 0.0)
         x = layers.Concatenate()([x, skip])
+    last_init = "zeros" if residual else init()
     if upsample == "transpose":
-        x = layers.Conv2DTranspose(out_channels, kernel_size, strides=2, padding="same", kernel_initializer=init())(x)
+        x = layers.Conv2DTranspose(out_channels, kernel_size, strides=2, padding="same", kernel_initializer=last_init)(x)
     else:
         x = layers.UpSampling2D(2)(x)
-        x = layers.Conv2D(out_channels, kernel_size, padding="same", kernel_initializer=init())(x)
+        x = layers.Conv2D(out_channels, kernel_size, padding="same", kernel_initializer=last_init)(x)
     outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)  # float32 under mixed precision
+    if residual:
+        start = ops.cast(inputs[..., :out_channels], "float32")
+        outputs = ops.clip(start + outputs, -1.0, 1.0)
     return keras.Model(inputs, outputs, name=name)
 
 
-def generator_input(generator: keras.Model, white, mask):
-    """What `generator` reads: White alone, or White and the 0/1 mask as a second channel.
+def generator_input(generator: keras.Model, face, mask):
+    """What `generator` reads: the face alone, or the face and the 0/1 mask as a second channel.
 
+    The face is White, or White with its box filled when the run has a prefill (inpaint/prefill.py).
     Read from the model's own input shape, so a saved generator is fed the way it was trained.
     Plain concatenation: serves numpy arrays (prediction) and tensors (the train step) alike.
     """
     if generator.inputs[0].shape[-1] == 1:
-        return white
-    return ops.concatenate([white, ops.cast(mask, white.dtype)], axis=-1)
+        return face
+    return ops.concatenate([face, ops.cast(mask, face.dtype)], axis=-1)
 
 
 def patch_discriminator(

@@ -77,6 +77,8 @@ def cmd_bench(args) -> int:
         from inpaint.competition_commands import cmd_bench_serve
 
         return cmd_bench_serve(args)
+    if args.kind == "copies":  # the calibration of copy detection: no TensorFlow either
+        return cmd_bench_copies(args)
     import pandas as pd
 
     from inpaint import bench
@@ -102,6 +104,41 @@ def cmd_bench(args) -> int:
     path = out / f"{args.kind}.json"
     bench.save(rows, path, {"benchmark": args.kind, "machine": bench.machine(), "args": {
         k: v for k, v in vars(args).items() if k != "handler"}})
+    print(f"saved {path}")
+    return 0
+
+
+def cmd_bench_copies(args) -> int:
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from inpaint import copy_bench
+    from inpaint.imaging import atomic_write_bytes
+    from submission.leaderboard import collect_files
+
+    if not args.data or not args.submissions:
+        raise ConfigError("bench copies needs --data (a folder with Testing/Real) and --submissions (independent CSVs)")
+    data = load_data(args, (128, 128), need_train=False)  # the masks are found at 128x128, as training does
+    if data.csv_test.real is None:
+        raise ConfigError(f"--data {args.data}: no Testing/Real; the calibration needs the answers")
+    preds, skipped = copy_bench.read_submissions(collect_files(args.submissions), data.test_white.names,
+                                                 data.csv_test.white.shape[1:])
+    for line in skipped:
+        print(f"left out: {line}")
+    if len(preds) < 3:
+        raise ConfigError(f"bench copies needs at least 3 readable submissions ({len(preds)} read)")
+    rows = copy_bench.calibrate(preds, data.csv_test.real.astype(np.float64), data.csv_test.mask, args.seed)
+    table = pd.DataFrame(copy_bench.summary(rows))
+    print(f"{len(preds)} independent submissions on {args.data}; ratio = distance / smaller error, smoothed box pixels")
+    print_table(table)
+    closest = pd.DataFrame([r for r in rows if r["kind"].startswith("independent")]).sort_values("ratio").head(5)
+    print("closest independent ones:")
+    print_table(closest[["kind", "names", "ratio"]])
+    path = Path(args.out) / "copies.json"
+    atomic_write_bytes(path, (json.dumps({"benchmark": "copies", "data": str(args.data), "submissions": sorted(preds),
+                                          "summary": copy_bench.summary(rows), "rows": rows}, indent=2) + "\n").encode())
     print(f"saved {path}")
     return 0
 
@@ -175,13 +212,16 @@ def register(add) -> None:
     p.add_argument("--batch", type=positive_int, default=16, help="pix2pix-lite batch size (default 16)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
-    p = add("bench", cmd_bench, "benchmarks: quality (kit vs baselines), speed (kit step vs the deck's loop) or serve "
-                                "(the competition server under a class's uploads)",
+    p = add("bench", cmd_bench, "benchmarks: quality (kit vs baselines), speed (kit step vs the deck's loop), serve "
+                                "(the competition server under a class's uploads) or copies (copy detection's calibration)",
           example=["inpaint bench speed --batch 8", "inpaint bench quality --data DATA --minutes 20",
-                   "inpaint bench serve --participants 50 --uploads 200 --concurrency 20"])
-    p.add_argument("kind", choices=("quality", "speed", "serve"))
+                   "inpaint bench serve --participants 50 --uploads 200 --concurrency 20",
+                   "inpaint bench copies --data DATA --submissions independent/ --out bench_results"])
+    p.add_argument("kind", choices=("quality", "speed", "serve", "copies"))
     p.add_argument("--out", default="bench_results", help="folder for JSON results (and the quality run)")
-    p.add_argument("--data", help="quality: a data folder with answers (default: a synthetic set, seed --seed)")
+    p.add_argument("--data", help="quality: a data folder with answers (default: a synthetic set, seed --seed); "
+                                  "copies: the set the submissions answer, with Testing/Real")
+    p.add_argument("--submissions", nargs="+", help="copies: independently produced submission CSVs or folders of them")
     p.add_argument("--minutes", type=float, default=20.0, help="quality: training budget (default 20)")
     preset_option(p)
     p.add_argument("--iterations", type=positive_int, default=3000, help="quality: pix2pix-lite iterations")

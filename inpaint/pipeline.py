@@ -1,5 +1,8 @@
 """tf.data pipelines: arrays in metric space -> batches of (white, real, mask) in model space.
 
+With a prefill (config `prefill`, inpaint/prefill.py) a fourth element follows: White with its box
+filled, computed after augmentation from the augmented White, as prediction computes it from White.
+
 The training stream is a pure function of (seed, epoch): each epoch's order and
 augmentation come from stateless ops seeded by the epoch number, so a run resumed
 at epoch e sees exactly the batches the uninterrupted run saw.
@@ -9,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from inpaint.imaging import to_model
+from inpaint.imaging import to_metric, to_model
+from inpaint.prefill import Prefill
 
 
 def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -21,13 +25,25 @@ def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, n
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def _stack(white: np.ndarray, real: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """(n, M, N, 3) float32 in model space for the images, 0/1 for the mask."""
-    return np.stack([to_model(white), to_model(real), mask], axis=-1).astype(np.float32)
+def _stack(white: np.ndarray, real: np.ndarray, mask: np.ndarray, filled: np.ndarray | None = None) -> np.ndarray:
+    """(n, M, N, 3) float32 in model space for the images, 0/1 for the mask; (n, M, N, 4) with `filled`."""
+    planes = [to_model(white), to_model(real), mask] + ([] if filled is None else [to_model(filled)])
+    return np.stack(planes, axis=-1).astype(np.float32)
 
 
 def _unstack(x):
-    return x[..., 0:1], x[..., 1:2], x[..., 2:3]
+    return tuple(x[..., i:i + 1] for i in range(x.shape[-1]))
+
+
+def _with_fill(x, prefill: Prefill):
+    """Append White with its box filled by `prefill` as a fourth channel of a stacked (M, N, 3) pair."""
+
+    def fill(white, mask):
+        return to_model(prefill(to_metric(white[None]), mask[None]))[0].astype(np.float32)
+
+    filled = tf.numpy_function(fill, [x[..., 0], x[..., 2]], tf.float32, stateful=False)
+    filled = tf.ensure_shape(filled, x.shape[:2])
+    return tf.concat([x, filled[..., None]], axis=-1)
 
 
 def _repaint(real, mask):
@@ -115,7 +131,7 @@ def _random_window(x, seed, crop_size):
         first = tf.maximum(0.0, high - length)
         last = tf.maximum(tf.minimum(low, size - length), first)
         corner.append(tf.cast(tf.minimum(first + tf.floor(u[i] * (last - first + 1.0)), size - length), tf.int32))
-    return tf.slice(x, [corner[0], corner[1], 0], [crop_size[0], crop_size[1], 3])
+    return tf.slice(x, [corner[0], corner[1], 0], [crop_size[0], crop_size[1], x.shape[-1]])
 
 
 def train_dataset(
@@ -131,10 +147,12 @@ def train_dataset(
     box_jitter: float = 0.25,
     geometric: float = 0.0,
     crop_size: tuple[int, int] = (0, 0),
+    prefill: Prefill | None = None,
 ) -> tf.data.Dataset:
     """Endless stream of augmented batches, epoch after epoch, starting at `first_epoch`.
 
-    With a `crop_size` each pair is cut to a window around its box after augmentation.
+    With a `crop_size` each pair is cut to a window around its box after augmentation; with an
+    active `prefill` the box of the augmented White is filled (whole face) before the cut.
 
     Batches are full (drop_remainder): batch norm on a 2-image tail batch is noise,
     and replicas under a distribution strategy need equal shares.
@@ -147,6 +165,8 @@ def train_dataset(
     def one_pair(i, epoch):
         item_seed = tf.stack([tf.cast(epoch, tf.int32), i]) + seed
         x = _augment(tf.gather(stacked, i), item_seed, flip, jitter, extra_boxes, box_jitter, geometric)
+        if prefill is not None and prefill.active:
+            x = _with_fill(x, prefill)
         return _random_window(x, item_seed + 6, crop_size) if crop_size[0] else x
 
     def epoch_stream(epoch):
@@ -166,11 +186,20 @@ def steps_per_epoch(n_train: int, batch_size: int) -> int:
     return n_train // batch_size
 
 
-def eval_dataset(white: np.ndarray, real: np.ndarray, mask: np.ndarray, batch_size: int) -> tf.data.Dataset:
-    """Validation batches in order, without augmentation."""
+def eval_dataset(white: np.ndarray, real: np.ndarray, mask: np.ndarray, batch_size: int,
+                 filled: np.ndarray | None = None) -> tf.data.Dataset:
+    """Validation batches in order, without augmentation (`filled`: White with its box prefilled)."""
     return (
-        tf.data.Dataset.from_tensor_slices(_stack(white, real, mask))
+        tf.data.Dataset.from_tensor_slices(_stack(white, real, mask, filled))
         .batch(batch_size)
         .map(_unstack)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+def model_inputs(white: np.ndarray, mask: np.ndarray, filled: np.ndarray | None = None) -> tuple:
+    """What `Pix2Pix.call` takes, from (n, M, N) arrays in [0, 1]: (white, mask) or (white, mask, filled)."""
+    inputs = (tf.constant(to_model(white[..., None]).astype(np.float32)), tf.constant(mask[..., None].astype(np.float32)))
+    if filled is None:
+        return inputs
+    return (*inputs, tf.constant(to_model(filled[..., None]).astype(np.float32)))

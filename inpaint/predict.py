@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from inpaint import crops, imaging
+from inpaint import prefill as prefill_mod
 from inpaint.config import Config
 from inpaint.data import Dataset
 from inpaint.errors import DataError
@@ -19,7 +20,7 @@ from submission.scoring import rmse
 
 def inpaint_images(
     generator: keras.Model, white: np.ndarray, mask: np.ndarray, use_composite: bool = True, tta_flip: bool = True,
-    names: list[str] | None = None,
+    names: list[str] | None = None, prefill: prefill_mod.Prefill | None = None,
 ) -> np.ndarray:
     """(n, M, N) White images and masks in [0, 1] -> (n, M, N) predictions in [0, 1].
 
@@ -27,18 +28,20 @@ def inpaint_images(
     averaged: faces are nearly symmetric, so this cancels part of the generator's noise.
     A generator trained on windows around the box (`crop_size`) sees the centred window of
     each face, and its output is pasted back; outside the window the prediction is White.
+    A generator trained with a `prefill` reads the face with its box filled by it, as in training.
     """
     x = imaging.to_model(white[..., None].astype(np.float32))
     m = mask[..., None].astype(np.float32)
+    face = x if prefill is None or not prefill.active else imaging.to_model(prefill(white, mask)[..., None])
     window = tuple(generator.inputs[0].shape[1:3])
     corners = None
     if window != x.shape[1:3]:
         crops.check_fits(mask, window, names or [f"image {i + 1}" for i in range(len(mask))], "of these")
         corners = crops.windows(mask, window)
-        seen_x, seen_m = crops.cut(x, corners, window), crops.cut(m, corners, window)
+        seen_face, seen_m = crops.cut(face, corners, window), crops.cut(m, corners, window)
     else:
-        seen_x, seen_m = x, m
-    inputs = np.asarray(generator_input(generator, seen_x, seen_m))
+        seen_face, seen_m = face, m
+    inputs = np.asarray(generator_input(generator, seen_face, seen_m))
     generated = np.asarray(generator.predict(inputs, verbose=0, batch_size=16), dtype=np.float32)
     if tta_flip:
         mirrored = np.asarray(generator.predict(inputs[:, :, ::-1], verbose=0, batch_size=16), dtype=np.float32)
@@ -107,20 +110,58 @@ def trained_generator(run: Path, which: str = "best", average_last: int = 1) -> 
     return generator, cfg
 
 
-def _test_predictions(generator: keras.Model, cfg: Config, data: Dataset, tta_flip: bool) -> np.ndarray:
+def _test_predictions(generator: keras.Model, cfg: Config, data: Dataset, tta_flip: bool,
+                      fill: prefill_mod.Prefill) -> np.ndarray:
     _check_size(cfg, data)
     preds = inpaint_images(generator, data.test_white.images, data.test_mask, cfg.composite, tta_flip,
-                           data.test_white.names)
+                           data.test_white.names, fill)
     return to_csv_size(preds, data, cfg.composite)
 
 
-def _validation_rmse(generator: keras.Model, cfg: Config, data: Dataset, tta_flip: bool) -> float:
+def _validation_pairs(cfg: Config, data: Dataset) -> np.ndarray:
     from inpaint.pipeline import split_indices
 
     _check_size(cfg, data)
-    _, val = split_indices(len(data.train_real.names), cfg.val_fraction, cfg.seed)
-    preds = inpaint_images(generator, data.train_white.images[val], data.train_mask[val], cfg.composite, tta_flip)
+    return split_indices(len(data.train_real.names), cfg.val_fraction, cfg.seed)[1]
+
+
+def _validation_rmse(generator: keras.Model, cfg: Config, data: Dataset, tta_flip: bool,
+                     fill: prefill_mod.Prefill) -> float:
+    val = _validation_pairs(cfg, data)
+    preds = inpaint_images(generator, data.train_white.images[val], data.train_mask[val], cfg.composite, tta_flip,
+                           prefill=fill)
     return rmse(preds, data.train_real.images[val])
+
+
+CLASSICAL = "telea"  # the classical fill a trained generator must beat
+
+
+def kept_against_classical(run: Path, data: Dataset) -> dict:
+    """Validation RMSE of the generator `submit` predicts with, beside OpenCV Telea's on the same pairs.
+
+    The run's own held-out pairs, at the working size, composited; the generator as `predict_run`
+    uses it (the best, or the mean of the last checkpoints, and flip averaging, as configured).
+    """
+    cfg = load_run_config(run)
+    generator, cfg = trained_generator(run, "best", cfg.average_last)
+    val = _validation_pairs(cfg, data)
+    white, mask, real = data.train_white.images[val], data.train_mask[val], data.train_real.images[val]
+    kept = _validation_rmse(generator, cfg, data, cfg.tta_flip, prefill_mod.for_run(cfg.prefill, run))
+    classical = rmse(prefill_mod.opencv_fill(white, mask, CLASSICAL), real)
+    return {"kept_val_rmse": kept, "classical": CLASSICAL, "classical_val_rmse": classical, "val_pairs": len(val),
+            "better": bool(kept < classical)}
+
+
+def classical_verdict(check: dict) -> str:
+    """One plain line on `kept_against_classical`'s figures, and what to do when the run is not yet better."""
+    figures = (f"validation RMSE {check['kept_val_rmse']:.5f} against OpenCV Telea's {check['classical_val_rmse']:.5f} "
+               f"on the same {check['val_pairs']} held-out pairs")
+    if check["better"]:
+        return f"the kept generator beats the classical fill: {figures}"
+    return (f"WARNING: the kept generator is NOT better than the classical fill: {figures}. A submission from this "
+            "run would score worse than `inpaint baseline telea`. Train longer (resume this run with --resume and a "
+            "new --minutes or --steps budget), and look at the sample grids and loss curves (inpaint report) "
+            "before submitting.")
 
 
 def predict_run(run: Path, data: Dataset, tta_flip: bool | None = None, average_last: int | None = None,
@@ -132,7 +173,8 @@ def predict_run(run: Path, data: Dataset, tta_flip: bool | None = None, average_
     """
     cfg = load_run_config(run)
     generator, cfg = trained_generator(run, which, cfg.average_last if average_last is None else average_last)
-    return _test_predictions(generator, cfg, data, cfg.tta_flip if tta_flip is None else tta_flip)
+    fill = prefill_mod.for_run(cfg.prefill, run)
+    return _test_predictions(generator, cfg, data, cfg.tta_flip if tta_flip is None else tta_flip, fill)
 
 
 # (generator, flip averaging, checkpoints averaged): the ways of predicting `compare_predictions` weighs.
@@ -146,6 +188,7 @@ def compare_predictions(run: Path, data: Dataset) -> list[dict]:
     Validation favours "best", which was chosen on it; the test column, when there is one, does not.
     """
     rows = []
+    fill = prefill_mod.for_run(load_run_config(run).prefill, run)
     for which, flip, k in VARIANTS:
         label = {"best": "best by validation RMSE", "last": "last checkpoint"}[which]
         if k > 1:  # the steps say which checkpoints were averaged: they are kept at least half an epoch apart
@@ -155,9 +198,9 @@ def compare_predictions(run: Path, data: Dataset) -> list[dict]:
         if any(r["generator"] == label and r["flip averaging"] == row["flip averaging"] for r in rows):
             continue  # fewer checkpoints that far apart than asked for: the same average as the row above
         generator, cfg = trained_generator(run, which, k)
-        row["validation RMSE"] = _validation_rmse(generator, cfg, data, flip)
+        row["validation RMSE"] = _validation_rmse(generator, cfg, data, flip, fill)
         if data.csv_test.real is not None:
-            row["test RMSE"] = rmse(_test_predictions(generator, cfg, data, flip), data.csv_test.real)
+            row["test RMSE"] = rmse(_test_predictions(generator, cfg, data, flip, fill), data.csv_test.real)
         rows.append(row)
     return rows
 

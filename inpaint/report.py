@@ -17,7 +17,7 @@ import pandas as pd
 
 from inpaint import config as config_mod
 from inpaint.errors import UserError
-from inpaint.visuals import loss_figure
+from inpaint.visuals import loss_figure, separation_figure
 from submission.leaderboard import markdown_table
 
 
@@ -110,6 +110,8 @@ def write_report(run: Path, answers: Path | None = None) -> Path:
     out = run / "report"
     out.mkdir(exist_ok=True)
     loss_figure(log, out / "losses.png")
+    (out / "d_separation.png").unlink(missing_ok=True)
+    separation_figure(log, out / "d_separation.png")
     from inpaint.train import read_state
 
     grid, caption = samples_shown(run, cfg, read_state(run))
@@ -154,6 +156,7 @@ def report_markdown(run, cfg, log, table, samples_caption, notes, out: Path) -> 
         "",
         "![losses](losses.png)",
         "",
+        *(["![d_separation](d_separation.png)", ""] if (out / "d_separation.png").exists() else []),
     ]
     if samples_caption:
         lines += ["## Samples", "", f"Validation faces (White | prediction | Real | error) from {samples_caption}.",

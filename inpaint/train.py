@@ -5,7 +5,9 @@ Run folder layout (what predict, report and resume read):
   checkpoints/              G, D, both optimizers, epoch counter (tf.train.Checkpoint)
   best_generator.weights.h5 the generator with the lowest validation RMSE
   log.csv, logs/            CSV log (epochs counted from 1) and TensorBoard log of G/D losses and RMSE
-  state.json                epochs done, steps, best RMSE, why training stopped
+  state.json                epochs done, steps, best RMSE, why training stopped, the kept generator
+                            against OpenCV Telea on the validation pairs (classical_check)
+  prefill_mean_face.npy     with prefill = "mean": the mean training face the box is filled from
   samples/                  sample grids of fixed validation faces every `sample_every` epochs, and
                             best.png from the generator kept as the best
 """
@@ -22,10 +24,11 @@ import numpy as np
 import tensorflow as tf
 
 from inpaint import config as config_mod
-from inpaint import crops, distribute, models, pipeline
+from inpaint import crops, distribute, models, pipeline, prefill
 from inpaint.config import Config
 from inpaint.data import Dataset
 from inpaint.callbacks import EpochLog, EpochProgbar, Guard, SampleGrid
+from inpaint.d_separation import DSeparation
 from inpaint.errors import UserError
 from inpaint.gan import LearningRateDecay, Pix2Pix
 from inpaint.imaging import atomic_write_bytes
@@ -40,8 +43,10 @@ class TrainingError(UserError):
 
 
 def build_generator(cfg: Config) -> keras.Model:
+    # A prefilled face no longer shows where the box is: that generator reads the mask too.
+    starts_filled = cfg.prefill != "none"
     return models.unet(
-        input_shape=(*cfg.net_size, 2 if cfg.mask_input else 1),
+        input_shape=(*cfg.net_size, 2 if cfg.mask_input or starts_filled else 1),
         depth=cfg.gen_depth,
         base_filters=cfg.gen_base_filters,
         max_filters=cfg.gen_max_filters,
@@ -49,6 +54,7 @@ def build_generator(cfg: Config) -> keras.Model:
         dropout=cfg.gen_dropout,
         upsample=cfg.gen_upsample,
         act_before_norm=cfg.gen_act_before_norm,
+        residual=starts_filled,
     )
 
 
@@ -102,6 +108,7 @@ class RunCheckpoint:
             rng_states=[v.value for m in (gan.generator, gan.discriminator) for v in m.variables
                         if "seed_generator_state" in v.path],
             **({"ema_generator": gan.ema_generator} if gan.ema_generator is not None else {}),
+            **({"d_augment_p": gan.d_augment_p.value} if gan.augment_names else {}),
         )
         self.manager = tf.train.CheckpointManager(self.ckpt, str(run / "checkpoints"), max_to_keep=keep)
         self.gan = gan
@@ -187,11 +194,13 @@ def train(
         out.remove_temporary()
 
 
-def _network_view(cfg: Config, *images: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(White, Real, mask) as the networks see them: whole, or the centred window around each box."""
+def _network_view(cfg: Config, fill: prefill.Prefill, white, real, mask) -> tuple[np.ndarray, ...]:
+    """(White, Real, mask[, filled]) as the networks see them: whole, or the centred window around each
+    box; `filled` (White with the box prefilled, from the whole face) when the run has a prefill."""
+    images = (white, real, mask, *([fill(white, mask)] if fill.active else []))
     if cfg.crop_size == (0, 0):
         return images
-    corners = crops.windows(images[-1], cfg.crop_size)
+    corners = crops.windows(mask, cfg.crop_size)
     return tuple(crops.cut(x, corners, cfg.crop_size) for x in images)
 
 
@@ -215,6 +224,8 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
 
     train_idx, val_idx = pipeline.split_indices(len(data.train_real.names), cfg.val_fraction, cfg.seed)
     white, real, mask = data.train_white.images, data.train_real.images, data.train_mask
+    fill = prefill.for_run(cfg.prefill, run) if resume else prefill.for_training(cfg.prefill, real[train_idx])
+    fill.save(written)
     with strategy.scope():
         gan = build_gan(cfg)
         checkpoint = RunCheckpoint(gan, written, keep=max(cfg.average_last, KEEP_CHECKPOINTS))
@@ -230,21 +241,25 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
     distribute.check_global_batch(batch, strategy.num_replicas_in_sync)
     train_ds = distribute.distribute_input(pipeline.train_dataset(
         white[train_idx], real[train_idx], mask[train_idx], batch, cfg.seed, first_epoch, cfg.flip, cfg.intensity_jitter,
-        cfg.extra_boxes, cfg.box_jitter, cfg.geometric_jitter, cfg.crop_size,
+        cfg.extra_boxes, cfg.box_jitter, cfg.geometric_jitter, cfg.crop_size, fill,
     ), cluster)
-    val_white, val_real, val_mask = _network_view(cfg, white[val_idx], real[val_idx], mask[val_idx])
-    val_ds = distribute.distribute_input(pipeline.eval_dataset(val_white, val_real, val_mask, batch), cluster)
+    val_view = _network_view(cfg, fill, white[val_idx], real[val_idx], mask[val_idx])
+    val_ds = distribute.distribute_input(pipeline.eval_dataset(*val_view[:3], batch, *val_view[3:]), cluster)
+    # As many training pairs as validation pairs (up to 64), for D's separation on each (d_separation.py).
+    shown = train_idx[:min(len(val_idx), 64)]
+    train_view = _network_view(cfg, fill, white[shown], real[shown], mask[shown])
     spe = pipeline.steps_per_epoch(len(train_idx), batch)
     epochs = max(cfg.epochs, math.ceil(cfg.steps / spe)) if cfg.steps else cfg.epochs
     guard = Guard(cfg.steps, cfg.minutes, decide=distribute.ChiefDecides(strategy, cluster))
     # The best generator is kept anyway (EpochEnd); stopping early only returns the unused budget.
     early = keras.callbacks.EarlyStopping("val_rmse", patience=cfg.patience, mode="min") if cfg.patience else None
-    samples = SampleGrid(val_white[:SAMPLES_SHOWN], val_real[:SAMPLES_SHOWN], val_mask[:SAMPLES_SHOWN],
-                         written / "samples", written / "logs", cfg.sample_every)
+    samples = SampleGrid(*(x[:SAMPLES_SHOWN] for x in val_view[:3]), written / "samples", written / "logs",
+                         cfg.sample_every, filled=val_view[3][:SAMPLES_SHOWN] if fill.active else None)
     callbacks = [
         guard,
         EpochProgbar(guard),
         EpochEnd(written, checkpoint, guard, state, on_best=samples.write_best),
+        DSeparation(train_view, tuple(x[:len(shown)] for x in val_view), batch),  # before the loggers: they log what it adds
         EpochLog(str(written / "log.csv"), append=resume),
         keras.callbacks.TensorBoard(str(written / "logs"), update_freq="epoch"),
         samples,
@@ -292,8 +307,19 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
     if early and early.stopped_epoch:
         stop_reason = f"validation RMSE did not improve for {cfg.patience} epochs"
     state.update(status="done", stop_reason=stop_reason)
+    if cluster.is_chief and state.get("epochs_done"):
+        state["classical_check"] = _check_against_classical(run, data)
     write_state(written, state)
     return state
+
+
+def _check_against_classical(run: Path, data: Dataset) -> dict:
+    """Is the generator a submission would use better than the classical fill? Printed plainly, and kept."""
+    from inpaint.predict import classical_verdict, kept_against_classical  # predict imports this module
+
+    check = kept_against_classical(run, data)
+    print(classical_verdict(check), flush=True)
+    return check
 
 
 def load_run_config(run: Path) -> Config:

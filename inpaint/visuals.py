@@ -64,3 +64,31 @@ def loss_figure(log, out: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.savefig(out, dpi=100)
+
+
+def separation_figure(log, out: Path) -> bool:
+    """D's mean output on real and generated pairs, training vs validation (inpaint/d_separation.py).
+
+    Returns False, drawing nothing, for a log written before these columns existed.
+    """
+    columns = ["D_out_real", "D_out_fake", "val_D_out_real", "val_D_out_fake"]
+    if not all(c in log for c in columns):
+        return False
+    from matplotlib.figure import Figure  # not pyplot: see loss_figure
+
+    epoch = log["epoch"]  # counted from 1 (report.read_log)
+    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for column, color in zip(columns, ("tab:blue", "tab:red") * 2):
+        pairs = "validation" if column.startswith("val_") else "training"
+        kind = "real" if column.endswith("real") else "generated"
+        ax.plot(epoch, log[column], "--" if pairs == "validation" else "-", color=color,
+                marker="o" if len(log) < 30 else None, label=f"{pairs} pairs, {kind}")
+    ax.set_title("Discriminator's mean output (real 1, generated 0): training and validation curves parting = "
+                 "D memorising the training pairs", fontsize=9)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean D output")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.savefig(out, dpi=100)
+    return True

@@ -10,6 +10,7 @@ from inpaint.errors import ConfigError, DataError
 from inpaint.masks import box_mask
 from inpaint.pipeline import _random_window, _repaint, train_dataset
 from inpaint.predict import _validation_rmse, inpaint_images
+from inpaint.prefill import for_run
 from inpaint.train import load_generator, train
 from test_train import data, lite  # noqa: F401  (the same tiny set and lite config as the training tests)
 
@@ -93,7 +94,7 @@ def test_a_crop_run_validates_on_the_whole_image_scale_and_predicts_whole_faces(
     generator, saved = load_generator(tmp_path / "run", which="best")
     assert saved.crop_size == (16, 16) and tuple(generator.inputs[0].shape[1:3]) == (16, 16)
     # The training log's validation RMSE (on windows, rescaled) is the whole-image RMSE of the same generator.
-    assert state["best_val_rmse"] == pytest.approx(_validation_rmse(generator, saved, data, tta_flip=False), rel=1e-4)
+    assert state["best_val_rmse"] == pytest.approx(_validation_rmse(generator, saved, data, False, for_run(saved.prefill, tmp_path / "run")), rel=1e-4)
     white, mask = data.test_white.images, data.test_mask
     pred = inpaint_images(generator, white, mask, use_composite=False, tta_flip=False)
     corners = crops.windows(mask, (16, 16))

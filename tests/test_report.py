@@ -35,15 +35,15 @@ def test_report_writes_every_file_with_real_content(tiny_run, run_cli):
     code, out, err = run_cli("report", "--run", run, "--answers", data_dir)
     assert code == 0, err
     report = run / "report"
-    for name in ("losses.png", "samples.png", "architecture.png"):
+    for name in ("losses.png", "samples.png", "architecture.png", "d_separation.png"):
         img = decoded(report / name)
         assert img.std() > 10  # not a blank canvas
     md = (report / "report.md").read_text()
-    assert "![losses](losses.png)" in md and "![samples](samples.png)" in md
+    assert "![losses](losses.png)" in md and "![samples](samples.png)" in md and "![d_separation](d_separation.png)" in md
     assert "![architecture](architecture.png)" in md and "Graphviz" not in md  # drawn without pydot
     assert "| this run (pix2pix) |" in md and "| identity (White images) |" in md
     html = (report / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 3 and "losses.png)" not in html
+    assert html.count("data:image/png;base64,") == 4 and "losses.png)" not in html
     arch = (report / "architecture.txt").read_text()
     assert 'Model: "generator"' in arch and 'Model: "discriminator"' in arch and "Total params" in arch
     assert config.load_toml(report / "config.toml") == config.load_toml(run / "config.toml")
