@@ -5,6 +5,7 @@
     result = comp.submit(p, path, message, filename)   # raises DailyLimitReached / RejectedLimitReached / CompetitionClosed
     comp.submissions(p); comp.submission(p, id); comp.leaderboard(); comp.select_finals(p, ids)
     comp.organizer_submissions(); comp.standings(); comp.disqualify(sid); comp.restore(sid)
+    comp.standings_with_copies()          # the organizer's: standings with copy flags (submission/copies.py)
     comp.choose_display_name(p, "blue-fox")   # the participant's; comp.set_display_name(id, name) the organizer's
 
 Every view a participant can receive is built by `participant_view` / `leaderboard`, which leave
@@ -20,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from competition import db as database
+from competition.copy_checks import CopyChecks
 from competition.judge import Judge
 from competition.judge_pool import JudgePool
 from competition.organizer import NotFound, OrganizerViews
@@ -35,7 +37,7 @@ from inpaint.errors import UserError
 Participant, Submission = database.Participant, database.Submission
 
 
-class Competition(OrganizerViews, SignIns, ParticipantNames):
+class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
     def __init__(self, comp_dir, db_url: str | None = None, clock=None, judge_processes: int = 0):
         """Open a competition folder: rules, solution and split (read once), database (schema checked).
 

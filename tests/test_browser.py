@@ -53,9 +53,10 @@ def competition_dir(tmp_path):
                      deadline=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=7))
     paths = CompetitionPaths(comp)
     db = open_database(paths.default_db_url())
-    tokens_file = add_participants(db, comp, [("Ada Lovelace", "ada@example.org"), ("Grace Hopper", "")])
+    tokens_file = add_participants(db, comp, [("Ada Lovelace", "ada@example.org"), ("Grace Hopper", ""),
+                                              ("Charles Babbage", "")])
     db.dispose()
-    token, classmate = (row["token"] for row in csv.DictReader(tokens_file.open()))
+    token, classmate, copier = (row["token"] for row in csv.DictReader(tokens_file.open()))
     real = np.stack([cv2.imread(str(data / "Testing/Real" / f"{n}.png"), 0) / 255.0 for n in NAMES])
     white = np.stack([cv2.imread(str(data / "Testing/White" / f"{n}.png"), 0) / 255.0 for n in NAMES])
     noisy = np.clip(real + np.random.default_rng(0).normal(0, 0.04, real.shape), 0, 1)
@@ -63,8 +64,11 @@ def competition_dir(tmp_path):
     rougher = np.where(white >= 0.999, np.clip(real + np.random.default_rng(1).normal(0, 0.12, real.shape), 0, 1), white)
     files = {"good": export_predictions(good, NAMES, tmp_path / "Predict.csv"),
              "classmate": export_predictions(rougher, NAMES, tmp_path / "Predict_classmate.csv"),
-             "transposed": export_predictions(np.transpose(good, (0, 2, 1)), NAMES, tmp_path / "Predict_T.csv")}
-    return comp, {"participant": token, "classmate": classmate, "admin": paths.admin_token.read_text().strip()}, files
+             "transposed": export_predictions(np.transpose(good, (0, 2, 1)), NAMES, tmp_path / "Predict_T.csv"),
+             "copy": export_predictions(np.clip(good + 0.01, 0, 1), NAMES, tmp_path / "Predict_copy.csv")}
+    tokens = {"participant": token, "classmate": classmate, "copier": copier,
+              "admin": paths.admin_token.read_text().strip()}
+    return comp, tokens, files
 
 
 @pytest.fixture
@@ -203,8 +207,11 @@ def test_student_and_organizer_journey_in_chromium(browser, server, shots):
     driver.get(url + "/submissions")
     assert driver.current_url.endswith("/signin")
 
+    assert api_upload(url, tokens["copier"], files["copy"])["status"] == "accepted"  # her good file, + 0.01
     sign_in(driver, url, tokens["admin"])
     driver.get(url + "/organizer")
+    copies = text_of(driver, "copies")  # for the organizer only (tests/test_competition_copies.py)
+    assert "Ada Lovelace" in copies and "Charles Babbage" in copies and "Grace Hopper" not in copies
     table = driver.find_element(By.ID, "all").text
     good_row = next(line for line in table.splitlines() if "U-Net, 20 minutes" in line)
     numbers = [w for w in good_row.split() if w.startswith("0.")]

@@ -187,7 +187,9 @@ def student_data(comp: Comp):
 
 @router.get("/admin/standings", tags=["organizer"], dependencies=[Depends(organizer)])
 def standings(comp: Comp):
-    return comp.standings()
+    """Each participant's rank, private and public RMSE, grade and flags, and "copies": whom their counted
+    submission looks copied from or by (submission/copies.py; informs, never changes a score)."""
+    return comp.standings_with_copies()[0]
 
 
 @router.get("/admin/submissions", tags=["organizer"], dependencies=[Depends(organizer)])
