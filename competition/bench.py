@@ -7,6 +7,7 @@ request has a timeout; the counts are bounded by the options.
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -81,7 +82,8 @@ def prepare(out: Path, participants: int, uploads: int, size: int, n_test: int, 
         token_file = add_participants(db, comp, [(f"bench{i:03d}", "") for i in range(participants)])
     finally:
         db.dispose()
-    tokens = [line.split(",")[2] for line in token_file.read_text().splitlines()[1:]]
+    with token_file.open(newline="") as fh:
+        tokens = [row["token"] for row in csv.DictReader(fh)]
     return comp, tokens, (comp / "secrets" / "admin_token.txt").read_text().strip()
 
 

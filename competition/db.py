@@ -17,12 +17,14 @@ from sqlalchemy.types import DateTime, TypeDecorator
 
 from inpaint.errors import ConfigError, UserError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # What each version changed, quoted when an older database is refused (the kit never migrates by itself).
 SCHEMA_CHANGES = {2: "submissions gained `diagnoses` (the likely export mistakes) and `disqualified` "
                      "(per submission); participants lost `disqualified`",
                   3: "a new table `sign_ins` (the web pages' sessions, kept on the server so that signing out ends "
-                     "them); nothing else changed"}
+                     "them); nothing else changed",
+                  4: "participants gained `display_name`, `display_key`, `name_source` and `student_id` (the names "
+                     "shown instead of the roster's; docs/hosting.md, 'Upgrading a running competition', has the SQL)"}
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL; a larger one is no row on any database
 SQLITE_BUSY_MS = 60_000  # writers queue behind BEGIN IMMEDIATE; a burst of 20 uploads waits, never fails
 
@@ -57,10 +59,18 @@ class Meta(Base):
 
 
 class Participant(Base):
+    """A person of the roster. `name`, `email` and `student_id` are for the organizer only; everyone
+    else sees `display_name` (competition/participants.py public_name)."""
+
     __tablename__ = "participants"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     email: Mapped[str] = mapped_column(String(320), default="")
+    student_id: Mapped[str] = mapped_column(String(64), default="")  # the roster's, for the gradebook export
+    display_name: Mapped[str] = mapped_column(String(40))
+    # competition/display_names.py name_key: the unique index makes "Blue Fox" and "blue-fox" one name, also in a race
+    display_key: Mapped[str] = mapped_column(String(40), unique=True, index=True)
+    name_source: Mapped[str] = mapped_column(String(16), default="generated")  # NAME_SOURCES in participants.py
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)  # sha256 hex; the token is never stored
     created: Mapped[datetime] = mapped_column(UTCDateTime)
 

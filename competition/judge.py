@@ -15,7 +15,7 @@ import pandas as pd
 
 from competition.settings import CompetitionPaths, Settings
 from inpaint.errors import DataError, SubmissionError
-from submission import diagnose
+from submission import copies, diagnose
 from submission.csv_read import read_table
 from submission.flags import submission_flags
 from submission.grading import split_masks
@@ -169,8 +169,21 @@ class Judge:
         white, mask = self._white_and_masks()
         if white is None:
             return []
-        guess = align(self.solution, read_table(path)).to_numpy(np.float64)
-        return submission_flags(guess.T.reshape(white.shape), white, mask)
+        return submission_flags(self._images(read_table(path), white.shape), white, mask)
+
+    def copy_features(self, path: Path) -> np.ndarray | None:
+        """submission/copies.py's features of a stored file's predictions (None: a set without white boxes)."""
+        white, mask = self._white_and_masks()
+        return None if white is None else copies.participant_features(self._images(read_table(path), white.shape), mask)
+
+    def answer_features(self) -> np.ndarray | None:
+        """The same features of the answers, the yardstick of every copy flag."""
+        white, mask = self._white_and_masks()
+        return None if white is None else copies.box_features(self._images(self.solution, white.shape), mask)
+
+    def _images(self, table: pd.DataFrame, shape: tuple[int, int, int]) -> np.ndarray:
+        """A table's columns as (n, M, N) float64 images, in the solution's order (column i = image i, row-major)."""
+        return align(self.solution, table).to_numpy(np.float64).T.reshape(shape)
 
     def _white_and_masks(self):
         """The White test images come back from the sample submission, which holds their values."""

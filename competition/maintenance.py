@@ -50,14 +50,14 @@ def rescore(comp: Competition) -> dict:
     return {"checked": len(rows), "mismatches": mismatches, "missing_files": missing}
 
 
-STANDINGS_COLUMNS = ["rank", "name", "email", "private_rmse", "public_rmse", "grade", "entries", "submission_id",
-                     "final_ids", "disqualified_ids", "flags"]
+STANDINGS_COLUMNS = ["rank", "name", "display_name", "email", "student_id", "private_rmse", "public_rmse", "grade",
+                     "entries", "submission_id", "final_ids", "disqualified_ids", "flags", "copies"]
 
 
 def standings_csv(comp: Competition) -> tuple[pd.DataFrame, bytes]:
-    """The organizer's final table (private RMSE of the final choice, public RMSE, grade, flags) and
+    """The organizer's final table (private RMSE of the final choice, public RMSE, grade, flags, copy flags) and
     its CSV text: one table for `inpaint competition export` and the organizer page's leaderboard.csv."""
-    table = pd.DataFrame(comp.standings(), columns=STANDINGS_COLUMNS)
+    table = pd.DataFrame(comp.standings_with_copies()[0], columns=STANDINGS_COLUMNS)
     for ids in ("final_ids", "disqualified_ids"):
         table[ids] = table[ids].apply(lambda ids: " ".join(map(str, ids)) if isinstance(ids, list) else "")
     table["rank"] = table["rank"].astype("Int64")

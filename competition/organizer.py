@@ -37,7 +37,9 @@ class OrganizerViews:
             chosen = final_choice(subs, self.settings.final_picks)
             best = best_private(chosen)
             private = finite_or_none(best.private_rmse)
-            rows.append({"participant_id": participant.id, "name": participant.name, "email": participant.email,
+            rows.append({"participant_id": participant.id, "name": participant.name,
+                         "display_name": participant.display_name, "email": participant.email,
+                         "student_id": participant.student_id,
                          "score": private, "private_rmse": private, "public_rmse": finite_or_none(best.public_rmse),
                          "submission_id": best.id, "final_ids": [s.id for s in chosen], "entries": len(subs),
                          "disqualified_ids": dropped.get(participant.id, []),
@@ -53,7 +55,8 @@ class OrganizerViews:
         """Every submission of everyone, newest first, with public and private RMSE and flags."""
         with self.db.session() as s:
             rows = s.execute(select(Submission, Participant).join(Participant).order_by(Submission.id.desc())).all()
-        return [{"id": sub.id, "participant_id": p.id, "name": p.name, "created": iso(sub.created),
+        return [{"id": sub.id, "participant_id": p.id, "name": p.name, "display_name": p.display_name,
+                 "created": iso(sub.created),
                  "filename": sub.filename, "message": sub.message, "status": sub.status,
                  "public_rmse": finite_or_none(sub.public_rmse), "private_rmse": finite_or_none(sub.private_rmse),
                  "selected": sub.selected,
@@ -68,12 +71,14 @@ class OrganizerViews:
         return self._flags[row.sha256]
 
     def participants(self) -> list[dict]:
-        """Everyone registered: id, name, email, number of submissions, number disqualified."""
+        """Everyone registered: id, name, display_name (and who gave it: name_source), email, student_id,
+        number of submissions, number disqualified."""
         with self.db.session() as s:
             counts = dict(s.execute(select(Submission.participant_id, func.count()).group_by(Submission.participant_id)).all())
             people = s.scalars(select(Participant).order_by(Participant.id)).all()
         dropped = self._disqualified_ids()
-        return [{"id": p.id, "name": p.name, "email": p.email, "submissions": counts.get(p.id, 0),
+        return [{"id": p.id, "name": p.name, "display_name": p.display_name, "name_source": p.name_source,
+                 "email": p.email, "student_id": p.student_id, "submissions": counts.get(p.id, 0),
                  "disqualified": len(dropped.get(p.id, []))} for p in people]
 
     def _disqualified_ids(self) -> dict[int, list[int]]:

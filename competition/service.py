@@ -5,6 +5,8 @@
     result = comp.submit(p, path, message, filename)   # raises DailyLimitReached / RejectedLimitReached / CompetitionClosed
     comp.submissions(p); comp.submission(p, id); comp.leaderboard(); comp.select_finals(p, ids)
     comp.organizer_submissions(); comp.standings(); comp.disqualify(sid); comp.restore(sid)
+    comp.standings_with_copies()          # the organizer's: standings with copy flags (submission/copies.py)
+    comp.choose_display_name(p, "blue-fox")   # the participant's; comp.set_display_name(id, name) the organizer's
 
 Every view a participant can receive is built by `participant_view` / `leaderboard`, which leave
 out private scores until the deadline has passed; only the organizer_* functions and `standings`
@@ -19,11 +21,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from competition import db as database
+from competition.copy_checks import CopyChecks
 from competition.judge import Judge
 from competition.judge_pool import JudgePool
 from competition.organizer import NotFound, OrganizerViews
 from competition.refusals import CompetitionClosed, DailyLimitReached, RejectedLimitReached, day_start, utc_now
-from competition.participants import public_name
+from competition.participants import ParticipantNames, public_name
 from competition.private_files import protect_private_files
 from competition.ranking import best_public, by_participant, final_choice, finite_or_none, rank_rows, score_key
 from competition.settings import CompetitionPaths, iso, load_settings
@@ -34,7 +37,7 @@ from inpaint.errors import UserError
 Participant, Submission = database.Participant, database.Submission
 
 
-class Competition(OrganizerViews, SignIns):
+class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
     def __init__(self, comp_dir, db_url: str | None = None, clock=None, judge_processes: int = 0):
         """Open a competition folder: rules, solution and split (read once), database (schema checked).
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from competition.display_names import ALLOWED
 from competition.launch import PortTaken, free_port, serve_command, wait_ready
 from competition.settings import load_settings
 from conftest import write_set
@@ -65,7 +66,11 @@ class Comp:
 
 def make_competition(root: Path, people=("ann", "bob"), db_url: str | None = None, size: int = 16,
                      n_test: int = 3, **rules) -> Comp:
-    """A competition folder built by init_competition from a tiny generated set, with participants."""
+    """A competition folder built by init_competition from a tiny generated set, with participants:
+    a plain name is registered with the e-mail name@example.org and itself as display name (so the
+    tests read it on the leaderboard; a generated one if it is too short to be a display name); a
+    tuple is a roster line (name, email, student_id, display_name).
+    Tokens are keyed by the registered name."""
     from competition.db import open_database
     from competition.participants import add_participants
     from competition.setup import init_competition
@@ -76,7 +81,9 @@ def make_competition(root: Path, people=("ann", "bob"), db_url: str | None = Non
     init_competition(data, comp_dir, db_url=db_url, **rules)
     db = open_database(db_url or f"sqlite:///{comp_dir / 'competition.db'}")
     try:
-        token_file = add_participants(db, comp_dir, [(name, f"{name}@example.org") for name in people])
+        lines = [(p, f"{p}@example.org", "", p if ALLOWED.fullmatch(p) and len(p) >= 3 else "") if isinstance(p, str)
+                 else p for p in people]
+        token_file = add_participants(db, comp_dir, lines)
     finally:
         db.dispose()
     with open(token_file, newline="") as fh:

@@ -8,6 +8,7 @@ Screenshots of every page go to $INPAINT_ARTIFACTS (if set) or the test's tmp fo
 import csv
 import json
 import os
+import re
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -52,9 +53,10 @@ def competition_dir(tmp_path):
                      deadline=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=7))
     paths = CompetitionPaths(comp)
     db = open_database(paths.default_db_url())
-    tokens_file = add_participants(db, comp, [("Ada Lovelace", "ada@example.org"), ("Grace Hopper", "")])
+    tokens_file = add_participants(db, comp, [("Ada Lovelace", "ada@example.org"), ("Grace Hopper", ""),
+                                              ("Charles Babbage", "")])
     db.dispose()
-    token, classmate = (row["token"] for row in csv.DictReader(tokens_file.open()))
+    token, classmate, copier = (row["token"] for row in csv.DictReader(tokens_file.open()))
     real = np.stack([cv2.imread(str(data / "Testing/Real" / f"{n}.png"), 0) / 255.0 for n in NAMES])
     white = np.stack([cv2.imread(str(data / "Testing/White" / f"{n}.png"), 0) / 255.0 for n in NAMES])
     noisy = np.clip(real + np.random.default_rng(0).normal(0, 0.04, real.shape), 0, 1)
@@ -62,8 +64,11 @@ def competition_dir(tmp_path):
     rougher = np.where(white >= 0.999, np.clip(real + np.random.default_rng(1).normal(0, 0.12, real.shape), 0, 1), white)
     files = {"good": export_predictions(good, NAMES, tmp_path / "Predict.csv"),
              "classmate": export_predictions(rougher, NAMES, tmp_path / "Predict_classmate.csv"),
-             "transposed": export_predictions(np.transpose(good, (0, 2, 1)), NAMES, tmp_path / "Predict_T.csv")}
-    return comp, {"participant": token, "classmate": classmate, "admin": paths.admin_token.read_text().strip()}, files
+             "transposed": export_predictions(np.transpose(good, (0, 2, 1)), NAMES, tmp_path / "Predict_T.csv"),
+             "copy": export_predictions(np.clip(good + 0.01, 0, 1), NAMES, tmp_path / "Predict_copy.csv")}
+    tokens = {"participant": token, "classmate": classmate, "copier": copier,
+              "admin": paths.admin_token.read_text().strip()}
+    return comp, tokens, files
 
 
 @pytest.fixture
@@ -150,29 +155,43 @@ def test_student_and_organizer_journey_in_chromium(browser, server, shots):
     driver.get(url + "/leaderboard")
     assert driver.current_url.endswith("/signin")  # the leaderboard needs a sign-in, as /api/leaderboard does
 
-    sign_in(driver, url, tokens["participant"])
-    assert driver.find_element(By.ID, "who").text == "Ada Lovelace"
+    sign_in(driver, url, tokens["participant"])  # the roster gave her no display name: she is asked for one
+    assert driver.current_url.endswith("/name") and text_of(driver, "first-time").startswith("The kit gave you")
+    generated = driver.find_element(By.ID, "who").text
+    assert "Ada" not in generated and "Lovelace" not in generated
+    name_field = driver.find_element(By.ID, "display_name")
+    name_field.clear()
+    name_field.send_keys("Ada L")
+    driver.find_element(By.ID, "save-name").click()
+    assert "may not contain your name" in text_of(driver, "error")
+    screenshot(driver, shots, "02_display_name")
+    name_field = driver.find_element(By.ID, "display_name")
+    name_field.clear()
+    name_field.send_keys("Analytical Engine")
+    driver.find_element(By.ID, "save-name").click()
+    assert text_of(driver, "notice") == "Display name saved: Analytical Engine."
+    assert driver.find_element(By.ID, "who").text == "Analytical Engine"
 
     outcome = upload(driver, url, files["good"], "U-Net, 20 minutes")
     assert outcome.startswith("Accepted: public RMSE")
     score = driver.find_element(By.ID, "score").text
     assert float(score) < 0.05
     assert driver.find_element(By.ID, "thumbnails").get_attribute("naturalWidth") not in (None, "0")
-    screenshot(driver, shots, "02_submission_good")
+    screenshot(driver, shots, "03_submission_good")
 
     driver.get(url + "/submissions")
     assert score in driver.find_element(By.ID, "mine").text
     driver.get(url + "/leaderboard")
     board = driver.find_element(By.ID, "public").text
-    assert any(line.startswith("1 Ada Lovelace") and score in line for line in board.splitlines())
-    assert any(line.startswith("2 Grace Hopper") for line in board.splitlines())
-    assert "reference: identity" in board
-    screenshot(driver, shots, "03_leaderboard")
+    assert any(line.startswith("1 Analytical Engine") and score in line for line in board.splitlines())
+    assert any(re.match(r"2 [a-z]+-[a-z]+-\d\d ", line) for line in board.splitlines())  # Grace's generated name
+    assert "reference: identity" in board and "Lovelace" not in driver.page_source and "Hopper" not in driver.page_source
+    screenshot(driver, shots, "04_leaderboard")
 
     outcome = upload(driver, url, files["transposed"], "flattened with order='F'")
     assert outcome.startswith("Accepted")
     assert "your images look transposed" in text_of(driver, "diagnosis")
-    screenshot(driver, shots, "04_submission_transposed")
+    screenshot(driver, shots, "05_submission_transposed")
 
     driver.get(url + "/submissions")
     first = driver.find_elements(By.CSS_SELECTOR, "input[name=final]")[-1]  # newest first: the last is the good one
@@ -181,29 +200,33 @@ def test_student_and_organizer_journey_in_chromium(browser, server, shots):
     assert text_of(driver, "notice") == "Final choice saved."  # only the page after saving has it: no stale element
     assert driver.find_elements(By.CSS_SELECTOR, "input[name=final]")[-1].is_selected()
     assert "<svg" in driver.page_source
-    screenshot(driver, shots, "05_my_submissions")
+    screenshot(driver, shots, "06_my_submissions")
 
     driver.find_element(By.ID, "signout").click()
     WebDriverWait(driver, 30).until(ready.presence_of_element_located((By.ID, "signin-link")))
     driver.get(url + "/submissions")
     assert driver.current_url.endswith("/signin")
 
+    assert api_upload(url, tokens["copier"], files["copy"])["status"] == "accepted"  # her good file, + 0.01
     sign_in(driver, url, tokens["admin"])
     driver.get(url + "/organizer")
+    copies = text_of(driver, "copies")  # for the organizer only (tests/test_competition_copies.py)
+    assert "Ada Lovelace" in copies and "Charles Babbage" in copies and "Grace Hopper" not in copies
     table = driver.find_element(By.ID, "all").text
     good_row = next(line for line in table.splitlines() if "U-Net, 20 minutes" in line)
     numbers = [w for w in good_row.split() if w.startswith("0.")]
     assert numbers[0] == score and len(numbers) >= 2 and numbers[1] != score  # public, then private
-    screenshot(driver, shots, "06_organizer")
+    assert "Ada Lovelace (Analytical Engine)" in good_row  # the organizer sees both names
+    screenshot(driver, shots, "07_organizer")
     transposed_id = next(line for line in table.splitlines() if "order='F'" in line).split()[0]
     driver.find_element(By.ID, f"disqualify-{transposed_id}").click()
     WebDriverWait(driver, 30).until(ready.presence_of_element_located((By.ID, f"restore-{transposed_id}")))
     assert "accepted (disqualified)" in driver.find_element(By.ID, "all").text
     driver.get(url + "/data")
     assert "within ±1000" in text_of(driver, "value-rule")
-    screenshot(driver, shots, "07_data")
+    screenshot(driver, shots, "08_data")
     blocked = [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
     assert blocked == []  # the pages need nothing the policy forbids (no inline script or style)
-    assert sorted(p.name for p in shots.glob("0*.png"))[:6] == [
-        "01_overview.png", "02_submission_good.png", "03_leaderboard.png", "04_submission_transposed.png",
-        "05_my_submissions.png", "06_organizer.png"]
+    assert sorted(p.name for p in shots.glob("0*.png"))[:7] == [
+        "01_overview.png", "02_display_name.png", "03_submission_good.png", "04_leaderboard.png",
+        "05_submission_transposed.png", "06_my_submissions.png", "07_organizer.png"]

@@ -100,10 +100,24 @@ def test_participants_get_tokens_in_a_private_file_and_only_hashes_in_the_databa
     assert code == 2 and "already registered: Ada Lovelace, Alan Turing" in err
 
 
+def test_rotate_token_command_replaces_the_organizer_token_and_ends_its_sessions(run_cli, tmp_path):
+    comp = make_competition(tmp_path)
+    service = Competition(comp.dir)
+    session = service.open_sign_in(None, admin=True)
+    code, out, err = run_cli("competition", "rotate-token", "--dir", comp.dir)
+    new = (comp.dir / "secrets" / "admin_token.txt").read_text().strip()
+    assert code == 0 and "admin_token.txt" in out and new not in out, err
+    assert new != comp.admin and service.is_admin(new) and not service.is_admin(comp.admin)
+    assert service.signed_in(session) is None  # the organizer's browser session ended with the old token
+    assert stat.S_IMODE((comp.dir / "secrets" / "admin_token.txt").stat().st_mode) == 0o600
+    service.close()
+
+
 @pytest.mark.parametrize("version, words", [
     (99, "newer than this kit's"), (0, "older than this kit's"),
-    (1, "older than this kit's (3; version 2: submissions gained `diagnoses`"),
-    (2, "older than this kit's (3; version 3: a new table `sign_ins`")])  # a database of the previous kit
+    (1, "older than this kit's (4; version 2: submissions gained `diagnoses`"),
+    (2, "older than this kit's (4; version 3: a new table `sign_ins`"),
+    (3, "older than this kit's (4; version 4: participants gained `display_name`")])  # the previous kit's
 def test_another_schema_version_stops_with_what_to_do_and_changes_nothing(run_cli, tmp_path, version, words):
     comp = make_competition(tmp_path)
     db = database.connect(f"sqlite:///{comp.dir / 'competition.db'}")

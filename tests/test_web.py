@@ -48,7 +48,8 @@ class Site:
         init_competition(data, self.dir, **rules)
         self.paths = CompetitionPaths(self.dir)
         db = open_database(self.paths.default_db_url())
-        tokens_file = add_participants(db, self.dir, [("alice", "a@x"), (EVIL, "")])
+        # alice's roster line gives her display name; EVIL's none, so the kit generates one
+        tokens_file = add_participants(db, self.dir, [("alice", "a@x", "", "alice"), (EVIL, "")])
         db.dispose()
         self.tokens = {row["name"]: row["token"] for row in csv.DictReader(tokens_file.open())}
         self.admin_token = self.paths.admin_token.read_text().strip()
@@ -181,12 +182,18 @@ def test_rejected_upload_shows_its_error_and_does_not_count(site):
 
 
 def test_script_in_message_and_participant_name_is_shown_as_text(site):
-    sign_in(site.client, site.tokens[EVIL])
+    sign_in(site.client, site.tokens[EVIL], expect="/name")  # no display name in the roster: keep or choose
     sid = submission_id(upload(site.client, site.csv(site.good()), message=EVIL))
     escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
-    for url in ("/submissions", f"/submissions/{sid}", "/leaderboard"):
+    for url in ("/submissions", f"/submissions/{sid}"):
         text = site.client.get(url).text
         assert EVIL not in text and escaped in text, url
+    board = site.client.get("/leaderboard").text  # the registered name is nobody else's business
+    assert EVIL not in board and escaped not in board
+    site.client.cookies.clear()
+    sign_in(site.client, site.admin_token, expect="/organizer")
+    text = site.client.get("/organizer").text  # the organizer sees it, twice (standings, submissions), as text
+    assert EVIL not in text and text.count(escaped) == 3
 
 
 def test_form_posts_without_the_csrf_token_are_refused(site):
@@ -200,7 +207,7 @@ def test_form_posts_without_the_csrf_token_are_refused(site):
     assert site.client.post("/signout", data={}, follow_redirects=False).status_code == 403
     assert site.client.post("/submissions/final", data={"final": "1"}, follow_redirects=False).status_code == 403
     assert "No uploads yet" in site.client.get("/submissions").text  # nothing was recorded
-    assert "signed in as <b id=\"who\">alice</b>" in site.client.get("/").text
+    assert '<b id="who">alice</b>' in site.client.get("/").text
 
 
 def test_sign_out_ends_the_session(site):
@@ -276,8 +283,9 @@ def test_organizer_sees_both_scores_grades_and_disqualifies_one_submission(site)
     assert f"{grade:.2f}" in page
     table = site.client.get("/organizer/leaderboard.csv")
     lines = table.text.splitlines()
-    assert lines[0].startswith("rank,name,email,private_rmse") and lines[1].startswith("1,alice,a@x,")
-    assert float(lines[1].split(",")[3]) == pytest.approx(comp.standings()[0]["private_rmse"], abs=1e-8)
+    assert lines[0].startswith("rank,name,display_name,email,student_id,private_rmse")
+    assert lines[1].startswith("1,alice,alice,a@x,,")
+    assert float(lines[1].split(",")[5]) == pytest.approx(comp.standings()[0]["private_rmse"], abs=1e-8)
     csrf = csrf_of(page)
     assert f'id="disqualify-{row["id"]}"' in page
     site.client.post(f"/organizer/submissions/{row['id']}/disqualify", data={"csrf": csrf})
@@ -348,7 +356,7 @@ def test_someone_elses_submission_and_pictures_are_not_found(site):
     sign_in(site.client, site.tokens["alice"])
     sid = submission_id(upload(site.client, site.csv(site.good())))
     other = TestClient(site.app)
-    sign_in(other, site.tokens[EVIL])
+    sign_in(other, site.tokens[EVIL], expect="/name")
     assert other.get(f"/submissions/{sid}").status_code == 404
     assert other.get(f"/submissions/{sid}/thumbnails.png").status_code == 404
     signed_out = TestClient(site.app).get(f"/submissions/{sid}/thumbnails.png", follow_redirects=False)

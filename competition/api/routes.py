@@ -109,7 +109,20 @@ def competition_rules(comp: Comp):
 
 @router.get("/me", tags=["participant"])
 def me(comp: Comp, who: Who):
-    return {"name": public_name(who), "uploads_left": comp.uploads_left(who), "resets_at": comp.resets_at().isoformat()}
+    """Your display name (the name everyone else sees), whether you may still change it, today's uploads left."""
+    return {"name": public_name(who), "name_editable": comp.name_editable(who), "uploads_left": comp.uploads_left(who),
+            "resets_at": comp.resets_at().isoformat()}
+
+
+DisplayName = Annotated[str, Body(embed=True, max_length=200)]
+
+
+@router.put("/me", tags=["participant"])
+def choose_display_name(comp: Comp, who: Who, display_name: DisplayName):
+    """Choose your display name (3 to 24 letters, digits, and single spaces, dots, hyphens or underscores
+    between them; not your name, e-mail or student id): 400 if it breaks a rule, 409 if taken, 403 once your
+    first upload has been accepted or if the organizer gave it."""
+    return {"name": comp.choose_display_name(who, display_name)}
 
 
 @router.post("/submissions", status_code=201, tags=["participant"], openapi_extra=CSV_BODY)
@@ -174,7 +187,9 @@ def student_data(comp: Comp):
 
 @router.get("/admin/standings", tags=["organizer"], dependencies=[Depends(organizer)])
 def standings(comp: Comp):
-    return comp.standings()
+    """Each participant's rank, private and public RMSE, grade and flags, and "copies": whom their counted
+    submission looks copied from or by (submission/copies.py; informs, never changes a score)."""
+    return comp.standings_with_copies()[0]
 
 
 @router.get("/admin/submissions", tags=["organizer"], dependencies=[Depends(organizer)])

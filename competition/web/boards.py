@@ -68,16 +68,17 @@ def notes(flags: list[str], errors: list[str], diagnoses: list[str]) -> list[str
     return [f for f in flags if not any(f in d for d in diagnoses)] + errors + diagnoses
 
 
-def organizer_rows(comp) -> tuple[list[dict], list[dict]]:
-    """(standings with grades and flags, every submission with both scores) for the organizer page."""
-    standings = comp.standings()
+def organizer_rows(comp) -> tuple[list[dict], list[dict], list[str]]:
+    """(standings with grades, flags and copy flags, every submission with both scores, the copy flags'
+    sentences) for the organizer page."""
+    standings, copy_sentences = comp.standings_with_copies()
     grade_of = {r["submission_id"]: r["grade"] for r in standings}
     subs = []
     for v in comp.organizer_submissions():
         errors = [line.split(": ", 1)[-1] for line in v["findings"] if line.startswith("error:")]
         subs.append({"id": v["id"], "created": datetime.fromisoformat(v["created"]), "name": v["name"],
-                     "participant_id": v["participant_id"], "message": v["message"], "status": v["status"],
+                     "display_name": v["display_name"], "participant_id": v["participant_id"], "message": v["message"], "status": v["status"],
                      "public": v["public_rmse"], "private": v["private_rmse"], "grade": grade_of.get(v["id"]),
                      "selected": v["selected"], "disqualified": v["disqualified"],
                      "notes": "; ".join(notes(v["flags"], errors, v["diagnoses"]))})
-    return standings, subs
+    return standings, subs, copy_sentences

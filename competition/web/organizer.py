@@ -23,8 +23,9 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/organizer")
 def organizer_page(request: Request, user: Organizer):
-    standings, subs = organizer_rows(competition(request))
-    return render(request, user, "organizer.html", "Organizer", standings=standings, rows=subs)
+    standings, subs, copy_sentences = organizer_rows(competition(request))
+    return render(request, user, "organizer.html", "Organizer", standings=standings, rows=subs,
+                  copy_sentences=copy_sentences)
 
 
 @router.post("/organizer/submissions/{submission_id}/{action}")

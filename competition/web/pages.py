@@ -58,7 +58,8 @@ async def signin(request: Request, user: Visitor, form: CheckedForm):
     person = await run_in_threadpool(comp.authenticate, token)
     if person is not None:
         session_id = await run_in_threadpool(comp.open_sign_in, person)
-        return redirect(request, "/submissions", new_session(session_id))
+        landing = "/name" if person.name_source == "generated" else "/submissions"  # a generated name: keep or choose
+        return redirect(request, landing, new_session(session_id))
     if await run_in_threadpool(comp.is_admin, token):
         session_id = await run_in_threadpool(comp.open_sign_in, None, True)
         return redirect(request, "/organizer", new_session(session_id))

@@ -118,8 +118,9 @@ def _mine(request: Request, user: User, status: int = 200, notice: str | None = 
 
 
 @router.get("/submissions")
-def my_submissions(request: Request, user: ParticipantOf, saved: int = 0):
-    return _mine(request, user, notice="Final choice saved." if saved else None)
+def my_submissions(request: Request, user: ParticipantOf, saved: int = 0, named: int = 0):
+    notice = "Final choice saved." if saved else f"Display name saved: {user.name}." if named else None
+    return _mine(request, user, notice=notice)
 
 
 @router.post("/submissions/final")

@@ -44,6 +44,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_participants(args) -> int:
+    from competition.display_names import reveals
     from competition.participants import add_participants, read_roster
 
     service, _ = _server_modules()
@@ -54,11 +55,32 @@ def cmd_participants(args) -> int:
             path = add_participants(comp.db, args.dir, people)
             print(f"added {len(people)} participants; their tokens are in {path} (readable by you only; "
                   "send each participant their own line); next: inpaint serve --dir " + str(args.dir))
+            shown = [p.name for p in people if p.display_name and reveals(p.display_name, p.name, p.email, p.student_id)]
+            if shown:
+                print(f"warning: the roster's display_name of {', '.join(shown[:5])} holds a part of the name, e-mail "
+                      "or student id; everyone will see it (--display-name ID NAME replaces one)")
+        if args.display_name:
+            number, wanted = args.display_name
+            if not number.isdigit():
+                raise UserError(f"--display-name {number!r}: give the participant's id (the first column below)")
+            print(f"participant {number} is now shown as {comp.set_display_name(int(number), wanted)!r}")
         for p in comp.participants():
-            print(f"  {p['id']:>4}  {p['name']:<30} {p['email']:<30} {p['submissions']:>4} submissions"
-                  + (f" ({p['disqualified']} disqualified)" if p["disqualified"] else ""))
+            print(f"  {p['id']:>4}  {p['name']:<30} {p['display_name']:<24} {p['email']:<30} {p['submissions']:>4} "
+                  "submissions" + (f" ({p['disqualified']} disqualified)" if p["disqualified"] else ""))
     finally:
         comp.close()
+    return 0
+
+
+def cmd_rotate_token(args) -> int:
+    service, _ = _server_modules()
+    comp = service.Competition(args.dir, args.db)
+    try:
+        path = comp.rotate_admin_token()
+    finally:
+        comp.close()
+    print(f"new organizer token in {path} (readable by you only); the old one and every organizer session, "
+          "also on a running server, no longer work")
     return 0
 
 
@@ -89,6 +111,23 @@ def export_leaderboard(args, out: Path) -> str:
     return f"wrote {out}: {len(table)} participants ranked by private RMSE, with grades and flags"
 
 
+def export_gradebook(args, out: Path) -> str:
+    """Grades out of 10 for Moodle's or Canvas's CSV grade import (competition/gradebook.py)."""
+    from competition import gradebook
+
+    if args.lms is None:
+        raise UserError("--format gradebook needs --lms moodle or --lms canvas (their import files differ)")
+    if args.key and args.lms != "moodle":
+        raise UserError("--key is for --lms moodle; Canvas matches a row by SIS User ID, SIS Login ID or name")
+    service, _ = _server_modules()
+    comp = service.Competition(args.dir, args.db)
+    try:
+        lines = gradebook.export_gradebook(comp, out, args.lms, args.key or "email", args.item, args.provisional)
+    finally:
+        comp.close()
+    return f"wrote {out}: {gradebook.summary(lines, args.lms, args.provisional)}"
+
+
 def export_platform(args, out: Path) -> str:
     """A Codabench bundle or a Kaggle package (competition/platforms/), from --dir or --data."""
     try:
@@ -104,8 +143,8 @@ def export_platform(args, out: Path) -> str:
 
 
 # Each format: its writer, and the option that names what it writes (a CSV is --csv in every command).
-EXPORT_FORMATS = {"leaderboard": (export_leaderboard, "--csv"), "codabench": (export_platform, "--package"),
-                  "kaggle": (export_platform, "--package")}
+EXPORT_FORMATS = {"leaderboard": (export_leaderboard, "--csv"), "gradebook": (export_gradebook, "--csv"),
+                  "codabench": (export_platform, "--package"), "kaggle": (export_platform, "--package")}
 
 
 def export_target(args) -> Path:
@@ -125,8 +164,8 @@ def export_target(args) -> Path:
 
 
 def cmd_export(args) -> int:
-    if args.dir is None and args.format == "leaderboard":
-        raise UserError("--format leaderboard needs --dir COMP (a served competition), not --data")
+    if args.dir is None and args.format in ("leaderboard", "gradebook"):
+        raise UserError(f"--format {args.format} needs --dir COMP (a served competition), not --data")
     writer, _ = EXPORT_FORMATS[args.format]
     print(writer(args, export_target(args)))
     return 0
@@ -179,11 +218,23 @@ def register(add) -> None:
     p.add_argument("--max-upload-mb", type=float, default=50.0)
     _db_option(p)
 
-    p = actions.add_parser("participants", help="add participants from a roster (name[,email]) and list them",
-                           **with_examples("inpaint competition participants --dir COMP --add roster.csv"))
+    p = actions.add_parser("participants", help="add participants from a roster and list them (name, display name, "
+                                                "e-mail, submissions)",
+                           **with_examples(["inpaint competition participants --dir COMP --add roster.csv",
+                                            "inpaint competition participants --dir COMP --display-name 7 quiet-otter"]))
     p.set_defaults(handler=cmd_participants)
     p.add_argument("--dir", required=True)
-    p.add_argument("--add", help="roster CSV: one name[,email] a line; prints where the new tokens were written")
+    p.add_argument("--add", help="roster CSV: a header naming the columns name,email,student_id,display_name (all but "
+                                 "name optional), or one name[,email] a line; prints where the new tokens were written")
+    p.add_argument("--display-name", nargs=2, metavar=("ID", "NAME"),
+                   help="replace participant ID's display name (the name everyone else sees)")
+    _db_option(p)
+
+    p = actions.add_parser("rotate-token", help="a new organizer token in COMP/secrets/admin_token.txt; the old one "
+                                                "and every organizer session stop working",
+                           **with_examples("inpaint competition rotate-token --dir COMP"))
+    p.set_defaults(handler=cmd_rotate_token)
+    p.add_argument("--dir", required=True)
     _db_option(p)
 
     p = actions.add_parser("rescore", help="recompute every score from the stored files; exit 1 unless all are identical",
@@ -192,19 +243,29 @@ def register(add) -> None:
     p.add_argument("--dir", required=True)
     _db_option(p)
 
-    p = actions.add_parser("export", help="write the final table (private RMSE of final picks, grade, flags), "
-                                          "or the competition as a Codabench bundle or a Kaggle package",
+    p = actions.add_parser("export", help="write the final table (private RMSE of final picks, grade, flags), the "
+                                          "grades for Moodle or Canvas, or the competition as a Codabench bundle or "
+                                          "a Kaggle package",
                            **with_examples(["inpaint competition export --dir COMP --csv final.csv",
+                                            "inpaint competition export --dir COMP --format gradebook --lms moodle "
+                                            "--csv grades.csv",
                                             "inpaint competition export --data DATA --format codabench --package bundle.zip"]))
     p.set_defaults(handler=cmd_export)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--dir", help="the competition folder (`inpaint competition init`)")
     source.add_argument("--data", help="codabench/kaggle: a data folder with answers instead of --dir (default rules)")
-    p.add_argument("--csv", help="leaderboard: the final table's CSV to write")
+    p.add_argument("--csv", help="leaderboard: the final table's CSV to write; gradebook: the import file")
     p.add_argument("--package", help="codabench: the bundle .zip to write; kaggle: a .zip or a new folder")
     p.add_argument("--out", dest="old_out", help=argparse.SUPPRESS)  # before --csv and --package; still read
     p.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="leaderboard",
-                   help="leaderboard (default): the final table; codabench or kaggle: a package for that platform")
+                   help="leaderboard (default): the final table; gradebook: grades out of 10 for --lms; "
+                        "codabench or kaggle: a package for that platform")
+    p.add_argument("--lms", choices=("moodle", "canvas"), help="gradebook: the system whose CSV grade import reads it")
+    p.add_argument("--key", choices=("email", "student_id"),
+                   help="gradebook for moodle: identify students by the roster's e-mail (default) or student_id")
+    p.add_argument("--item", help="gradebook: the grade column's name (default: the competition's title)")
+    p.add_argument("--provisional", action="store_true",
+                   help="gradebook before the deadline: grades from the public leaderboard, marked provisional")
     _db_option(p)
 
     p = add("serve", cmd_serve, "run the competition server (JSON API /api, docs /docs, web pages)",
