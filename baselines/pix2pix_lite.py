@@ -43,6 +43,7 @@ def train_and_predict(data, run: Path, iterations: int = DECK_ITERATIONS, batch:
     from inpaint.predict import predict_run
     from inpaint.train import train
 
-    cfg = deck_config(iterations, batch, seed, data.size)
+    cfg = deck_config(iterations, batch, seed, data.size).replace(  # the masks as `data` found them
+        mask_threshold=data.mask_threshold, mask_grow=data.mask_grow)
     train(data, Path(run), cfg)  # progress as for any run: 3000 iterations take minutes
     return predict_run(Path(run), data)

@@ -14,7 +14,7 @@ In a notebook (Jupyter, Colab, Kaggle), from a data folder in the data_spec.md l
     inpaint.validate_submission("Predict.csv", data)  # what the scorer will do with it, and why
 
 Functions:
-    load_data(folder, size=(128, 128))       check and read a data folder
+    load_data(folder, size=(128, 128))       check and read a data folder (also mask_threshold=, mask_grow=)
     make_config(preset="standard", **keys)   the training config ('lite', 'standard', 'large')
     train(data, run, config, minutes=, steps=, epochs=, resume=False)  -> Run
     open_run(folder)                         a run folder trained earlier -> Run

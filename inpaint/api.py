@@ -7,7 +7,6 @@ function that needs it.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,16 +19,21 @@ if TYPE_CHECKING:  # names for the signatures only
     from submission.validate import Verdict
 
 
-def load_data(folder, size=(128, 128), pair_by_order: bool = False) -> "Dataset":
+def load_data(folder, size=(128, 128), pair_by_order: bool = False, mask_threshold: float | None = None,
+              mask_grow: int = 1) -> "Dataset":
     """Check a data folder against data_spec.md and read it (what `inpaint check-data` does).
 
     Returns a Dataset (`.train_real`, `.train_white`, `.test_white`, ... with `.names` and
     `.images` in [0, 1]); a notebook shows what it holds. A broken folder raises a DataError that
-    lists every problem.
+    lists every problem. `size`, `mask_threshold` and `mask_grow` are the config keys image_size,
+    mask_threshold and mask_grow of a run trained on it (`train` takes them from the data set); the
+    threshold defaults to the mask finder's (0.94).
     """
     from inpaint.data import load_data as load
+    from inpaint.masks import DEFAULT_THRESHOLD
 
-    return load(Path(folder), size=tuple(size), by_order=pair_by_order)
+    return load(Path(folder), size=tuple(size), by_order=pair_by_order, mask_grow=mask_grow,
+                mask_threshold=DEFAULT_THRESHOLD if mask_threshold is None else mask_threshold)
 
 
 def make_config(preset: str = "standard", **overrides) -> "Config":
@@ -68,23 +72,24 @@ class Run:
     """A run folder (`inpaint train` writes it): its config, state, log, loss curves and sample grids."""
 
     def __init__(self, folder):
-        from inpaint.train import load_run_config
+        from inpaint.run_folder import load_config
 
         self.folder = Path(folder)
-        self.config = load_run_config(self.folder)  # "not a run folder" is a clear error
+        self.config = load_config(self.folder)  # "not a run folder" is a clear error
 
     @property
     def state(self) -> dict:
         """state.json: epochs done, steps, best validation RMSE and its epoch, why training stopped."""
-        path = self.folder / "state.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        from inpaint.run_folder import read_state
+
+        return read_state(self.folder)
 
     @property
     def log(self):
         """log.csv as a pandas DataFrame, one row per epoch (counted from 1)."""
-        from inpaint.report import read_log
+        from inpaint.run_folder import read_log
 
-        return read_log(self.folder / "log.csv")
+        return read_log(self.folder)
 
     def plot_losses(self) -> PngImage:
         """The G and D losses and the validation RMSE per epoch (RUN/losses.png), shown inline."""
@@ -125,7 +130,8 @@ def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: floa
           steps: int | None = None, epochs: int | None = None, resume: bool = False, progress: bool = True) -> Run:
     """Train pix2pix on `data` into the run folder `run`, within a budget (minutes, steps or epochs).
 
-    `config` defaults to the standard preset; its image size is the size `data` was read at. `progress`
+    `config` defaults to the standard preset; its image size and mask settings are those `data` was read
+    with (`load_data`), so the run's config.toml says how its data was read. `progress`
     draws one line that says how much of the budget is used and the validation RMSE. Interrupting the
     kernel saves a checkpoint; `resume=True` continues it. Returns the Run.
     """
@@ -133,7 +139,8 @@ def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: floa
     from inpaint.callbacks import BudgetBar
     from inpaint.train import train as train_run
 
-    cfg = config_mod.from_dict({"image_size": data.size}, config or make_config())
+    read_as = {"image_size": data.size, "mask_threshold": data.mask_threshold, "mask_grow": data.mask_grow}
+    cfg = config_mod.from_dict(read_as, config or make_config())
     cfg = with_budget(cfg, epochs, steps, minutes)
     bars = (BudgetBar(cfg.minutes, cfg.steps, cfg.epochs),) if progress else ()
     train_run(data, Path(run), cfg, resume=resume, verbose=0, callbacks=bars)

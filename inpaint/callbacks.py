@@ -1,4 +1,5 @@
-"""Keras callbacks of a training run: budgets and NaN guard, progress, sample grids, the CSV log."""
+"""Keras callbacks of a training run: budgets and NaN guard, progress, sample grids, the CSV log, the
+learning-rate schedule."""
 from __future__ import annotations
 
 import math
@@ -10,9 +11,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from inpaint.config import UNTIL_BUDGET
+from inpaint.config import UNTIL_BUDGET, Config
 from inpaint.imaging import to_metric, write_png
 from inpaint.pipeline import model_inputs
+from inpaint.run_folder import BEST_SAMPLES, BEST_WEIGHTS, write_state
 from inpaint.visuals import sample_grid
 
 
@@ -41,6 +43,29 @@ class Guard(keras.callbacks.Callback):
         else:
             return
         self.model.stop_training = True
+
+
+class EpochEnd(keras.callbacks.Callback):
+    """At each good epoch end: checkpoint, keep the best generator, write state.json (inpaint/run_folder.py)."""
+
+    def __init__(self, run: Path, checkpoint, guard: Guard, state: dict, on_best=None):
+        super().__init__()
+        self.run, self.checkpoint, self.guard, self.state = run, checkpoint, guard, state
+        self.on_best = on_best  # called with the epoch (from 1) whose generator was just kept as the best
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.guard.nan_at_step is not None:
+            return  # keep the last good checkpoint untouched
+        self.checkpoint.epochs_done.assign(epoch + 1)
+        self.checkpoint.save()
+        val_rmse = float((logs or {}).get("val_rmse", math.nan))
+        if math.isfinite(val_rmse) and val_rmse < self.state.get("best_val_rmse", math.inf):
+            self.model.inference_generator.save_weights(str(self.run / BEST_WEIGHTS))
+            self.state.update(best_val_rmse=val_rmse, best_epoch=epoch + 1)
+            if self.on_best:
+                self.on_best(epoch + 1)
+        self.state.update(epochs_done=epoch + 1, steps=int(self.model.g_optimizer.iterations.numpy()))
+        write_state(self.run, self.state)
 
 
 class EpochProgbar(keras.callbacks.ProgbarLogger):
@@ -74,9 +99,6 @@ class EpochProgbar(keras.callbacks.ProgbarLogger):
             return text
         used = self.guard.minutes - (self.guard.deadline - time.monotonic()) / 60
         return f"{text} ({max(used, 0.0):.1f} of {self.guard.minutes:g} min)"
-
-
-BEST_SAMPLES = "best.png"
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -164,3 +186,34 @@ class BudgetBar(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self.draw(end="\n")
+
+
+class LearningRateDecay(keras.callbacks.Callback):
+    """Both learning rates fall from `cfg.learning_rate` to 0 over the run's budget (`lr_decay`).
+
+    The budget is the step count, the epoch count or the minutes, whichever ends first; with minutes
+    the fraction is of this session's clock, so a resumed run decays over its new budget.
+    """
+
+    def __init__(self, cfg: Config, total_steps: int):
+        super().__init__()
+        self.cfg, self.total_steps = cfg, total_steps
+        self.start = None
+
+    def on_train_begin(self, logs=None):
+        self.start = time.monotonic()
+
+    def factor(self, step: int, seconds: float) -> float:
+        done = 0.0
+        if self.total_steps:
+            done = step / self.total_steps
+        if self.cfg.minutes:
+            done = max(done, seconds / (60.0 * self.cfg.minutes))
+        done = min(done, 1.0)
+        return 0.5 * (1.0 + math.cos(math.pi * done)) if self.cfg.lr_decay == "cosine" else 1.0 - done
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = int(self.model.g_optimizer.iterations.numpy())
+        rate = self.cfg.learning_rate * self.factor(step, time.monotonic() - self.start)
+        self.model.g_optimizer.learning_rate = rate
+        self.model.d_optimizer.learning_rate = rate

@@ -1,4 +1,5 @@
-"""The data folder contract of data_spec.md: find the files, pair them, check them, read them.
+"""The data folder contract of data_spec.md: find the files, pair them, check them, read them
+(into the Dataset of inpaint/dataset.py).
 
 Every command that reads a data folder goes through `load_data`, so `inpaint check-data`
 and training reject exactly the same folders. All problems are collected before
@@ -9,63 +10,18 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from inpaint import imaging, masks
+from inpaint.dataset import Dataset, ImageSet, TestImages, describe
 from inpaint.errors import DataError, count, list_names
 
 TRAIN_REAL, TRAIN_WHITE = Path("Training/Real"), Path("Training/White")
 TEST_WHITE, TEST_REAL = Path("Testing/White"), Path("Testing/Real")
 # Files that operating systems drop into folders; never data, never an error.
 IGNORED_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
-
-
-@dataclass
-class ImageSet:
-    """Images of one role, in natural order of their names, as (n, M, N) float32 in [0, 1]."""
-
-    names: list[str]
-    images: np.ndarray
-
-
-@dataclass
-class TestImages:
-    """The test images at the size the submission CSV is written at, (n, H, W) float32 in [0, 1]."""
-
-    white: np.ndarray
-    mask: np.ndarray
-    real: np.ndarray | None  # the answers, when known
-
-
-@dataclass(repr=False)
-class Dataset:
-    """What a data folder holds once checked and read. `train_*` share names; so do `test_*`.
-
-    The model works at `size`; `csv_test` holds the test images at their own size when they all
-    share one, since Kaggle's solution is built from the answers as they are. When the test
-    images are `size` already (the course set, generated sets), it is the same arrays.
-    """
-
-    size: tuple[int, int]
-    train_real: ImageSet | None = None
-    train_white: ImageSet | None = None
-    train_mask: np.ndarray | None = None
-    test_white: ImageSet | None = None
-    test_mask: np.ndarray | None = None
-    test_real: ImageSet | None = None  # the answers, on graders' copies and generated sets
-    csv_test: TestImages | None = None
-    train_boxes: np.ndarray | None = None  # (n, 4) painted boxes (top, left, bottom, right), from the pairs
-    test_boxes: np.ndarray | None = None  # (n, 4) chosen with the training boxes as a guide
-    unlike_boxes: dict = field(default_factory=dict)  # test image name -> why its box looks unlike training's
-    facts: dict = field(default_factory=dict)  # sizes, formats, mask areas: what check-data prints
-    folder: Path | None = None  # the data folder, as it was given
-
-    def __repr__(self) -> str:
-        """What check-data prints, so a notebook cell that ends with the data set shows what it holds."""
-        return "\n".join([f"Dataset {self.folder}:"] + [f"  {key}: {value}" for key, value in self.facts.items()])
 
 
 class _Problems(list):
@@ -170,17 +126,6 @@ def boxes_to_masks(shape: tuple[int, int], boxes: np.ndarray, grow: int) -> np.n
     return np.stack([masks.box_mask(shape, tuple(b), grow) for b in boxes]) if len(boxes) else np.zeros((0, *shape), np.float32)
 
 
-def mask_agreement(ds: "Dataset", threshold: float = masks.DEFAULT_THRESHOLD) -> tuple[int, list[str]]:
-    """How many training pairs the test-image finder gets right (within a pixel of the pair's own box),
-    each judged with the other pairs' boxes as its guide; and the names it gets wrong."""
-    known, wrong = ds.train_boxes, []
-    for i, (name, img) in enumerate(zip(ds.train_white.names, ds.train_white.images)):
-        box, _ = masks.choose_box(img, np.delete(known, i, axis=0), threshold)
-        if box is None or np.abs(np.asarray(box) - known[i]).max() > 1:
-            wrong.append(name)
-    return len(known) - len(wrong), wrong
-
-
 def _training_boxes_only(data_dir: Path, size, by_order: bool, threshold: float) -> np.ndarray:
     """The training boxes that guide the test-mask finder, for commands that do not train.
 
@@ -251,7 +196,7 @@ def load_data(
             file=sys.stderr,
         )
     problems, formats = _Problems(), Counter()
-    ds = Dataset(size=tuple(size), folder=data_dir)
+    ds = Dataset(size=tuple(size), folder=data_dir, mask_threshold=mask_threshold, mask_grow=mask_grow)
     if need_train:
         read = _training_pairs(data_dir, size, by_order, mask_threshold, problems, formats)
         if read is not None:
@@ -281,7 +226,7 @@ def load_data(
         error = DataError(f"{data_dir} does not follow data_spec.md ({count(len(problems), 'problem')}): " + "; ".join(problems))
         error.problems = list(problems)  # check-data prints them one per line
         raise error
-    ds.facts = _facts(ds, formats)
+    ds.facts = describe(ds, formats)
     return ds
 
 
@@ -298,23 +243,3 @@ def _wrong_folder(data_dir: Path) -> str | None:
         return (f"{data_dir}: {len(photos)} images but no Training/ and Testing/ folders (data_spec.md); to build a "
                 f"data set from face photos: inpaint make-pairs --faces {data_dir} --out DATA")
     return f"{data_dir}: no Training/ or Testing/ inside (data_spec.md describes the layout)"
-
-
-def _facts(ds: Dataset, formats: Counter) -> dict:
-    facts = {
-        "size": f"{ds.size[0]}x{ds.size[1]}",
-        "native sizes and formats": dict(formats.most_common()),
-        "training pairs": len(ds.train_real.names) if ds.train_real else 0,
-        "test images": len(ds.test_white.names) if ds.test_white else 0,
-        "test answers": "yes" if ds.test_real is not None else "no",
-    }
-    if ds.csv_test is not None:
-        n, rows, cols = ds.csv_test.white.shape
-        facts["submission CSV"] = f"{rows * cols} rows ({rows}x{cols} pixels) x {n} image columns"
-    for label, mask in (("training", ds.train_mask), ("test", ds.test_mask)):
-        if mask is not None and len(mask):
-            area = mask.reshape(len(mask), -1).mean(axis=1) * 100
-            facts[f"{label} mask area % (min/median/max)"] = (
-                f"{area.min():.1f} / {np.median(area):.1f} / {area.max():.1f}"
-            )
-    return facts

@@ -267,7 +267,9 @@ def _root_cause(message: str) -> str:
 
 def check_resume_source(run: Path, cluster: Cluster, resume: bool) -> None:
     """A worker other than the chief resumes from the chief's run folder: say so when it is not here."""
-    if resume and not cluster.is_chief and not (Path(run) / "checkpoints").is_dir():
+    from inpaint.run_folder import CHECKPOINTS
+
+    if resume and not cluster.is_chief and not (Path(run) / CHECKPOINTS).is_dir():
         raise ConfigError(
             f"{cluster.name}: --resume restores the chief's run folder {run}, which is not on this machine; "
             "use a shared folder for --run or copy the chief's run folder here first"

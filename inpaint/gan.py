@@ -8,9 +8,6 @@ and the discriminator in three separate calls; BENCHMARKS.md measures the differ
 """
 from __future__ import annotations
 
-import math
-import time
-
 import keras
 import tensorflow as tf
 
@@ -18,12 +15,33 @@ from inpaint import crops, d_augment, losses
 from inpaint.config import Config
 from inpaint.imaging import to_metric
 from inpaint.masks import composite
-from inpaint.models import generator_input
+from inpaint.models import build_discriminator, build_generator, generator_input
 
 # The vocabulary of logs, plots and reports (after the reference pix2pix's loss names).
 LOSS_NAMES = ("G_GAN", "G_L1", "D_real", "D_fake")
 # Logged in training only, when the option is on: the adaptive augmentation probability, the R1 penalty.
 AUG_P, R1 = "D_aug_p", "D_R1"
+
+
+def build_gan(cfg: Config) -> "Pix2Pix":
+    """G, D, optimizers and the compiled Pix2Pix of a config; call inside the strategy scope."""
+    keras.mixed_precision.set_global_policy("mixed_float16" if cfg.mixed_precision else "float32")
+    generator, discriminator = build_generator(cfg), build_discriminator(cfg)
+    gan = Pix2Pix(generator, discriminator, cfg)
+    gan.compile(
+        g_optimizer=_optimizer(cfg, generator.trainable_variables),
+        d_optimizer=_optimizer(cfg, discriminator.trainable_variables),
+        jit_compile=cfg.jit_compile,
+    )
+    return gan
+
+
+def _optimizer(cfg: Config, variables) -> keras.optimizers.Optimizer:
+    opt = keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1)
+    if cfg.mixed_precision:
+        opt = keras.optimizers.LossScaleOptimizer(opt)
+    opt.build(variables)  # built now so a checkpoint restores slots instead of deferring them
+    return opt
 
 
 class Pix2Pix(keras.Model):
@@ -98,9 +116,10 @@ class Pix2Pix(keras.Model):
         return self.discriminator([white, image], training=True), None
 
     def _d_loss(self, real_logits, fake_logits, penalty):
+        """(D_real, D_fake) as logged, and the loss D's update uses: their mean, plus R1 when it is on."""
         kind = self.cfg.adversarial
         d_real, d_fake = losses.d_real_loss(kind, real_logits), losses.d_fake_loss(kind, fake_logits)
-        d_loss = 0.5 * (d_real + d_fake)
+        d_loss = losses.adversarial_d_loss(kind, real_logits, fake_logits)
         return d_real, d_fake, d_loss if penalty is None else d_loss + 0.5 * self.cfg.r1_gamma * penalty
 
     def _adapt_augmentation(self, real_logits, pairs):
@@ -200,34 +219,3 @@ class Pix2Pix(keras.Model):
             self.trackers[name].update_state(value)
         self._update_rmse(real, fake)
         return {m.name: m.result() for m in (*self.trackers.values(), self.rmse)}
-
-
-class LearningRateDecay(keras.callbacks.Callback):
-    """Both learning rates fall from `cfg.learning_rate` to 0 over the run's budget (`lr_decay`).
-
-    The budget is the step count, the epoch count or the minutes, whichever ends first; with minutes
-    the fraction is of this session's clock, so a resumed run decays over its new budget.
-    """
-
-    def __init__(self, cfg: Config, total_steps: int):
-        super().__init__()
-        self.cfg, self.total_steps = cfg, total_steps
-        self.start = None
-
-    def on_train_begin(self, logs=None):
-        self.start = time.monotonic()
-
-    def factor(self, step: int, seconds: float) -> float:
-        done = 0.0
-        if self.total_steps:
-            done = step / self.total_steps
-        if self.cfg.minutes:
-            done = max(done, seconds / (60.0 * self.cfg.minutes))
-        done = min(done, 1.0)
-        return 0.5 * (1.0 + math.cos(math.pi * done)) if self.cfg.lr_decay == "cosine" else 1.0 - done
-
-    def on_train_batch_begin(self, batch, logs=None):
-        step = int(self.model.g_optimizer.iterations.numpy())
-        rate = self.cfg.learning_rate * self.factor(step, time.monotonic() - self.start)
-        self.model.g_optimizer.learning_rate = rate
-        self.model.d_optimizer.learning_rate = rate

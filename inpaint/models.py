@@ -1,4 +1,5 @@
-"""Networks as parametric factories: `unet(...)` and `patch_discriminator(...)`.
+"""Networks as parametric factories: `unet(...)` and `patch_discriminator(...)`, and the configured
+networks a run trains, `build_generator(cfg)` and `build_discriminator(cfg)` (pix2pix's define_G/define_D).
 
 Defaults follow pix2pix (Isola et al. 2017): a U-Net with skips at every level and a
 70x70 PatchGAN. The course's "simplified pix2pix" is the same factories with other
@@ -6,8 +7,13 @@ arguments (see baselines/pix2pix_lite.py), so there is one U-Net in the kit, not
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import keras
 from keras import layers, ops
+
+if TYPE_CHECKING:
+    from inpaint.config import Config
 
 NORMS = ("batch", "instance", "none")
 UPSAMPLES = ("transpose", "upsample_conv")
@@ -173,3 +179,34 @@ def patch_discriminator(
         x = down_block(x, widths[depth], kernel_size, norm, act_before_norm, strides=1)
     logits = layers.Conv2D(1, kernel_size, padding="same", kernel_initializer=init(), dtype="float32", name="logits")(x)
     return keras.Model([condition, image], logits, name=name)
+
+
+def build_generator(cfg: "Config") -> keras.Model:
+    """The U-Net a run with this config trains and predicts with."""
+    # A prefilled face no longer shows where the box is: that generator reads the mask too.
+    starts_filled = cfg.prefill != "none"
+    return unet(
+        input_shape=(*cfg.net_size, 2 if cfg.mask_input or starts_filled else 1),
+        depth=cfg.gen_depth,
+        base_filters=cfg.gen_base_filters,
+        max_filters=cfg.gen_max_filters,
+        norm=cfg.gen_norm,
+        dropout=cfg.gen_dropout,
+        upsample=cfg.gen_upsample,
+        act_before_norm=cfg.gen_act_before_norm,
+        residual=starts_filled,
+    )
+
+
+def build_discriminator(cfg: "Config") -> keras.Model:
+    """The PatchGAN a run with this config trains against."""
+    return patch_discriminator(
+        input_shape=(*cfg.net_size, 1),
+        depth=cfg.disc_depth,
+        base_filters=cfg.disc_base_filters,
+        max_filters=cfg.disc_max_filters,
+        norm=cfg.disc_norm,
+        spectral_norm_first=cfg.disc_spectral_norm_first,
+        final_stride1_block=cfg.disc_final_stride1,
+        act_before_norm=cfg.disc_act_before_norm,
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from inpaint.config import Config
 from inpaint.imaging import to_metric, to_model
 from inpaint.prefill import Prefill
 
@@ -134,29 +135,21 @@ def _random_window(x, seed, crop_size):
     return tf.slice(x, [corner[0], corner[1], 0], [crop_size[0], crop_size[1], x.shape[-1]])
 
 
-def train_dataset(
-    white: np.ndarray,
-    real: np.ndarray,
-    mask: np.ndarray,
-    batch_size: int,
-    seed: int,
-    first_epoch: int = 0,
-    flip: bool = True,
-    jitter: float = 0.0,
-    extra_boxes: float = 0.0,
-    box_jitter: float = 0.25,
-    geometric: float = 0.0,
-    crop_size: tuple[int, int] = (0, 0),
-    prefill: Prefill | None = None,
-) -> tf.data.Dataset:
-    """Endless stream of augmented batches, epoch after epoch, starting at `first_epoch`.
+def train_dataset(white: np.ndarray, real: np.ndarray, mask: np.ndarray, cfg: Config, first_epoch: int = 0,
+                  prefill: Prefill | None = None) -> tf.data.Dataset:
+    """Endless stream of augmented batches of `cfg.batch_size`, epoch after epoch, starting at `first_epoch`.
 
-    With a `crop_size` each pair is cut to a window around its box after augmentation; with an
-    active `prefill` the box of the augmented White is filled (whole face) before the cut.
+    The config's seed, augmentation (flip, intensity_jitter, extra_boxes, box_jitter, geometric_jitter)
+    and crop_size shape the stream. With a `crop_size` each pair is cut to a window around its box after
+    augmentation; with an active `prefill` the box of the augmented White is filled (whole face) before
+    the cut.
 
     Batches are full (drop_remainder): batch norm on a 2-image tail batch is noise,
     and replicas under a distribution strategy need equal shares.
     """
+    batch_size, seed, crop_size = cfg.batch_size, cfg.seed, tuple(cfg.crop_size)
+    flip, jitter, geometric = cfg.flip, cfg.intensity_jitter, cfg.geometric_jitter
+    extra_boxes, box_jitter = cfg.extra_boxes, cfg.box_jitter
     stacked = tf.constant(_stack(white, real, mask))
     n = int(stacked.shape[0])
     if n < batch_size:

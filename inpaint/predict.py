@@ -1,4 +1,9 @@
-"""Trained generator -> inpainted test images in metric space, PNGs, and the submission CSV."""
+"""A run folder's generator -> inpainted images in [0, 1] at the submission's size, and PNGs of them.
+
+The submission CSV is written from these arrays by submission/csv_io.py (`inpaint submit`); here are
+the ways of predicting (best or last generator, flip averaging, checkpoint averaging), their comparison
+on the validation pairs, and the check of the kept generator against the classical fill.
+"""
 from __future__ import annotations
 
 import math
@@ -11,10 +16,9 @@ from inpaint import crops, imaging
 from inpaint import prefill as prefill_mod
 from inpaint.config import Config
 from inpaint.data import Dataset
-from inpaint.errors import DataError
 from inpaint.masks import composite
 from inpaint.models import generator_input
-from inpaint.train import checkpoint_generators, checkpoint_paths, load_generator, load_run_config, read_state
+from inpaint.run_folder import checkpoint_generators, checkpoint_paths, load_config, load_generator, read_state
 from submission.scoring import rmse
 
 
@@ -75,7 +79,7 @@ def checkpoint_steps(paths: list[str]) -> list[int]:
 
 def averaged_checkpoints(run: Path, last_k: int) -> list[str]:
     """The checkpoints that checkpoint averaging uses: the last k, each at least half an epoch apart."""
-    half_epoch = math.ceil(read_state(run).get("train_pairs", 0) / load_run_config(run).batch_size) // 2
+    half_epoch = math.ceil(read_state(run).get("train_pairs", 0) / load_config(run).batch_size) // 2
     return spaced_checkpoints(checkpoint_paths(run), last_k, half_epoch)
 
 
@@ -112,7 +116,7 @@ def trained_generator(run: Path, which: str = "best", average_last: int = 1) -> 
 
 def _test_predictions(generator: keras.Model, cfg: Config, data: Dataset, tta_flip: bool,
                       fill: prefill_mod.Prefill) -> np.ndarray:
-    _check_size(cfg, data)
+    data.check_read_as(cfg, "the run was trained")
     preds = inpaint_images(generator, data.test_white.images, data.test_mask, cfg.composite, tta_flip,
                            data.test_white.names, fill)
     return to_csv_size(preds, data, cfg.composite)
@@ -121,7 +125,7 @@ def _test_predictions(generator: keras.Model, cfg: Config, data: Dataset, tta_fl
 def _validation_pairs(cfg: Config, data: Dataset) -> np.ndarray:
     from inpaint.pipeline import split_indices
 
-    _check_size(cfg, data)
+    data.check_read_as(cfg, "the run was trained")
     return split_indices(len(data.train_real.names), cfg.val_fraction, cfg.seed)[1]
 
 
@@ -142,7 +146,7 @@ def kept_against_classical(run: Path, data: Dataset) -> dict:
     The run's own held-out pairs, at the working size, composited; the generator as `predict_run`
     uses it (the best, or the mean of the last checkpoints, and flip averaging, as configured).
     """
-    cfg = load_run_config(run)
+    cfg = load_config(run)
     generator, cfg = trained_generator(run, "best", cfg.average_last)
     val = _validation_pairs(cfg, data)
     white, mask, real = data.train_white.images[val], data.train_mask[val], data.train_real.images[val]
@@ -171,7 +175,7 @@ def predict_run(run: Path, data: Dataset, tta_flip: bool | None = None, average_
     H x W is the submission size (`Dataset.csv_test`), whatever size the model works at.
     Options left at None take the run's config (`tta_flip`, `average_last`).
     """
-    cfg = load_run_config(run)
+    cfg = load_config(run)
     generator, cfg = trained_generator(run, which, cfg.average_last if average_last is None else average_last)
     fill = prefill_mod.for_run(cfg.prefill, run)
     return _test_predictions(generator, cfg, data, cfg.tta_flip if tta_flip is None else tta_flip, fill)
@@ -188,7 +192,7 @@ def compare_predictions(run: Path, data: Dataset) -> list[dict]:
     Validation favours "best", which was chosen on it; the test column, when there is one, does not.
     """
     rows = []
-    fill = prefill_mod.for_run(load_run_config(run).prefill, run)
+    fill = prefill_mod.for_run(load_config(run).prefill, run)
     for which, flip, k in VARIANTS:
         label = {"best": "best by validation RMSE", "last": "last checkpoint"}[which]
         if k > 1:  # the steps say which checkpoints were averaged: they are kept at least half an epoch apart
@@ -203,11 +207,6 @@ def compare_predictions(run: Path, data: Dataset) -> list[dict]:
             row["test RMSE"] = rmse(_test_predictions(generator, cfg, data, flip, fill), data.csv_test.real)
         rows.append(row)
     return rows
-
-
-def _check_size(cfg: Config, data: Dataset) -> None:
-    if tuple(cfg.image_size) != tuple(data.size):
-        raise DataError(f"the run was trained at {cfg.image_size} but the data was read at {data.size}; pass --size")
 
 
 def write_pngs(out_dir: Path, names: list[str], images: np.ndarray) -> list[Path]:

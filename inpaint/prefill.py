@@ -22,11 +22,11 @@ import numpy as np
 from inpaint.errors import ConfigError
 from inpaint.imaging import atomic_write_bytes, metric_to_u8, u8_to_metric
 from inpaint.masks import composite
+from inpaint.run_folder import MEAN_FACE_FILE
 
 METHODS = ("none", "telea", "ns", "mean")
 OPENCV_FLAGS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
 OPENCV_RADIUS = 3  # pixels around each filled point that OpenCV weighs
-MEAN_FACE_FILE = "prefill_mean_face.npy"
 RING = 3  # width in pixels of the known ring whose brightness the mean face is matched to
 
 

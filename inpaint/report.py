@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from inpaint import config as config_mod
+from inpaint import run_folder as rf
 from inpaint.errors import UserError
 from inpaint.visuals import loss_figure, separation_figure
 from submission.leaderboard import markdown_table
@@ -27,7 +28,7 @@ class ReportError(UserError):
 
 def architecture_text(cfg: config_mod.Config) -> str:
     """Keras summaries of G and D with parameter counts."""
-    from inpaint.train import build_discriminator, build_generator
+    from inpaint.models import build_discriminator, build_generator
 
     lines = []
     os.environ.setdefault("COLUMNS", "160")  # rich, which draws the summary, cuts tables at this width
@@ -45,24 +46,14 @@ def _strip_ansi(text: str) -> str:
 def write_diagram(cfg: config_mod.Config, path: Path) -> None:
     """architecture.png: G and D drawn as blocks (inpaint/diagram.py; no pydot or Graphviz needed)."""
     from inpaint.diagram import draw_architecture
-    from inpaint.train import build_discriminator, build_generator
+    from inpaint.models import build_discriminator, build_generator
 
     draw_architecture(build_generator(cfg), build_discriminator(cfg), path)
 
 
-def read_log(path: Path) -> pd.DataFrame:
-    """log.csv with epochs counted from 1; run folders written before log.csv counted so start at 0."""
-    log = pd.read_csv(path)
-    if len(log) and "epoch" in log and log["epoch"].iloc[0] == 0:
-        log["epoch"] += 1
-    return log
-
-
 def samples_shown(run: Path, cfg: config_mod.Config, state: dict) -> tuple[Path | None, str]:
     """The sample grid to show and its caption: the faces as the generator the submission used inpaints them."""
-    from inpaint.callbacks import BEST_SAMPLES
-
-    best, grids = run / "samples" / BEST_SAMPLES, sorted((run / "samples").glob("epoch_*.png"))
+    best, grids = run / rf.SAMPLES / rf.BEST_SAMPLES, sorted((run / rf.SAMPLES).glob("epoch_*.png"))
     if cfg.average_last <= 1 and best.exists() and "best_epoch" in state:
         return best, (f"the best generator by validation RMSE, epoch {state['best_epoch']}: the one predict and "
                       "submit use (shown without flip averaging)")
@@ -76,11 +67,12 @@ def samples_shown(run: Path, cfg: config_mod.Config, state: dict) -> tuple[Path 
 
 def results_table(run: Path, data_dir: Path, cfg: config_mod.Config) -> pd.DataFrame:
     """Test RMSE of this run beside the identity baseline and OpenCV Telea, on a folder with answers."""
-    from baselines import classical
     from inpaint.data import load_data
     from inpaint.predict import predict_run
+    from inpaint.prefill import opencv_fill  # the fill `inpaint baseline telea` submits (baselines/classical.py)
 
-    data = load_data(data_dir, size=cfg.image_size, need_train=False, mask_threshold=cfg.mask_threshold)
+    data = load_data(data_dir, size=cfg.image_size, need_train=False, mask_threshold=cfg.mask_threshold,
+                     mask_grow=cfg.mask_grow)
     if data.test_real is None:
         raise ReportError(f"{data_dir}: no Testing/Real answers; drop --answers or give a folder with answers")
     test = data.csv_test  # scored at the submission's size, as Kaggle scores it
@@ -88,7 +80,7 @@ def results_table(run: Path, data_dir: Path, cfg: config_mod.Config) -> pd.DataF
     rows = {
         "this run (pix2pix)": predict_run(run, data),
         "identity (White images)": test.white,
-        "OpenCV Telea inpainting": classical.run("telea", test.white, test.mask),
+        "OpenCV Telea inpainting": opencv_fill(test.white, test.mask, "telea"),
     }
     table = pd.DataFrame(
         {"method": list(rows), "RMSE": [float(np.sqrt(np.mean((p - truth) ** 2))) for p in rows.values()]}
@@ -98,23 +90,19 @@ def results_table(run: Path, data_dir: Path, cfg: config_mod.Config) -> pd.DataF
 
 def write_report(run: Path, answers: Path | None = None) -> Path:
     run = Path(run)
-    log_path, cfg_path = run / "log.csv", run / "config.toml"
-    if not cfg_path.exists():
-        raise ReportError(f"{run}: not a run folder (no config.toml)")
+    cfg = rf.load_config(run)
+    log_path = run / rf.LOG_FILE
     if not log_path.exists() or log_path.stat().st_size == 0:
-        raise ReportError(f"{run}: no training log (log.csv); train at least one epoch first")
-    log = read_log(log_path)
+        raise ReportError(f"{run}: no training log ({rf.LOG_FILE}); train at least one epoch first")
+    log = rf.read_log(run)
     if log.empty:
         raise ReportError(f"{log_path}: the log has no epochs yet")
-    cfg = config_mod.load_toml(cfg_path)
-    out = run / "report"
+    out = run / rf.REPORT
     out.mkdir(exist_ok=True)
     loss_figure(log, out / "losses.png")
     (out / "d_separation.png").unlink(missing_ok=True)
     separation_figure(log, out / "d_separation.png")
-    from inpaint.train import read_state
-
-    grid, caption = samples_shown(run, cfg, read_state(run))
+    grid, caption = samples_shown(run, cfg, rf.read_state(run))
     notes = []
     if grid:
         shutil.copyfile(grid, out / "samples.png")
@@ -122,7 +110,7 @@ def write_report(run: Path, answers: Path | None = None) -> Path:
         notes.append("no sample grid yet (they are written every `sample_every` epochs)")
     (out / "architecture.txt").write_text(architecture_text(cfg))
     write_diagram(cfg, out / "architecture.png")
-    shutil.copyfile(cfg_path, out / "config.toml")
+    shutil.copyfile(run / rf.CONFIG_FILE, out / rf.CONFIG_FILE)
     table = results_table(run, Path(answers), cfg) if answers else None
     markdown = report_markdown(run, cfg, log, table, caption, notes, out)
     (out / "report.md").write_text(markdown)

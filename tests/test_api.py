@@ -20,10 +20,10 @@ def test_help_shows_the_api_with_an_example_and_no_internal_notes():
 def test_train_and_predict_stay_the_api_functions_after_their_modules_are_imported():
     import inpaint.predict  # noqa: F401 - the modules of the same names
     import inpaint.train  # noqa: F401
-    from inpaint.train import read_state
+    from inpaint.train import fitted_batch
 
     assert inpaint.train.__module__ == "inpaint.api" and inpaint.predict.__module__ == "inpaint.api"
-    assert read_state.__module__ == "inpaint.train"  # the module itself is still reached by its full name
+    assert fitted_batch.__module__ == "inpaint.train"  # the module itself is still reached by its full name
 
 
 def test_make_config_takes_a_preset_and_checked_keys():

@@ -18,7 +18,7 @@ def bn(c):
 
 
 def test_pix2pix_lite_parameter_count_derived_layer_by_layer():
-    from inpaint.train import build_discriminator, build_generator
+    from inpaint.models import build_discriminator, build_generator
 
     encoder = conv(4, 1, 4) + conv(4, 4, 8) + bn(8) + conv(4, 8, 16) + bn(16) + conv(4, 16, 32) + bn(32) \
         + conv(4, 32, 32) + bn(32)

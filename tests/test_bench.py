@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from inpaint import bench, config
+from baselines import bench
+from inpaint import config
 
 
 @pytest.mark.parametrize("prefill", ["none", "telea"])  # a prefill generator reads the filled face and the mask

@@ -250,7 +250,7 @@ def test_set_with_a_value_of_the_wrong_type_names_the_key_and_the_type(item, mes
     assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-# The hosting commands (inpaint/competition_commands.py) are the competition server's; they are not checked here.
+# The hosting commands (inpaint/cli/competition.py) are the competition server's; they are not checked here.
 @pytest.mark.parametrize("path", sorted(p for p in commands() if p[0] not in ("competition", "serve")), ids=" ".join)
 def test_every_option_says_what_it_is_for(path):
     undocumented = [a.option_strings or a.dest for a in commands()[path]._actions
@@ -260,3 +260,45 @@ def test_every_option_says_what_it_is_for(path):
 
 def test_demo_help_gives_the_measured_time():
     assert "about 4 minutes on a 2-core CPU" in commands()[("demo",)].format_help()  # README: 3.7 min
+
+
+# ------------------------------------------------------------------ one option, one meaning: --size M N, --out a folder
+def test_size_is_rows_and_columns_in_every_command_and_a_lone_side_still_works_where_it_did(tmp_path, run_cli, capsys):
+    code, _, err = run_cli("synth", "--out", tmp_path / "lone", "--train", 2, "--test", 1, "--size", 32)
+    assert code == 0 and "note: --size takes rows and columns (M N) in every command; read 32 as 32 32" in err
+    code, _, err = run_cli("synth", "--out", tmp_path / "pair", "--train", 2, "--test", 1, "--size", 32, 32)
+    assert code == 0 and "note" not in err
+    lone, pair = (sorted((tmp_path / d / "Training" / "Real").iterdir()) for d in ("lone", "pair"))
+    assert [p.read_bytes() for p in lone] == [p.read_bytes() for p in pair]
+    assert cv2.imread(str(pair[0]), cv2.IMREAD_GRAYSCALE).shape == (32, 32)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["synth", "--out", "x", "--size", "32", "16"])
+    assert "argument --size: this command makes square images; give N N" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # commands that always took M N still need both
+        build_parser().parse_args(["train", "--data", "d", "--run", "r", "--size", "32"])
+    sizes = {" ".join(path): a.metavar for path, p in commands().items() for a in p._actions if "--size" in a.option_strings}
+    assert set(sizes.values()) <= {("M", "N"), ("N", "N")} and len(sizes) >= 10, sizes
+    assert "[--size N N]" in commands()[("synth",)].format_usage()
+
+
+def test_out_names_a_folder_in_every_command():
+    helps = {" ".join(path): a.help for path, p in commands().items() for a in p._actions
+             if "--out" in a.option_strings and a.help != argparse.SUPPRESS}
+    assert helps and all("folder" in text for text in helps.values()), helps
+
+
+def test_the_old_out_of_commands_that_write_one_file_still_works_and_says_what_replaced_it(sets, tmp_path, run_cli):
+    _, grader = sets
+    solution = tmp_path / "solution.csv"
+    assert run_cli("solution", "--answers", grader, "--csv", solution)[0] == 0
+    code, out, err = run_cli("make-split", "--solution", solution, "--out", tmp_path / "split.csv")
+    assert code == 0 and (tmp_path / "split.csv").exists()
+    assert "note: inpaint make-split --out is now --csv" in err and f"read as --csv {tmp_path / 'split.csv'}" in err
+    code, out, err = run_cli("leaderboard", solution, "--solution", solution, "--out", tmp_path / "board.csv")
+    assert code == 0 and pd.read_csv(tmp_path / "board.csv")["RMSE"].tolist() == [0.0]
+    assert "note: inpaint leaderboard --out is now --csv" in err
+    code, out, err = run_cli("competition", "export", "--data", grader, "--format", "kaggle", "--out", tmp_path / "kaggle")
+    assert code == 0 and (tmp_path / "kaggle" / "solution.csv").exists(), err
+    assert "note: inpaint competition export --out is now --package for --format kaggle" in err
+    code, out, err = run_cli("competition", "export", "--data", grader, "--format", "kaggle", "--csv", tmp_path / "k.csv")
+    assert code == 2 and "--format kaggle writes --package, not --csv" in err

@@ -97,7 +97,7 @@ def test_organizer_page_and_leaderboard_csv_show_the_flags(served, run_cli, tmp_
     assert listed.count("<li>") == 1 and COPIER in listed and SOURCE in listed and "look copied" in listed
     table = pages.get("/organizer/leaderboard.csv").text
     assert "copies" in table.splitlines()[0].split(",")
-    code, _, err = run_cli("competition", "export", "--dir", comp, "--out", tmp_path / "final.csv")
+    code, _, err = run_cli("competition", "export", "--dir", comp, "--csv", tmp_path / "final.csv")
     assert code == 0, err
     with open(tmp_path / "final.csv", newline="") as fh:
         exported = {row["name"]: row["copies"] for row in csv.DictReader(fh)}

@@ -175,7 +175,7 @@ def test_remote_commands_print_score_rank_uploads_left_the_validators_messages_a
 
 def test_bench_serve_runs_a_small_load_and_checks_accepted_stored_scored(tmp_path, run_cli):
     code, out, err = run_cli("bench", "serve", "--out", tmp_path / "bench", "--participants", "2", "--uploads", "4",
-                             "--concurrency", "2", "--size", "32")
+                             "--concurrency", "2", "--size", "32", "32")
     assert code == 0, err
     row = json.loads((tmp_path / "bench" / "serve.json").read_text())["rows"][0]
     assert (row["accepted"], row["stored"], row["scored"], row["consistent"]) == (4, 4, 4, True)

@@ -155,7 +155,7 @@ def test_export_writes_the_final_table_with_grades(run_cli, tmp_path):
         path.write_bytes(offset_csv(info.dir, 0.2, private))
         comp.submit(comp.authenticate(info.tokens[name]), path)
     comp.close()
-    code, out, err = run_cli("competition", "export", "--dir", info.dir, "--out", tmp_path / "final.csv")
+    code, out, err = run_cli("competition", "export", "--dir", info.dir, "--csv", tmp_path / "final.csv")
     assert code == 0, err
     table = pd.read_csv(tmp_path / "final.csv")
     assert table["name"].tolist() == ["ann", "bob"] and table["rank"].tolist() == [1, 2]

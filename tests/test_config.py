@@ -2,7 +2,8 @@
 import pytest
 
 from inpaint import config
-from inpaint.cli import build_parser, resolve_config
+from inpaint.cli import build_parser
+from inpaint.cli.shared import resolve_config
 from inpaint.errors import ConfigError
 
 

@@ -86,7 +86,7 @@ def test_every_planted_copy_is_flagged_and_no_independent_pair_is(planted, run_c
     root, sources, _ = planted
     assert run_cli("solution", "--answers", root / "data", "--csv", root / "solution.csv")[0] == 0
     code, out, err = run_cli("leaderboard", root / "submissions", "--solution", root / "solution.csv",
-                             "--data", root / "data", "--size", SIZE, SIZE, "--out", root / "lb.csv")
+                             "--data", root / "data", "--size", SIZE, SIZE, "--csv", root / "lb.csv")
     assert code == 0, err
     board = pd.read_csv(root / "lb.csv", keep_default_na=False).set_index("submission")
     flagged = {name for name, flags in board["flags"].items() if "copy?" in flags}
@@ -122,7 +122,7 @@ def test_flags_never_change_a_score(planted, run_cli):
     tables = []
     for extra in ([], ["--data", root / "data", "--size", SIZE, SIZE]):
         assert run_cli("leaderboard", root / "submissions", "--solution", root / "solution.csv", *extra,
-                       "--out", root / "lb2.csv")[0] == 0
+                       "--csv", root / "lb2.csv")[0] == 0
         tables.append(pd.read_csv(root / "lb2.csv").set_index("submission")[["rank", "grade", "RMSE"]].sort_index())
     pd.testing.assert_frame_equal(*tables)
 

@@ -11,7 +11,8 @@ from inpaint.masks import box_mask
 from inpaint.pipeline import _random_window, _repaint, train_dataset
 from inpaint.predict import _validation_rmse, inpaint_images
 from inpaint.prefill import for_run
-from inpaint.train import load_generator, train
+from inpaint.run_folder import load_generator
+from inpaint.train import train
 from test_train import data, lite  # noqa: F401  (the same tiny set and lite config as the training tests)
 
 
@@ -82,7 +83,8 @@ def test_training_windows_hold_the_box_stay_inside_and_keep_the_pair_aligned():
 
 
 def test_the_training_stream_yields_windows(data):
-    ds = train_dataset(data.train_white.images, data.train_real.images, data.train_mask, 4, seed=0, crop_size=(16, 16))
+    cfg = lite(crop_size=(16, 16), intensity_jitter=0.0)  # batch 4, seed 0
+    ds = train_dataset(data.train_white.images, data.train_real.images, data.train_mask, cfg)
     white, real, mask = next(iter(ds))
     assert white.shape == (4, 16, 16, 1) and real.shape == (4, 16, 16, 1)
     assert all(float(tf.reduce_sum(m)) == float(data.train_mask[0].sum()) for m in mask)  # every box whole

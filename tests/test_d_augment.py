@@ -7,8 +7,10 @@ import tensorflow as tf
 
 from inpaint import d_augment, losses, prefill
 from inpaint.d_separation import DSeparation
-from inpaint.gan import Pix2Pix
-from inpaint.train import RunCheckpoint, build_discriminator, build_gan, build_generator, train
+from inpaint.gan import Pix2Pix, build_gan
+from inpaint.models import build_discriminator, build_generator
+from inpaint.run_folder import RunCheckpoint
+from inpaint.train import train
 from test_train import data, generator_weights, lite  # noqa: F401  (the training tests' tiny set and lite config)
 
 SEED = tf.constant([3, 7])

@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent(
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     from inpaint import config
-    from inpaint.train import build_gan
+    from inpaint.gan import build_gan
 
     # Batch norm and dropout are set per replica; keep them out so the two runs compute the same thing.
     cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3, gen_dropout=0.0, gen_norm="instance",

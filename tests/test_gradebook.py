@@ -60,7 +60,7 @@ def read_csv(path) -> list[list[str]]:
 def test_moodle_file_has_every_roster_line_with_its_hand_computed_grade(closed_class, run_cli, tmp_path):
     out = tmp_path / "moodle.csv"
     code, said, err = run_cli("competition", "export", "--dir", closed_class.dir, "--format", "gradebook",
-                              "--lms", "moodle", "--out", out)
+                              "--lms", "moodle", "--csv", out)
     assert code == 0, err
     assert "final grades out of 10 of 7 participants for Moodle" in said
     assert "0 for 2 (absent: no accepted submission): Dan Dunn, Fay Fisher" in said
@@ -77,7 +77,7 @@ def test_moodle_file_has_every_roster_line_with_its_hand_computed_grade(closed_c
 def test_canvas_file_has_the_columns_canvas_reads_and_a_points_possible_row(closed_class, run_cli, tmp_path):
     out = tmp_path / "canvas.csv"
     code, _, err = run_cli("competition", "export", "--dir", closed_class.dir, "--format", "gradebook",
-                           "--lms", "canvas", "--item", "Competition grade", "--out", out)
+                           "--lms", "canvas", "--item", "Competition grade", "--csv", out)
     assert code == 0, err
     header, points, *rows = read_csv(out)
     # What Canvas's GradebookImporter checks of a header (app/models/gradebook_importer.rb, read 2026-11-28):
@@ -95,7 +95,7 @@ def test_canvas_file_has_the_columns_canvas_reads_and_a_points_possible_row(clos
 def test_moodle_by_student_id_refuses_a_roster_line_without_one_and_writes_nothing(closed_class, run_cli, tmp_path):
     out = tmp_path / "moodle.csv"
     code, _, err = run_cli("competition", "export", "--dir", closed_class.dir, "--format", "gradebook",
-                           "--lms", "moodle", "--key", "student_id", "--out", out)
+                           "--lms", "moodle", "--key", "student_id", "--csv", out)
     assert code == 2 and "1 participant(s) have no student id in the roster (Dan Dunn)" in err and "--key email" in err
     assert len(err.strip().splitlines()) == 1 and not out.exists()
 
@@ -104,11 +104,11 @@ def test_before_the_deadline_only_a_provisional_file_from_the_public_board(tmp_p
     comp = run_class(tmp_path, NOW + timedelta(days=7), NOW - timedelta(minutes=5))
     out = tmp_path / "grades.csv"
     code, _, err = run_cli("competition", "export", "--dir", comp.dir, "--format", "gradebook", "--lms", "moodle",
-                           "--out", out)
+                           "--csv", out)
     assert code == 2 and "final grades exist only after the deadline; add --provisional" in err
     assert len(err.strip().splitlines()) == 1 and not out.exists()
     code, said, err = run_cli("competition", "export", "--dir", comp.dir, "--format", "gradebook", "--lms", "moodle",
-                              "--provisional", "--out", out)
+                              "--provisional", "--csv", out)
     assert code == 0 and "provisional grades from the public leaderboard" in said, err
     header, *rows = read_csv(out)
     assert header[2].startswith(f"{TITLE} (provisional, public leaderboard ")
@@ -117,5 +117,5 @@ def test_before_the_deadline_only_a_provisional_file_from_the_public_board(tmp_p
                 "Gus Grant": 3 + 5 * (B - 0.04) / (B - S), "Dan Dunn": 0.0, "Eve Evans": 0.0, "Fay Fisher": 0.0}
     assert {r[1]: pytest.approx(float(r[2]), rel=1e-12, abs=1e-12) for r in rows} == expected
     code, _, err = run_cli("competition", "export", "--dir", comp.dir, "--format", "gradebook", "--lms", "canvas",
-                           "--key", "email", "--out", out)
+                           "--key", "email", "--csv", out)
     assert code == 2 and "--key is for --lms moodle" in err

@@ -51,7 +51,7 @@ def test_public_and_private_recombine_to_overall(solution, tmp_path, run_cli, by
     path, truth = solution
     guess = np.clip(truth + np.random.default_rng(1).normal(0, 0.1, truth.shape), 0, 1)
     export_predictions(guess, ["t1", "t2", "t3", "t4"], tmp_path / "sub.csv")
-    code, out, err = run_cli("make-split", "--solution", path, "--out", tmp_path / "split.csv", "--by", by,
+    code, out, err = run_cli("make-split", "--solution", path, "--csv", tmp_path / "split.csv", "--by", by,
                              "--public-fraction", 0.5)
     assert code == 0, err
     sol, sub = read_table(path), read_table(tmp_path / "sub.csv")
@@ -108,7 +108,7 @@ def test_leaderboard_completes_with_a_broken_file_and_grades(solution, tmp_path,
     export_predictions(np.clip(truth + 0.05, 0, 1), names, subs / "bob.csv")
     export_predictions(np.clip(truth + 0.05, 0, 1), names, subs / "carol.csv")  # ties with bob
     (subs / "dave.csv").write_text("id,t1\n0,0.5\n")  # broken
-    code, out, err = run_cli("leaderboard", subs, "--solution", path, "--out", tmp_path / "lb.csv", "--markdown")
+    code, out, err = run_cli("leaderboard", subs, "--solution", path, "--csv", tmp_path / "lb.csv", "--markdown")
     assert code == 0, err
     lb = pd.read_csv(tmp_path / "lb.csv").set_index("submission")
     assert lb.loc["alice", "rank"] == 1 and lb.loc["alice", "grade"] == pytest.approx(10.0)
@@ -144,7 +144,7 @@ def test_leaderboard_with_data_flags_the_identity_submission(tiny_set, tmp_path,
     assert run_cli("baseline", "identity", "--data", tiny_set, "--size", 32, 32, "--csv", tmp_path / "s" / "id.csv")[0] == 0
     assert run_cli("baseline", "telea", "--data", tiny_set, "--size", 32, 32, "--csv", tmp_path / "s" / "telea.csv")[0] == 0
     code, out, err = run_cli("leaderboard", tmp_path / "s", "--solution", tmp_path / "solution.csv", "--data", tiny_set,
-                             "--size", 32, 32, "--out", tmp_path / "lb.csv")
+                             "--size", 32, 32, "--csv", tmp_path / "lb.csv")
     assert code == 0, err
     lb = pd.read_csv(tmp_path / "lb.csv", keep_default_na=False).set_index("submission")
     assert "identical to the White images" in lb.loc["id", "flags"]

@@ -246,7 +246,7 @@ def test_a_folder_without_faces_is_exit_2_with_one_line(tmp_path, run_cli):
 def test_cli_summary_names_the_detector_and_the_speed(photos, tmp_path, run_cli):
     only = _synth_only(photos[0], tmp_path)
     (only / "wall.png").write_bytes((photos[0] / "wall.png").read_bytes())
-    code, stdout, err = run_cli("make-pairs", "--faces", only, "--out", tmp_path / "set", "--test", 1, "--size", 64)
+    code, stdout, err = run_cli("make-pairs", "--faces", only, "--out", tmp_path / "set", "--test", 1, "--size", 64, 64)
     assert code == 0, err
     assert "made 2 training pairs and 1 test images from 4 photos" in stdout
     assert "photos/s, detector mtcnn," in stdout and "skipped 1" in stdout

@@ -2,9 +2,10 @@
 import numpy as np
 
 from inpaint import imaging
-from inpaint.models import generator_input
+from inpaint.models import build_generator, generator_input
 from inpaint.predict import inpaint_images
-from inpaint.train import build_generator, load_generator, train
+from inpaint.run_folder import load_generator
+from inpaint.train import train
 from test_train import data, lite  # noqa: F401  (the same tiny set and lite config as the training tests)
 
 

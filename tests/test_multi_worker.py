@@ -20,7 +20,8 @@ import pytest
 from conftest import write_set
 from distributed_worker import worker_config
 from inpaint.data import load_data
-from inpaint.train import read_state, train
+from inpaint.run_folder import read_state
+from inpaint.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).with_name("distributed_worker.py")

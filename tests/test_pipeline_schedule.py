@@ -10,8 +10,9 @@ import keras
 import numpy as np
 import pytest
 
-from inpaint.gan import LearningRateDecay
-from inpaint.train import load_generator, train
+from inpaint.callbacks import LearningRateDecay
+from inpaint.run_folder import load_generator
+from inpaint.train import train
 from test_train import data, lite  # noqa: F401  (the same tiny set and lite config as the training tests)
 
 
@@ -33,7 +34,7 @@ def test_predict_loads_the_weight_average_not_the_raw_generator(data, tmp_path):
 
 
 def test_weight_average_follows_the_update_rule():
-    from inpaint.train import build_gan
+    from inpaint.gan import build_gan
 
     gan = build_gan(lite(ema_decay=0.5))
     before = [w.numpy().copy() for w in gan.generator.weights]
@@ -85,7 +86,7 @@ TWO_REPLICAS = textwrap.dedent(
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     from inpaint import config
-    from inpaint.train import build_gan
+    from inpaint.gan import build_gan
     cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3, gen_dropout=0.0, gen_norm="instance",
                                         disc_norm="none", batch_size=8, ema_decay=0.5)
     real = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 1)).astype("float32")
@@ -134,7 +135,7 @@ def test_no_patience_trains_through_a_flat_validation_curve(data, tmp_path):
 def test_sample_grids_show_the_weight_average_that_predicts(data, tmp_path):
     from inpaint.callbacks import SampleGrid
     from inpaint.imaging import to_metric, to_model
-    from inpaint.train import build_gan
+    from inpaint.gan import build_gan
 
     gan = build_gan(lite(ema_decay=0.5, gen_dropout=0.0))
     for weight in gan.generator.trainable_weights:

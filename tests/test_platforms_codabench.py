@@ -331,19 +331,19 @@ def test_export_refuses_unknown_format_non_zip_bundle_existing_folder_and_half_m
 
 
 def test_cli_exports_codabench_from_a_competition_and_kaggle_from_a_data_folder(comp, tmp_path, run_cli):
-    code, out, err = run_cli("competition", "export", "--dir", comp, "--out", tmp_path / "bundle.zip", "--format", "codabench")
+    code, out, err = run_cli("competition", "export", "--dir", comp, "--package", tmp_path / "bundle.zip", "--format", "codabench")
     assert (code, err) == (0, "") and out.startswith(f"wrote {tmp_path / 'bundle.zip'}: codabench package of 14 files")
     assert zipfile.is_zipfile(tmp_path / "bundle.zip")
     data = write_set(tmp_path / "data", n_train=4, n_test=2, size=16)
-    code, out, err = run_cli("competition", "export", "--data", data, "--out", tmp_path / "kaggle", "--format", "kaggle")
+    code, out, err = run_cli("competition", "export", "--data", data, "--package", tmp_path / "kaggle", "--format", "kaggle")
     assert code == 0 and "note: split by image here" in out
     assert len(pd.read_csv(tmp_path / "kaggle" / "solution.csv")) == 16 * 16
 
 
 def test_cli_export_mistakes_exit_2_with_one_line(comp, tmp_path, run_cli):
-    code, out, err = run_cli("competition", "export", "--dir", comp, "--out", tmp_path / "bundle", "--format", "codabench")
+    code, out, err = run_cli("competition", "export", "--dir", comp, "--package", tmp_path / "bundle", "--format", "codabench")
     assert code == 2 and out == "" and err.count("\n") == 1 and "a Codabench bundle is a zip" in err
-    code, _, err = run_cli("competition", "export", "--data", tmp_path, "--out", tmp_path / "t.csv")
+    code, _, err = run_cli("competition", "export", "--data", tmp_path, "--csv", tmp_path / "t.csv")
     assert code == 2 and "--format leaderboard needs --dir COMP" in err
 
 

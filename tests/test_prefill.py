@@ -7,7 +7,10 @@ from inpaint import config, imaging, prefill
 from inpaint.errors import ConfigError
 from inpaint.pipeline import train_dataset
 from inpaint.predict import inpaint_images, predict_run
-from inpaint.train import build_gan, build_generator, load_generator, train
+from inpaint.gan import build_gan
+from inpaint.models import build_generator
+from inpaint.run_folder import load_generator
+from inpaint.train import train
 from test_train import data, lite  # noqa: F401  (the same tiny set and lite config as the training tests)
 
 
@@ -48,7 +51,7 @@ def test_window_runs_fill_the_whole_face_before_the_window_is_cut(data):
 def test_training_batches_carry_the_fill_of_the_augmented_white(data):
     white, real, mask = data.train_white.images, data.train_real.images, data.train_mask
     fill = prefill.Prefill("telea")
-    ds = train_dataset(white, real, mask, 4, seed=0, jitter=0.1, prefill=fill)
+    ds = train_dataset(white, real, mask, lite(intensity_jitter=0.1), prefill=fill)  # batch 4, seed 0
     b_white, _, b_mask, b_filled = (np.asarray(x)[..., 0] for x in next(iter(ds)))
     expected = fill(imaging.to_metric(b_white), b_mask)  # from the flipped, jittered White of the batch
     np.testing.assert_allclose(imaging.to_metric(b_filled), expected, atol=1e-6)

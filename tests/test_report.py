@@ -11,7 +11,8 @@ from inpaint import config
 from inpaint.data import load_data
 from inpaint.errors import UserError
 from inpaint.report import write_report
-from inpaint.train import read_state, train, write_state
+from inpaint.run_folder import read_state, write_state
+from inpaint.train import train
 from inpaint.visuals import sample_grid
 
 
@@ -75,10 +76,10 @@ def test_the_samples_shown_are_from_the_generator_the_submission_used_and_name_i
 
 
 def test_a_log_written_before_epochs_counted_from_1_is_read_as_such(tmp_path):
-    from inpaint.report import read_log
+    from inpaint.run_folder import read_log
 
     (tmp_path / "log.csv").write_text("epoch,val_rmse\n0,0.3\n1,0.2\n")
-    assert list(read_log(tmp_path / "log.csv")["epoch"]) == [1, 2]
+    assert list(read_log(tmp_path)["epoch"]) == [1, 2]
 
 
 def test_run_folder_without_log_is_a_clear_error(tiny_run, tmp_path, run_cli):

@@ -13,7 +13,8 @@ from inpaint import config
 from inpaint.data import load_data
 from inpaint.errors import UserError
 from inpaint.masks import find_mask
-from inpaint.train import load_generator, read_state, train
+from inpaint.run_folder import load_generator, read_state
+from inpaint.train import train
 
 SIZE = (32, 32)
 
@@ -34,7 +35,7 @@ def generator_weights(run):
 
 def test_one_epoch_lowers_the_l1_loss(data, tmp_path):
     from inpaint.pipeline import eval_dataset
-    from inpaint.train import build_gan
+    from inpaint.gan import build_gan
 
     cfg = lite(gen_dropout=0.0, learning_rate=2e-3, flip=False, intensity_jitter=0.0)
     keras.utils.set_random_seed(0)
@@ -145,6 +146,26 @@ def test_run_writes_a_predict_csv_that_score_accepts(tmp_path, run_cli):
     assert 0 < result["rmse"] < 0.5 and result["n_rows"] == 32 * 32 and result["n_columns"] == 3
 
 
+def test_run_reads_the_data_folder_once(tmp_path, run_cli, monkeypatch):
+    """`inpaint run` used to read the folder three times, the last time re-reading every pair for its boxes."""
+    import inpaint.data
+
+    reads = {"folder": 0, "training pairs": 0}
+    for name, key in (("load_data", "folder"), ("_training_pairs", "training pairs")):
+        real = getattr(inpaint.data, name)
+
+        def counted(*args, _real=real, _key=key, **kwargs):
+            reads[_key] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(inpaint.data, name, counted)
+    root = write_set(tmp_path / "data", n_train=8, n_test=2)
+    code, _, err = run_cli("run", "--data", root, "--run", tmp_path / "run", "--csv", tmp_path / "Predict.csv",
+                           "--preset", "lite", "--size", 32, 32, "--set", "gen_depth=3", "--steps", 1)
+    assert code == 0, err
+    assert reads == {"folder": 1, "training pairs": 1}
+
+
 def test_submission_is_written_at_the_test_images_own_size(tmp_path, run_cli):
     """Kaggle's solution is built from the answers as they are: a 48x48 set trained at 32x32
     must still give a 48*48-row CSV, with every pixel outside the box the White image's own."""
@@ -205,7 +226,7 @@ def test_mixed_precision_path_builds_and_steps(data):
     import keras
 
     from inpaint.pipeline import eval_dataset
-    from inpaint.train import build_gan
+    from inpaint.gan import build_gan
 
     try:
         gan = build_gan(lite(mixed_precision=True))

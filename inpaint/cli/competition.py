@@ -1,13 +1,14 @@
-"""CLI for hosting the competition: `inpaint competition init|participants|rescore|export`, `inpaint serve`,
-and the student's `inpaint remote upload|submissions|leaderboard|finals` (standard library only)."""
+"""The organizer's hosting commands: `inpaint competition init|participants|rescore|export`, `inpaint serve`,
+and the server's load test `inpaint bench serve` (the student's side is remote.py)."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
 
-from inpaint.cli_common import with_examples
-from inpaint.errors import UserError, count
+from inpaint.cli.shared import command_group, size_option, with_examples
+from inpaint.errors import UserError
 
 SERVER_PACKAGES_HINT = 'the server needs its extra packages: pip install -e ".[serve]"'
 
@@ -100,17 +101,17 @@ def cmd_rescore(args) -> int:
     return 0 if same == report["checked"] else 1
 
 
-def export_leaderboard(args) -> str:
+def export_leaderboard(args, out: Path) -> str:
     service, maintenance = _server_modules()
     comp = service.Competition(args.dir, args.db)
     try:
-        table = maintenance.export_leaderboard(comp, Path(args.out))
+        table = maintenance.export_leaderboard(comp, out)
     finally:
         comp.close()
-    return f"wrote {args.out}: {len(table)} participants ranked by private RMSE, with grades and flags"
+    return f"wrote {out}: {len(table)} participants ranked by private RMSE, with grades and flags"
 
 
-def export_gradebook(args) -> str:
+def export_gradebook(args, out: Path) -> str:
     """Grades out of 10 for Moodle's or Canvas's CSV grade import (competition/gradebook.py)."""
     from competition import gradebook
 
@@ -121,36 +122,52 @@ def export_gradebook(args) -> str:
     service, _ = _server_modules()
     comp = service.Competition(args.dir, args.db)
     try:
-        lines = gradebook.export_gradebook(comp, Path(args.out), args.lms, args.key or "email", args.item,
-                                           args.provisional)
+        lines = gradebook.export_gradebook(comp, out, args.lms, args.key or "email", args.item, args.provisional)
     finally:
         comp.close()
-    return f"wrote {args.out}: {gradebook.summary(lines, args.lms, args.provisional)}"
+    return f"wrote {out}: {gradebook.summary(lines, args.lms, args.provisional)}"
 
 
-def export_platform(args) -> str:
+def export_platform(args, out: Path) -> str:
     """A Codabench bundle or a Kaggle package (competition/platforms/), from --dir or --data."""
     try:
         from competition.platforms import export
     except ImportError as exc:
         raise UserError(f"{SERVER_PACKAGES_HINT} ({exc.name} is missing)") from None
     if args.data:
-        s = export.export_data_folder(Path(args.data), Path(args.out), args.format)
+        s = export.export_data_folder(Path(args.data), out, args.format)
     else:
-        s = export.export_competition(Path(args.dir), Path(args.out), args.format)
+        s = export.export_competition(Path(args.dir), out, args.format)
     note = f"\nnote: {s['note']}" if s["note"] else ""
     return f"wrote {s['out']}: {args.format} package of {len(s['files'])} files ({', '.join(s['files'])}){note}"
 
 
-# Each format writes --out from --dir; the platform exports add theirs here.
-EXPORT_FORMATS = {"leaderboard": export_leaderboard, "gradebook": export_gradebook, "codabench": export_platform,
-                  "kaggle": export_platform}
+# Each format: its writer, and the option that names what it writes (a CSV is --csv in every command).
+EXPORT_FORMATS = {"leaderboard": (export_leaderboard, "--csv"), "gradebook": (export_gradebook, "--csv"),
+                  "codabench": (export_platform, "--package"), "kaggle": (export_platform, "--package")}
+
+
+def export_target(args) -> Path:
+    """What --format writes to: --csv (leaderboard) or --package (codabench, kaggle); the old --out still works."""
+    option = EXPORT_FORMATS[args.format][1]
+    given = {o: getattr(args, o[2:]) for o in ("--csv", "--package") if getattr(args, o[2:])}
+    if set(given) - {option}:
+        raise UserError(f"--format {args.format} writes {option}, not {', '.join(sorted(set(given) - {option}))}")
+    if args.old_out:
+        print(f"note: inpaint competition export --out is now {option} for --format {args.format} (--out is a folder "
+              f"in every other command); read as {option} {args.old_out}", file=sys.stderr)
+        given.setdefault(option, args.old_out)
+    if option not in given:
+        raise UserError(f"--format {args.format} needs {option} (" + ("a .csv" if option == "--csv" else
+                        "codabench: a .zip; kaggle: a .zip or a new folder") + ")")
+    return Path(given[option])
 
 
 def cmd_export(args) -> int:
     if args.dir is None and args.format in ("leaderboard", "gradebook"):
         raise UserError(f"--format {args.format} needs --dir COMP (a served competition), not --data")
-    print(EXPORT_FORMATS[args.format](args))
+    writer, _ = EXPORT_FORMATS[args.format]
+    print(writer(args, export_target(args)))
     return 0
 
 
@@ -168,91 +185,16 @@ def cmd_serve(args) -> int:
     return 0
 
 
-# ---------------------------------------------------------------- student
-def _remote(args):
-    from competition.client import Remote
-
-    return Remote(args.server or os.environ.get("INPAINT_SERVER"), args.token or os.environ.get("INPAINT_TOKEN"))
-
-
-def _score(value) -> str:
-    return "-" if value is None else f"{value:.5f}"
-
-
-def cmd_remote_upload(args) -> int:
-    result = _remote(args).upload(Path(args.csv), args.message)
-    if result["status"] != "accepted":
-        print(f"rejected (submission {result['id']}; does not count toward today's limit). The validator found:",
-              file=sys.stderr)
-        for line in result["findings"]:
-            print(f"  {line}", file=sys.stderr)
-        _print_diagnoses(result["diagnoses"], sys.stderr)
-        return 2
-    print(f"accepted: submission {result['id']}, public RMSE {_score(result['public_rmse'])}, "
-          f"your rank {result['rank']}; {count(result['uploads_left'], 'upload')} left today (resets {result['resets_at']})")
-    for line in result["findings"]:
-        print(f"  {line}")
-    _print_diagnoses(result["diagnoses"], sys.stdout)
-    return 0
-
-
-def _print_diagnoses(sentences: list[str], out) -> None:
-    """submission/diagnose.py's sentences, as the server stored them with the upload."""
-    for sentence in sentences:
-        print(f"  likely mistake: {sentence}", file=out)
-
-
-def cmd_remote_submissions(args) -> int:
-    rows = _remote(args).submissions()
-    if not rows:
-        print("no submissions yet")
-    for r in rows:
-        private = f"  private {_score(r['private_rmse'])}" if "private_rmse" in r else ""
-        print(f"  {r['id']:>5}  {r['created'][:19]}  {r['status']:<8}  public {_score(r['public_rmse'])}{private}"
-              f"{'  [final]' if r['selected'] else ''}{'  [disqualified]' if r['disqualified'] else ''}"
-              f"  {r['filename']}  {r['message']}")
-        _print_diagnoses(r["diagnoses"], sys.stdout)
-    return 0
-
-
-def cmd_remote_leaderboard(args) -> int:
-    board = _remote(args).leaderboard()
-    print(f"{board['kind']} leaderboard" + (f" (closes {board['closes']})" if board["kind"] == "public" and board["closes"] else ""))
-    for r in board["rows"]:
-        print(f"  {r['rank']:>4}  {r['name']:<30} {_score(r['score'])}  {r['entries']} entries")
-    return 0
-
-
-def cmd_remote_finals(args) -> int:
-    chosen = _remote(args).select_finals(args.ids)["ids"]
-    print(f"final submissions: {', '.join(map(str, chosen))}" if chosen
-          else "no final submissions selected: your best public ones will count")
-    return 0
-
-
 # ---------------------------------------------------------------- parser
 def _db_option(p):
     p.add_argument("--db", help="database URL (default: SQLite COMP/competition.db), e.g. postgresql+psycopg://user@host/db")
 
 
-REMOTE_EXAMPLES = {
-    "upload": "inpaint remote upload Predict.csv --message 'flip TTA' --server http://HOST:8000 --token T",
-    "submissions": "inpaint remote submissions --server http://HOST:8000 --token T",
-    "leaderboard": "export INPAINT_SERVER=http://HOST:8000 INPAINT_TOKEN=T; inpaint remote leaderboard",
-    "finals": "inpaint remote finals 12 15 --server http://HOST:8000 --token T",
-}
-
-
-def _group(add, name, help_text, example):
-    p = add(name, None, help_text, example=example)
-    return p.add_subparsers(dest="action", required=True, metavar="ACTION")
-
-
 def register(add) -> None:
-    """Add `competition`, `serve` and `remote` to the `inpaint` parser."""
-    from submission.grading import COURSE_BASELINE, COURSE_STRONG  # grader_commands.register imports it too
+    """Add `competition` and `serve` to the `inpaint` parser."""
+    from submission.grading import COURSE_BASELINE, COURSE_STRONG  # grader.register imports it too
 
-    actions = _group(add, "competition", "host the competition: build its folder, add participants, rescore, export",
+    actions = command_group(add, "competition", "host the competition: build its folder, add participants, rescore, export",
                      ["inpaint competition init --data DATA --dir COMP --deadline 2026-12-20T23:59:00+08:00",
                       "inpaint competition participants --dir COMP --add roster.csv"])
     p = actions.add_parser("init", help="build a competition folder from a data folder with answers (Testing/Real)",
@@ -304,15 +246,17 @@ def register(add) -> None:
     p = actions.add_parser("export", help="write the final table (private RMSE of final picks, grade, flags), the "
                                           "grades for Moodle or Canvas, or the competition as a Codabench bundle or "
                                           "a Kaggle package",
-                           **with_examples(["inpaint competition export --dir COMP --out final.csv",
+                           **with_examples(["inpaint competition export --dir COMP --csv final.csv",
                                             "inpaint competition export --dir COMP --format gradebook --lms moodle "
-                                            "--out grades.csv",
-                                            "inpaint competition export --data DATA --format codabench --out bundle.zip"]))
+                                            "--csv grades.csv",
+                                            "inpaint competition export --data DATA --format codabench --package bundle.zip"]))
     p.set_defaults(handler=cmd_export)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--dir", help="the competition folder (`inpaint competition init`)")
     source.add_argument("--data", help="codabench/kaggle: a data folder with answers instead of --dir (default rules)")
-    p.add_argument("--out", required=True, help="leaderboard: a .csv; codabench: a .zip; kaggle: a .zip or a new folder")
+    p.add_argument("--csv", help="leaderboard: the final table's CSV to write; gradebook: the import file")
+    p.add_argument("--package", help="codabench: the bundle .zip to write; kaggle: a .zip or a new folder")
+    p.add_argument("--out", dest="old_out", help=argparse.SUPPRESS)  # before --csv and --package; still read
     p.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="leaderboard",
                    help="leaderboard (default): the final table; gradebook: grades out of 10 for --lms; "
                         "codabench or kaggle: a package for that platform")
@@ -335,32 +279,13 @@ def register(add) -> None:
     p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
     _db_option(p)
 
-    actions = _group(add, "remote", "a student's side of the server: upload, submissions, leaderboard, finals",
-                     ["inpaint remote upload Predict.csv --message 'flip TTA' --server http://HOST:8000 --token T",
-                      "export INPAINT_SERVER=http://HOST:8000 INPAINT_TOKEN=T; inpaint remote leaderboard"])
-    for name, handler, help_text in (
-            ("upload", cmd_remote_upload,
-             "upload a CSV; prints public score, rank, uploads left and the likely mistake (or every problem)"),
-            ("submissions", cmd_remote_submissions, "your submissions, their scores and likely mistakes"),
-            ("leaderboard", cmd_remote_leaderboard, "the leaderboard (public until the deadline, then private)"),
-            ("finals", cmd_remote_finals, "select the submissions for the private leaderboard (none: the best public)")):
-        p = actions.add_parser(name, help=help_text, description=help_text, **with_examples(REMOTE_EXAMPLES[name]))
-        p.set_defaults(handler=handler)
-        p.add_argument("--server", help="server URL (default: $INPAINT_SERVER)")
-        p.add_argument("--token", help="your token (default: $INPAINT_TOKEN)")
-        if name == "upload":
-            p.add_argument("csv", help="the submission CSV (Predict.csv)")
-            p.add_argument("--message", "-m", default="", help="a note to remember what this was")
-        if name == "finals":
-            p.add_argument("ids", type=int, nargs="*", help="submission ids (none: go back to the best public ones)")
-
 
 # ---------------------------------------------------------------- `inpaint bench serve` (hooked into `bench`)
 def cmd_bench_serve(args) -> int:
     from competition import bench
 
     out = Path(args.out)
-    row = bench.run(out, args.participants, args.uploads, args.concurrency, args.workers, args.db, args.size)
+    row = bench.run(out, args.participants, args.uploads, args.concurrency, args.workers, args.db, args.size[0])
     for key, value in row.items():
         print(f"  {key:<28} {value}")
     bench.save(row, out / "serve.json", {k: v for k, v in vars(args).items() if k != "handler" and "db" != k})
@@ -373,5 +298,6 @@ def bench_serve_options(p) -> None:
     p.add_argument("--uploads", type=int, default=200, help="serve: uploads in all (default 200)")
     p.add_argument("--concurrency", type=int, default=20, help="serve: uploads in flight at once (default 20)")
     p.add_argument("--workers", type=int, default=1, help="serve: server processes (default 1)")
-    p.add_argument("--size", type=int, default=128, help="serve: test image size; CSVs have size^2 rows (default 128)")
+    size_option(p, "serve: rows and columns of the square test images; CSVs have M*N rows (default 128 128)",
+                default=(128, 128), square=True)
     p.add_argument("--db", help="serve: database URL (default: SQLite in the competition folder)")

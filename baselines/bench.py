@@ -1,5 +1,8 @@
 """`inpaint bench quality|speed`: the numbers in BENCHMARKS.md, measured by anyone on their machine.
 
+It measures the kit against the baselines (quality: every baseline of compare.py; speed: the course
+deck's training loop), so it sits here, above inpaint/ like the baselines it compares with.
+
 quality: train the default preset on a data set with answers (a fixed-seed synthetic set by
 default) within a time budget, then score it beside every baseline.
 speed: images per second of the kit's fused train step against the course deck's loop
@@ -53,7 +56,7 @@ class KitStep:
     def __init__(self, cfg: config.Config, batch: int):
         import tensorflow as tf
 
-        from inpaint.train import build_gan
+        from inpaint.gan import build_gan
 
         self.gan = build_gan(cfg)
         self.iterator = iter(tf.data.Dataset.from_tensors(_batch(cfg, batch)).repeat())
@@ -71,8 +74,7 @@ class DeckLoop:
     def __init__(self, cfg: config.Config, batch: int):
         import keras
 
-        from inpaint.models import generator_input
-        from inpaint.train import build_discriminator, build_generator
+        from inpaint.models import build_discriminator, build_generator, generator_input
 
         self.g, self.d = build_generator(cfg), build_discriminator(cfg)
         self.white, self.real, mask, *filled = _batch(cfg, batch)

@@ -1,64 +1,42 @@
-"""The `inpaint` command line: parse, call one library function, print.
+"""The student's commands: check-data, train, predict, compare-predictions, submit, run, report, demo.
 
-Errors a user can cause (UserError) become one line on stderr and exit code 2.
-TensorFlow is imported only by the commands that train or predict, so data checks
-and scoring start in about a second.
+Every setting a run uses comes from one resolved config (preset -> --config -> --set -> the options
+that name a key: --size, --mask-threshold, --seed, budgets), which reads the data and is saved as the
+run's config.toml; predict and submit read the test images as that file says.
 """
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-from inpaint import cluster_commands, competition_commands, grader_commands, organizer_commands, quiet_start
-from inpaint.cli_common import (ExampleFormatter, KitParser, answers_data_folder, data_options, load_data, opt_path,
-                                positive_int, preset_option, print_table, size_of, with_examples)
-from inpaint.errors import ConfigError, UserError
-
-VERBOSE_HELP = "show TensorFlow's own start-up messages (hidden by default: only real errors pass)"
+from inpaint.cli.shared import (answers_data_folder, data_options, opt_path, positive_int, preset_option, print_table,
+                                read_data, read_data_as, resolve_config, size_of)
+from inpaint.errors import ConfigError
 
 
-def resolve_config(args):
-    """preset -> config file -> command-line options, later ones winning."""
-    from inpaint import config
+def training_config(args):
+    """The config this training uses: the options', or with --resume the run folder's own (budgets given
+    now still apply), so the data is read as the run reads it."""
+    from inpaint import run_folder
 
-    cfg = config.preset(args.preset)
-    if args.config:
-        try:
-            cfg = config.load_toml(Path(args.config), cfg)
-        except ConfigError as exc:  # "config: unknown keys x" -> "--config FILE: unknown keys x"
-            raise ConfigError(f"--config {args.config}: {str(exc).removeprefix('config: ')}"
-                              if str(exc).startswith("config: ") else str(exc)) from None
-    changes = {}
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--set expects key=value, got {item!r}")
-        if key.strip() not in cfg.__dataclass_fields__:
-            raise ConfigError(f"--set {item}: unknown config key {key.strip()!r} (RUN/config.toml lists every key)")
-        try:
-            changes[key.strip()] = config.typed_value(key.strip(), _parse_value(value.strip()))
-        except ConfigError as exc:
-            raise ConfigError(f"--set {item}: {str(exc).removeprefix('config: ')}") from None
-    if args.size:
-        changes["image_size"] = tuple(args.size)
-    if args.mask_threshold:
-        changes["mask_threshold"] = args.mask_threshold
-    if args.seed is not None:
-        changes["seed"] = args.seed
-    from inpaint.api import with_budget
-
-    return with_budget(config.from_dict(changes, cfg), args.epochs, args.steps, args.minutes)
+    cfg = resolve_config(args)
+    if args.resume and run_folder.is_run(Path(args.run)):
+        cfg = run_folder.config_for(Path(args.run), cfg, resume=True)
+    return cfg
 
 
-def _parse_value(text: str):
-    import tomllib
+def run_config(args):
+    """The config a run folder was trained with, read before TensorFlow starts: a wrong --run fails in a
+    second. Its mask_threshold finds the test masks; a different --mask-threshold is refused."""
+    from inpaint.run_folder import load_config
 
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text  # bare words are strings: --set gen_norm=instance
+    cfg = load_config(Path(args.run), f"--run {args.run}")
+    given = getattr(args, "mask_threshold", None)
+    if given and given != cfg.mask_threshold:
+        raise ConfigError(f"--mask-threshold {given:g}: the run in {args.run} was trained with mask_threshold = "
+                          f"{cfg.mask_threshold:g} (its config.toml), which also finds the test masks; drop the option")
+    return cfg
 
 
 # ---------------------------------------------------------------- commands
@@ -66,7 +44,7 @@ def cmd_check_data(args) -> int:
     from inpaint.errors import DataError, count
 
     try:
-        ds = load_data(args, size_of(args), need_test=True)
+        ds = read_data(args, size_of(args), need_test=True)
     except DataError as exc:
         problems = getattr(exc, "problems", [str(exc)])
         print(f"{args.data}: {count(len(problems), 'problem')}")
@@ -76,17 +54,16 @@ def cmd_check_data(args) -> int:
     print(f"{args.data}: follows data_spec.md")
     for key, value in ds.facts.items():
         print(f"  {key}: {value}")
-    _print_mask_checks(ds, args.mask_threshold)
+    _print_mask_checks(ds)
     return 0
 
 
-def _print_mask_checks(ds, threshold: float | None) -> None:
+def _print_mask_checks(ds) -> None:
     """Does the test-image mask finder agree with the pairs' own boxes, and which test masks look odd."""
-    from inpaint.data import mask_agreement
+    from inpaint.dataset import mask_agreement
     from inpaint.errors import list_names
-    from inpaint.masks import DEFAULT_THRESHOLD
 
-    agree, wrong = mask_agreement(ds, threshold or DEFAULT_THRESHOLD)
+    agree, wrong = mask_agreement(ds, ds.mask_threshold)
     print(f"  mask finder agrees on {agree}/{agree + len(wrong)} training pairs"
           + (f"; disagrees on: {list_names(wrong)}" if wrong else ""))
     for name, why in ds.unlike_boxes.items():
@@ -94,72 +71,64 @@ def _print_mask_checks(ds, threshold: float | None) -> None:
 
 
 def cmd_train(args) -> int:
-    cfg = resolve_config(args)
-    data = load_data(args, cfg.image_size, need_test=False)
-    from inpaint.train import train  # after the data check: a bad folder fails before TensorFlow starts
-
-    state = train(data, Path(args.run), cfg, resume=args.resume, collective_timeout=args.collective_timeout)
-    from inpaint.distribute import cluster_from_env
-
-    if cluster_from_env().is_chief:
-        _print_train_summary(Path(args.run), state)
-    else:  # its run folder was temporary; the chief's holds the run
-        print(f"training stopped: {state.get('stop_reason')}; {state.get('steps', 0)} steps; the chief wrote the run folder")
+    cfg = training_config(args)
+    _train(args, cfg, read_data_as(args, cfg, need_test=False))
     return 0
 
 
-def _print_train_summary(run: Path, state: dict) -> None:
+def _train(args, cfg, data) -> bool:
+    """Train into --run; True on the chief, which holds the run folder."""
+    from inpaint import run_folder as rf
+    from inpaint.distribute import cluster_from_env
+    from inpaint.train import train  # after the data check: a bad folder fails before TensorFlow starts
+
+    run = Path(args.run)
+    state = train(data, run, cfg, resume=args.resume, collective_timeout=args.collective_timeout)
+    if not cluster_from_env().is_chief:  # its run folder was temporary; the chief's holds the run
+        print(f"training stopped: {state.get('stop_reason')}; {state.get('steps', 0)} steps; the chief wrote the run folder")
+        return False
     print(f"training stopped: {state.get('stop_reason')}; {state.get('epochs_done', 0)} epochs, "
           f"{state.get('steps', 0)} steps; best validation RMSE {state.get('best_val_rmse', float('nan')):.5f} "
           f"(epoch {state.get('best_epoch', '-')})")
-    print(f"run folder: {run}  (CSV log: {run / 'log.csv'}; TensorBoard: tensorboard --logdir {run / 'logs'})")
-    print(f"write-up material: inpaint report --run {run}  (writes {run / 'report'}/report.md and report.html)")
-
-
-def _run_config(run: Path):
-    """The config a run folder was trained with, read before TensorFlow starts: a wrong --run fails in a second."""
-    from inpaint import config
-
-    if not (run / "config.toml").is_file():
-        raise ConfigError(f"--run {run}: not a run folder (no config.toml); train first with `inpaint train`")
-    return config.load_toml(run / "config.toml")
-
-
-def _predict(args, run: Path):
-    size = _run_config(run).image_size
-    from inpaint.predict import predict_run
-
-    data = load_data(args, size, need_train=False)
-    tta = None if args.tta is None else args.tta == "on"
-    return data, predict_run(run, data, tta_flip=tta, average_last=args.average_last)
+    print(f"run folder: {run}  (CSV log: {run / rf.LOG_FILE}; TensorBoard: tensorboard --logdir {run / rf.TENSORBOARD})")
+    print(f"write-up material: inpaint report --run {run}  (writes {run / rf.REPORT}/report.md and report.html)")
+    return True
 
 
 def cmd_compare_predictions(args) -> int:
     import pandas as pd
 
-    run = Path(args.run)
-    data = load_data(args, _run_config(run).image_size)
+    data = read_data_as(args, run_config(args))
     from inpaint.predict import compare_predictions  # after the checks: TensorFlow takes seconds to start
 
-    print_table(pd.DataFrame(compare_predictions(run, data)))
+    print_table(pd.DataFrame(compare_predictions(Path(args.run), data)))
     print("validation favours 'best by validation RMSE', which was chosen on it. predict and submit use the best "
           "generator with flip averaging unless told otherwise: --tta off, --average-last K")
     return 0
 
 
-def cmd_predict(args) -> int:
-    data, preds = _predict(args, Path(args.run))
-    from inpaint.predict import write_pngs  # imported by _predict already, after its checks
+def _predictions(args, data):
+    from inpaint.predict import predict_run
 
-    paths = write_pngs(Path(args.out), data.test_white.names, preds)
+    tta = None if args.tta is None else args.tta == "on"
+    return predict_run(Path(args.run), data, tta_flip=tta, average_last=args.average_last)
+
+
+def cmd_predict(args) -> int:
+    data = read_data_as(args, run_config(args), need_train=False)
+    from inpaint.predict import write_pngs
+
+    paths = write_pngs(Path(args.out), data.test_white.names, _predictions(args, data))
     print(f"wrote {len(paths)} predictions to {args.out}")
     return 0
 
 
-def cmd_submit(args) -> int:
+def cmd_submit(args, data=None) -> int:
+    """Predict with --run and write --csv; `data` is the set `inpaint run` has read already."""
     from submission import export_predictions
 
-    data, preds = _predict(args, Path(args.run))
+    data = data or read_data_as(args, run_config(args), need_train=False)
+    preds = _predictions(args, data)
     if args.out:
         from inpaint.predict import write_pngs
 
@@ -171,19 +140,18 @@ def cmd_submit(args) -> int:
 
 
 def cmd_run(args) -> int:
-    # Check the test images too before training, not after 20 minutes of it.
-    load_data(args, resolve_config(args).image_size, need_test=True)
-    cmd_train(args)
-    from inpaint.distribute import cluster_from_env
-
-    if not cluster_from_env().is_chief:
+    cfg = training_config(args)
+    data = read_data_as(args, cfg, need_test=True)  # the test images too, before training, not after it
+    if not _train(args, cfg, data):
         print("training done; the chief (worker 0) writes the submission")
         return 0
-    return cmd_submit(args)
+    return cmd_submit(args, data)
 
 
 def cmd_demo(args) -> int:
     """Synthetic set -> train within a time budget -> Predict.csv -> score beside the identity baseline."""
+    from inpaint.cli import build_parser
+    from inpaint.cli.organizer import cmd_synth
     from submission import export_predictions, score_files, solution_from_answers
 
     out = Path(args.out)
@@ -193,8 +161,8 @@ def cmd_demo(args) -> int:
         ["run", "--data", str(data_dir), "--run", str(run), "--csv", str(csv), "--out", str(out / "pred"),
          "--minutes", str(args.minutes), "--seed", str(args.seed), "--preset", args.preset]
     )
-    resolve_config(train_args)  # a bad --minutes fails now, not after writing 700 synthetic pairs
-    organizer_commands.cmd_synth(argparse.Namespace(out=data_dir, train=args.train, test=10, seed=args.seed, size=128))
+    cfg = training_config(train_args)  # a bad --minutes fails now, not after writing 700 synthetic pairs
+    cmd_synth(argparse.Namespace(out=data_dir, train=args.train, test=10, seed=args.seed, size=cfg.image_size))
     if run.exists():
         import shutil
 
@@ -202,7 +170,7 @@ def cmd_demo(args) -> int:
     cmd_run(train_args)
     solution = out / "solution.csv"
     solution_from_answers(data_dir / "Testing" / "Real", solution)
-    data = load_data(train_args, (128, 128), need_train=False)
+    data = read_data_as(train_args, cfg, need_train=False)
     identity = export_predictions(data.csv_test.white, data.test_white.names, out / "identity.csv")
     rows = [("identity (submit the White images)", score_files(solution, identity).rmse),
             (f"pix2pix, {args.preset} preset, {args.minutes:g} min", score_files(solution, csv).rmse)]
@@ -225,6 +193,9 @@ def cmd_report(args) -> int:
 
 
 # ---------------------------------------------------------------- parser
+RUN_THRESHOLD = "the run's mask_threshold (RUN/config.toml) finds the test masks; a different value is refused"
+
+
 def _train_options(p):
     p.add_argument("--run", required=True, help="run folder: config, checkpoints, logs")
     preset_option(p)
@@ -247,24 +218,14 @@ def _predict_options(p, csv=True):
         p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = KitParser(
-        prog="inpaint", description="pix2pix mouth-inpainting competition kit",
-        epilog="first steps:\n  inpaint demo --out demo\n  inpaint check-data --data DATA\n"
-               "  inpaint run --data DATA --run runs/first --csv Predict.csv --minutes 20\n"
-               "every command's --help ends with an example",
-        formatter_class=ExampleFormatter)
-    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _run_options(p):
+    """The options of a command that reads a trained run folder and the data's test images."""
+    data_options(p, size=False, threshold_help=RUN_THRESHOLD)
+    p.add_argument("--run", required=True, help="run folder written by inpaint train")
 
-    def add(name, handler, help_text, example=None, epilog_text=None):
-        """One sub-command; `epilog_text`, then `example` (a command line, or a list of them) end its --help."""
-        p = sub.add_parser(name, help=help_text, description=help_text, **with_examples(example, epilog_text))
-        p.set_defaults(handler=handler)
-        # Also after the command (`inpaint train ... --verbose`); SUPPRESS keeps a --verbose given before it.
-        p.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
-        return p
 
+def register(add) -> None:
+    """Add the student's commands to the `inpaint` parser."""
     p = add("check-data", cmd_check_data, "check a data folder against data_spec.md and describe it",
             example="inpaint check-data --data DATA")
     data_options(p)
@@ -276,23 +237,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("predict", cmd_predict, "write one inpainted PNG per test image",
             example="inpaint predict --run runs/first --data DATA --out predictions")
-    data_options(p, size=False)
-    p.add_argument("--run", required=True, help="run folder written by inpaint train")
+    _run_options(p)
     p.add_argument("--out", required=True, help="folder for the PNGs")
     _predict_options(p, csv=False)
 
     p = add("compare-predictions", cmd_compare_predictions,
             "validation (and test, with answers) RMSE of each way of predicting: best/last, flips, averaging",
             example="inpaint compare-predictions --run runs/first --data DATA")
-    data_options(p, size=False)
-    p.add_argument("--run", required=True, help="run folder written by inpaint train")
+    _run_options(p)
 
     p = add("submit", cmd_submit, "predict the test images and write the submission CSV",
             example="inpaint submit --run runs/first --data DATA --csv Predict.csv")
-    data_options(p, size=False)
-    p.add_argument("--run", required=True, help="run folder written by inpaint train")
+    _run_options(p)
     p.add_argument("--csv", required=True, help="submission CSV to write (Predict.csv)")
-    p.add_argument("--out", help="also write the predicted PNGs here")
+    p.add_argument("--out", help="folder to also write the predicted PNGs into")
     _predict_options(p)
 
     p = add("run", cmd_run, "train, then submit: the whole job",
@@ -300,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_options(p)
     _train_options(p)
     p.add_argument("--csv", required=True, help="submission CSV to write (Predict.csv)")
-    p.add_argument("--out", help="also write the predicted PNGs here")
+    p.add_argument("--out", help="folder to also write the predicted PNGs into")
     _predict_options(p)
 
     p = add("report", cmd_report, "write RUN/report/: loss plots, samples, architecture, report.md and .html",
@@ -316,28 +274,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", type=int, default=700, help="synthetic training pairs (default 700)")
     preset_option(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic set and of training (default 0)")
-
-    organizer_commands.register(add)
-    grader_commands.register(add)
-    competition_commands.register(add)
-    cluster_commands.register(add)
-    return parser
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    quiet_start.install(verbose=args.verbose)
-    try:
-        return args.handler(args)
-    except (UserError, OSError) as exc:  # OSError: a path the user gave cannot be read or written
-        print(f"inpaint {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"inpaint {args.command}: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        quiet_start.uninstall()  # in-process callers (tests) get a clean import system back
-
-
-if __name__ == "__main__":
-    sys.exit(main())

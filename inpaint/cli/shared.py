@@ -1,5 +1,7 @@
-"""Pieces every group of CLI commands shares: progress bars, data loading from options, tables, the meaning
-of --answers, and argparse helpers (--preset, counts >= 1, files that must exist, example lines in --help)."""
+"""Pieces every audience's commands share: progress bars, data loading from options, the one config
+resolved from the options, tables, the meaning of --answers, and argparse helpers (--preset, --size,
+counts >= 1, files that must exist, example lines in --help, old option spellings that still work,
+the parser that refuses abbreviations)."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from inpaint.errors import UserError
+from inpaint.errors import ConfigError, UserError
 from inpaint.masks import DEFAULT_THRESHOLD
 
 
@@ -58,17 +60,60 @@ def size_of(args, default=(128, 128)) -> tuple[int, int]:
     return tuple(args.size) if getattr(args, "size", None) else default
 
 
-def load_data(args, size, need_train=True, need_test=True):
-    from inpaint.data import load_data as load
+def read_data(args, size, need_train=True, need_test=True, mask_threshold: float | None = None, mask_grow: int = 1):
+    """The data folder of `--data` (and `--pair-by-order`), masks found with `mask_threshold` (default: the
+    `--mask-threshold` option, else the finder's own) and grown by `mask_grow`."""
+    from inpaint.data import load_data
 
-    return load(
-        Path(args.data),
-        size=size,
-        need_train=need_train,
-        need_test=need_test,
-        by_order=getattr(args, "pair_by_order", False),
-        mask_threshold=getattr(args, "mask_threshold", None) or DEFAULT_THRESHOLD,
-    )
+    threshold = mask_threshold or getattr(args, "mask_threshold", None) or DEFAULT_THRESHOLD
+    return load_data(Path(args.data), size=size, need_train=need_train, need_test=need_test,
+                     by_order=getattr(args, "pair_by_order", False), mask_threshold=threshold, mask_grow=mask_grow)
+
+
+def read_data_as(args, cfg, need_train=True, need_test=True):
+    """The data folder read as the config says (image_size, mask_threshold, mask_grow): how a run reads it."""
+    return read_data(args, tuple(cfg.image_size), need_train, need_test, cfg.mask_threshold, cfg.mask_grow)
+
+
+def resolve_config(args):
+    """preset -> config file -> command-line options, later ones winning."""
+    from inpaint import config
+    from inpaint.api import with_budget
+
+    cfg = config.preset(args.preset)
+    if args.config:
+        try:
+            cfg = config.load_toml(Path(args.config), cfg)
+        except ConfigError as exc:  # "config: unknown keys x" -> "--config FILE: unknown keys x"
+            raise ConfigError(f"--config {args.config}: {str(exc).removeprefix('config: ')}"
+                              if str(exc).startswith("config: ") else str(exc)) from None
+    changes = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        if key.strip() not in cfg.__dataclass_fields__:
+            raise ConfigError(f"--set {item}: unknown config key {key.strip()!r} (RUN/config.toml lists every key)")
+        try:
+            changes[key.strip()] = config.typed_value(key.strip(), _parse_value(value.strip()))
+        except ConfigError as exc:
+            raise ConfigError(f"--set {item}: {str(exc).removeprefix('config: ')}") from None
+    if args.size:
+        changes["image_size"] = tuple(args.size)
+    if args.mask_threshold:
+        changes["mask_threshold"] = args.mask_threshold
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    return with_budget(config.from_dict(changes, cfg), args.epochs, args.steps, args.minutes)
+
+
+def _parse_value(text: str):
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # bare words are strings: --set gen_norm=instance
 
 
 # Digits that mean something for each column; RMSE-like columns get 5.
@@ -80,13 +125,65 @@ def print_table(table) -> None:
     print(table.to_string(index=False, formatters=formatters, float_format=lambda v: f"{v:.5f}"))
 
 
-def data_options(p, size=True):
+def data_options(p, size=True, threshold_help="near-white level of the painted box in [0, 1] (default 0.94)"):
     p.add_argument("--data", required=True, help="data folder in the data_spec.md layout")
     if size:
-        p.add_argument("--size", type=int, nargs=2, metavar=("M", "N"), help="image rows and columns (default 128 128)")
+        size_option(p)
     p.add_argument("--pair-by-order", action="store_true",
                    help="pair Real and White by sorted order instead of by name (only for sets whose names differ)")
-    p.add_argument("--mask-threshold", type=float, help="near-white level of the painted box in [0, 1] (default 0.94)")
+    p.add_argument("--mask-threshold", type=float, help=threshold_help)
+
+
+class SizeAction(argparse.Action):
+    """`--size M N`, image rows and columns, in every command. A lone N (synth's, make-pairs' and bench
+    serve's old spelling of a square side) is read as N N, with a note; `square` commands refuse M != N."""
+
+    def __init__(self, *args, square=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.square = square
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if len(values) == 1 and self.square:
+            print(f"note: {option_string} takes rows and columns (M N) in every command; read {values[0]} as "
+                  f"{values[0]} {values[0]}", file=sys.stderr)
+            values = values * 2
+        if len(values) != 2:
+            parser.error(f"argument {option_string}: expected two numbers, M N (rows and columns)")
+        if self.square and values[0] != values[1]:
+            parser.error(f"argument {option_string}: this command makes square images; give N N")
+        if min(values) < 1:
+            parser.error(f"argument {option_string}: sizes must be at least 1, got {values[0]} {values[1]}")
+        setattr(namespace, self.dest, tuple(values))
+
+
+def size_option(p, help_text="image rows and columns (default 128 128)", default=None, square=False) -> None:
+    """--size M N; `square` commands (synth, make-pairs, bench serve) also take their old lone N."""
+    p.add_argument("--size", type=int, nargs="+" if square else 2, metavar=("N", "N") if square else ("M", "N"),
+                   default=default, action=SizeAction, square=square, help=help_text)
+
+
+class OldSpelling(argparse.Action):
+    """An option's old name, kept for scripts: hidden from --help, it stores into the new option's place
+    and says what replaced it."""
+
+    def __init__(self, *args, new: str, why: str = "", **kwargs):
+        super().__init__(*args, help=argparse.SUPPRESS, **kwargs)
+        self.new, self.why = new, why
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"note: {parser.prog} {option_string} is now {self.new}{self.why}; read as {self.new} {values}",
+              file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def old_spelling(p, option: str, dest: str, new: str, why: str = "") -> None:
+    p.add_argument(option, dest=dest, action=OldSpelling, new=new, why=why, default=argparse.SUPPRESS)
+
+
+def command_group(add, name, help_text, example):
+    """A command whose own sub-commands are actions (`inpaint competition init`, `inpaint remote upload`)."""
+    p = add(name, None, help_text, example=example)
+    return p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
 
 def preset_option(p) -> None:
@@ -120,6 +217,11 @@ class ExampleFormatter(argparse.HelpFormatter):
         if text.startswith("example: ") or "\n" in text:
             return "\n".join(indent + line for line in text.splitlines())
         return super()._fill_text(text, width, indent)
+
+    def _format_args(self, action, default_metavar):
+        if isinstance(action, SizeAction):  # `--size N N`, not argparse's `N [N ...]` for the old lone N
+            return " ".join(action.metavar)
+        return super()._format_args(action, default_metavar)
 
 
 def with_examples(example, text: str | None = None) -> dict:

@@ -1,4 +1,4 @@
-"""CLI commands for CSVs and graders: export, solution, score, validate, make-split, leaderboard.
+"""The grader's commands, on CSVs: export, solution, score, validate, make-split, leaderboard.
 
 None of them imports TensorFlow, so a grader's loop over a class starts in about a second.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from inpaint.cli_common import answers_folder, existing_file, opt_path, positive_int, size_of
+from inpaint.cli.shared import answers_folder, existing_file, old_spelling, opt_path, positive_int, size_of, size_option
 
 
 def _summary(summary: dict) -> str:
@@ -60,9 +60,9 @@ def cmd_validate(args) -> int:
 
     data = None
     if args.data:  # the solution's names and size, and the blanked images that let the diagnosis name mistakes
-        from inpaint.cli_common import load_data
+        from inpaint.cli.shared import read_data
 
-        data = load_data(args, size_of(args), need_train=False)
+        data = read_data(args, size_of(args), need_train=False)
     verdict = validate_submission(Path(args.csv), data, opt_path(args.sample), size_of(args, None), args.images)
     print("\n".join(verdict.lines()))
     return verdict.exit_code
@@ -73,9 +73,9 @@ def cmd_make_split(args) -> int:
     from submission import grading, read_table
 
     split = grading.make_split(read_table(Path(args.solution)), args.public_fraction, args.by, args.seed)
-    atomic_write_bytes(Path(args.out), split.to_csv(index=False).encode())
+    atomic_write_bytes(Path(args.csv), split.to_csv(index=False).encode())
     public = int((split["Usage"] == "Public").sum())
-    print(f"wrote {args.out}: {public} public and {len(split) - public} private {args.by}s")
+    print(f"wrote {args.csv}: {public} public and {len(split) - public} private {args.by}s")
     return 0
 
 
@@ -98,9 +98,9 @@ def cmd_leaderboard(args) -> int:
         print(shown.to_string(index=False, float_format=lambda v: f"{v:.5f}", na_rep=""))
     if white is not None:
         _print_copies(copied, int(table["RMSE"].notna().sum()), bullet="- " if args.markdown else "  ")
-    if args.out:
-        atomic_write_bytes(Path(args.out), table.to_csv(index=False, float_format="%.8f").encode())
-        print(f"saved {args.out}")
+    if args.csv:
+        atomic_write_bytes(Path(args.csv), table.to_csv(index=False, float_format="%.8f").encode())
+        print(f"saved {args.csv}")
     return 0
 
 
@@ -123,12 +123,12 @@ VALIDATE_EXIT_CODES = """exit codes:
      (values in a tanh or 0-255 range, transposed, mirrored, shifted, another size, a constant fill, ...)"""
 
 
+OUT_IS_A_FOLDER = " (a CSV to write is --csv in every command; --out is a folder)"
+
+
 def register(add) -> None:
     """Add the grader commands to the `inpaint` parser (`add(name, handler, help)` makes a sub-parser)."""
     from submission.grading import COURSE_BASELINE, COURSE_STRONG
-
-    def size_option(p, help_text="resize to M x N"):
-        p.add_argument("--size", type=int, nargs=2, metavar=("M", "N"), help=help_text)
 
     p = add("export", cmd_export, "turn a folder of predicted images into a submission CSV",
           example="inpaint export --pred predictions --csv Predict.csv --sample sample_submission.csv")
@@ -142,7 +142,7 @@ def register(add) -> None:
     p.add_argument("--answers", required=True, help="the Testing/Real folder, or a data folder that has one")
     p.add_argument("--csv", required=True, help="solution CSV to write")
     p.add_argument("--sample", help="sample_submission.csv whose header and id column to copy")
-    size_option(p)
+    size_option(p, "resize to M x N")
 
     p = add("score", cmd_score, "RMSE of a submission CSV against a solution CSV, as Kaggle scores it",
           example="inpaint score --solution solution.csv --submission Predict.csv --split split.csv")
@@ -163,16 +163,17 @@ def register(add) -> None:
     p.add_argument("--images", type=positive_int, help="without --data or --sample: number of test images (10 in the course)")
 
     p = add("make-split", cmd_make_split, "write a public/private split of a solution CSV, as Kaggle does",
-          example="inpaint make-split --solution solution.csv --public-fraction 0.3 --by image --seed 1 --out split.csv")
+          example="inpaint make-split --solution solution.csv --public-fraction 0.3 --by image --seed 1 --csv split.csv")
     p.add_argument("--solution", required=True, help="solution CSV (written by inpaint solution)")
-    p.add_argument("--out", default="split.csv", help="split CSV to write (default split.csv)")
+    p.add_argument("--csv", default="split.csv", help="split CSV to write (default split.csv)")
+    old_spelling(p, "--out", "csv", "--csv", OUT_IS_A_FOLDER)
     p.add_argument("--public-fraction", type=float, default=0.3, help="share on the public board (default 0.3)")
     p.add_argument("--by", choices=("image", "pixel"), default="image",
                    help="split whole images (default) or single pixels, as Kaggle does")
     p.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
 
     p = add("leaderboard", cmd_leaderboard, "score, rank and grade every submission of a class",
-          example="inpaint leaderboard submissions/ --solution solution.csv --split split.csv --data DATA --out leaderboard.csv")
+          example="inpaint leaderboard submissions/ --solution solution.csv --split split.csv --data DATA --csv leaderboard.csv")
     p.add_argument("submissions", nargs="+", help="submission CSV files or folders of them")
     p.add_argument("--solution", required=True, help="solution CSV (written by inpaint solution)")
     p.add_argument("--split", help="split CSV: rank by the private RMSE")
@@ -180,5 +181,6 @@ def register(add) -> None:
     p.add_argument("--strong", type=float, default=COURSE_STRONG, help=f"RMSE graded 8/10 (default {COURSE_STRONG}, the course's)")
     p.add_argument("--data", help="data folder with Testing/White: flags suspicious and copied submissions")
     size_option(p, "image size for --data (default 128 128)")
-    p.add_argument("--out", help="save the leaderboard as CSV")
+    p.add_argument("--csv", help="save the leaderboard as this CSV")
+    old_spelling(p, "--out", "csv", "--csv", OUT_IS_A_FOLDER)
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")

@@ -1,11 +1,11 @@
-"""CLI commands for organizers: synthetic sets, sets from photos, baselines, benchmarks."""
+"""The organizer's commands: synthetic sets, sets from photos, baselines, benchmarks."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from inpaint.cli_common import (answers_folder, data_options, load_data, positive_int, preset_option, print_table,
-                                progress, size_of)
+from inpaint.cli.shared import (answers_folder, data_options, positive_int, preset_option, print_table, progress,
+                                read_data, size_of, size_option)
 from inpaint.errors import ConfigError
 
 
@@ -13,7 +13,7 @@ def cmd_synth(args) -> int:
     from inpaint.synth import write_synth_set
 
     summary = write_synth_set(
-        Path(args.out), n_train=args.train, n_test=args.test, seed=args.seed, size=args.size, progress=progress("synth")
+        Path(args.out), n_train=args.train, n_test=args.test, seed=args.seed, size=args.size[0], progress=progress("synth")
     )
     print(f"wrote {summary['train']} training pairs and {summary['test']} test images "
           f"({summary['size']}x{summary['size']}) to {summary['out']} in {summary['seconds']:.1f} s")
@@ -23,7 +23,7 @@ def cmd_synth(args) -> int:
 def cmd_make_pairs(args) -> int:
     from inpaint.make_pairs import make_pairs
 
-    s = make_pairs(Path(args.faces), Path(args.out), args.size, args.test, args.seed, args.box_scale,
+    s = make_pairs(Path(args.faces), Path(args.out), args.size[0], args.test, args.seed, args.box_scale,
                    progress=progress("make-pairs"), box=args.box, align_faces=args.align,
                    mouth_width=args.mouth_width, mouth_height=args.mouth_height, sheet=args.sheet)
     detector = s["detector"] + (" (fallback: the mtcnn package is not installed)" if s["detector"] != "mtcnn" else "")
@@ -45,7 +45,7 @@ def cmd_baseline(args) -> int:
     from submission import export_predictions
 
     size = size_of(args)
-    data = load_data(args, size, need_train=args.method in ("pix2pix-lite", "all"))
+    data = read_data(args, size, need_train=args.method in ("pix2pix-lite", "all"))
     if args.answers:
         _attach_answers(data, Path(args.answers), size)
     if args.method == "all":
@@ -74,14 +74,14 @@ def cmd_baseline(args) -> int:
 
 def cmd_bench(args) -> int:
     if args.kind == "serve":  # the competition server's load test: no TensorFlow involved
-        from inpaint.competition_commands import cmd_bench_serve
+        from inpaint.cli.competition import cmd_bench_serve
 
         return cmd_bench_serve(args)
     if args.kind == "copies":  # the calibration of copy detection: no TensorFlow either
         return cmd_bench_copies(args)
     import pandas as pd
 
-    from inpaint import bench
+    from baselines import bench
 
     out = Path(args.out)
     if args.kind == "speed":
@@ -93,7 +93,7 @@ def cmd_bench(args) -> int:
     else:
         data_dir = Path(args.data) if args.data else out / "data"
         if not args.data:
-            cmd_synth(argparse.Namespace(out=data_dir, train=700, test=10, seed=args.seed, size=128))
+            cmd_synth(argparse.Namespace(out=data_dir, train=700, test=10, seed=args.seed, size=(128, 128)))
         rows = bench.quality(data_dir, out, args.minutes, args.preset, args.iterations, args.seed)
     table = pd.DataFrame(rows)
     # Throughput rows and latency rows have different columns: print them as two tables.
@@ -120,7 +120,7 @@ def cmd_bench_copies(args) -> int:
 
     if not args.data or not args.submissions:
         raise ConfigError("bench copies needs --data (a folder with Testing/Real) and --submissions (independent CSVs)")
-    data = load_data(args, (128, 128), need_train=False)  # the masks are found at 128x128, as training does
+    data = read_data(args, (128, 128), need_train=False)  # the masks are found at 128x128, as training does
     if data.csv_test.real is None:
         raise ConfigError(f"--data {args.data}: no Testing/Real; the calibration needs the answers")
     preds, skipped = copy_bench.read_submissions(collect_files(args.submissions), data.test_white.names,
@@ -145,7 +145,7 @@ def cmd_bench_copies(args) -> int:
 
 def _print_lite_params(size) -> None:
     from baselines.pix2pix_lite import deck_config
-    from inpaint.train import build_discriminator, build_generator
+    from inpaint.models import build_discriminator, build_generator
 
     cfg = deck_config(image_size=size)
     g, d = build_generator(cfg).count_params(), build_discriminator(cfg).count_params()
@@ -154,7 +154,7 @@ def _print_lite_params(size) -> None:
 
 
 def _attach_answers(data, answers: Path, size) -> None:
-    from inpaint.data import ImageSet
+    from inpaint.dataset import ImageSet
     from submission.csv_io import read_image_folder
 
     answers = answers_folder(answers)
@@ -175,13 +175,13 @@ def register(add) -> None:
     p.add_argument("--train", type=int, default=700, help="training pairs (default 700, as the course)")
     p.add_argument("--test", type=int, default=10, help="test images (default 10, as the course)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--size", type=int, default=128, help="square image size (default 128)")
+    size_option(p, "rows and columns of the square faces (default 128 128)", default=(128, 128), square=True)
 
     p = add("make-pairs", cmd_make_pairs, "turn a folder of face photos into a competition data set",
           example="inpaint make-pairs --faces photos --out DATA --test 10 --seed 0")
     p.add_argument("--faces", required=True, help="folder of photos, one face each")
     p.add_argument("--out", required=True, help="data folder to write (data_spec.md layout)")
-    p.add_argument("--size", type=int, default=128, help="side of the square face crops in pixels (default 128)")
+    size_option(p, "rows and columns of the square face crops (default 128 128)", default=(128, 128), square=True)
     p.add_argument("--test", type=int, default=10, help="photos held out as test images (default 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--box-scale", type=float, default=1.0, help="scale the white box (default 1.0)")
@@ -231,6 +231,6 @@ def register(add) -> None:
     p.add_argument("--repeats", type=positive_int, default=3, help="speed: timings per method (default 3)")
     p.add_argument("--jit", action="store_true", help="speed: also time jit_compile=True")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    from inpaint.competition_commands import bench_serve_options
+    from inpaint.cli.competition import bench_serve_options
 
     bench_serve_options(p)
