@@ -6,8 +6,9 @@ and from then on its gradient teaches the generator little that carries over to 
 epoch this logs D's mean output on real and on generated pairs, for as many training pairs as
 there are validation pairs (up to 64) and for the validation pairs, measured alike: without
 augmentation, and as D judges while it trains (batch statistics, real and generated pairs in
-separate batches of the training batch size; its moving averages are left as they were). In
-inference mode the kit's D hardly separates either set: what it learns leans on batch statistics.
+separate shuffled batches of the training batch size; its moving averages are left as they
+were). In inference mode the kit's D hardly separates either set: what it learns leans on batch
+statistics.
 
     D_out_real, D_out_fake            training pairs
     val_D_out_real, val_D_out_fake    validation pairs
@@ -37,7 +38,10 @@ class DSeparation(keras.callbacks.Callback):
 
     @staticmethod
     def _tensors(arrays: tuple):
-        white, real, mask, *filled = arrays
+        # Shuffled once: with batch statistics a batch of one person's photos (neighbours in name
+        # order) is judged unlike the mixed batches D trains on.
+        order = np.random.default_rng(0).permutation(len(arrays[0]))
+        white, real, mask, *filled = (x[order] for x in arrays)
         inputs = model_inputs(white, mask, *filled)
         return inputs, model_inputs(real, mask)[0]
 

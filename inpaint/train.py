@@ -118,8 +118,8 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
         white[train_idx], real[train_idx], mask[train_idx], cfg, first_epoch, fill), cluster)
     val_view = _network_view(cfg, fill, white[val_idx], real[val_idx], mask[val_idx])
     val_ds = distribute.distribute_input(pipeline.eval_dataset(*val_view[:3], batch, *val_view[3:]), cluster)
-    # As many training pairs as validation pairs (up to 64), for D's separation on each (d_separation.py).
-    shown = train_idx[:min(len(val_idx), 64)]
+    # As many training pairs as validation pairs (up to 64), drawn at random, for D's separation on each.
+    shown = np.random.default_rng(cfg.seed).choice(train_idx, min(len(val_idx), 64), replace=False)
     train_view = _network_view(cfg, fill, white[shown], real[shown], mask[shown])
     spe = pipeline.steps_per_epoch(len(train_idx), batch)
     epochs = max(cfg.epochs, math.ceil(cfg.steps / spe)) if cfg.steps else cfg.epochs
