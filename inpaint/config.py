@@ -37,6 +37,7 @@ class Config:
     gen_norm: str = "batch"
     gen_upsample: str = "transpose"
     gen_act_before_norm: bool = False  # the course deck activates, then normalises
+    gen_innermost_norm: bool = True  # False: no norm at the bottleneck, as pix2pix (see inpaint/models.py)
     mask_input: bool = False  # G also reads the mask as a second channel, not only the white paint
     prefill: str = "none"  # telea | ns | mean: G reads the box classically filled (+ the mask) and learns a correction
     # discriminator (PatchGAN on the (White, image) pair)

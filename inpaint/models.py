@@ -93,6 +93,7 @@ def unet(
     dropout_layers: int = 3,
     upsample: str = "transpose",
     first_norm: bool = False,
+    innermost_norm: bool = True,
     act_before_norm: bool = False,
     out_channels: int = 1,
     residual: bool = False,
@@ -113,7 +114,10 @@ def unet(
     widths = _widths(depth, base_filters, max_filters)
     x, skips = inputs, []
     for i, filters in enumerate(widths):
-        x = down_block(x, filters, kernel_size, norm if (i or first_norm) else "none", act_before_norm)
+        # pix2pix leaves the first and the innermost block unnormalised (innermost_norm=False): at the
+        # 1x1 bottleneck batch norm describes each face relative to its batch.
+        use_norm = (i or first_norm) and (i < depth - 1 or innermost_norm)
+        x = down_block(x, filters, kernel_size, norm if use_norm else "none", act_before_norm)
         skips.append(x)
     # Decoder mirrors the encoder; dropout in the deepest blocks, as pix2pix's noise source.
     for i, (filters, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
@@ -194,6 +198,7 @@ def build_generator(cfg: "Config") -> keras.Model:
         dropout=cfg.gen_dropout,
         upsample=cfg.gen_upsample,
         act_before_norm=cfg.gen_act_before_norm,
+        innermost_norm=cfg.gen_innermost_norm,
         residual=starts_filled,
     )
 
