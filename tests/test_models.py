@@ -93,6 +93,25 @@ def test_other_generator_options_build():
                               "Conv2DTranspose", "ReLU", "Concatenate", "Conv2DTranspose", "Activation"]
 
 
+def test_unnormalised_innermost_block_drops_only_the_bottleneck_norm():
+    with_norm = unet((32, 32, 1), depth=3, base_filters=4, max_filters=8, dropout=0.5)
+    without = unet((32, 32, 1), depth=3, base_filters=4, max_filters=8, dropout=0.5, innermost_norm=False)
+    # the same layers but the norm after the third (innermost, 4x4) down conv: 4 x 8 parameters fewer
+    assert with_norm.count_params() - without.count_params() == bn(8)
+    assert layer_kinds(without)[:7] == ["Conv2D", "LeakyReLU", "Conv2D", "BatchNormalization", "LeakyReLU",
+                                        "Conv2D", "LeakyReLU"]
+
+
+def test_residual_generator_returns_its_first_input_channel_until_trained():
+    g = unet((32, 32, 2), depth=3, base_filters=4, max_filters=8, residual=True)
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 2)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(g(x, training=True)), x[..., :1])  # zero-initialised last layer
+    last = [layer for layer in g.layers if isinstance(layer, keras.layers.Conv2DTranspose)][-1]
+    last.kernel.assign(np.full(last.kernel.shape, 0.5, np.float32))  # a correction, clipped to [-1, 1]
+    out = np.asarray(g(x, training=False))
+    assert np.abs(out - x[..., :1]).max() > 0.1 and out.min() >= -1.0 and out.max() <= 1.0
+
+
 def test_input_not_divisible_by_two_to_the_depth_is_a_clear_error():
     with pytest.raises(ValueError, match="divisible by 2\\*\\*depth = 32"):
         unet((48, 48, 1), depth=5)
