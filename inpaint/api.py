@@ -130,7 +130,7 @@ def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: floa
           steps: int | None = None, epochs: int | None = None, resume: bool = False, progress: bool = True) -> Run:
     """Train pix2pix on `data` into the run folder `run`, within a budget (minutes, steps or epochs).
 
-    `config` defaults to the standard preset; its image size and mask settings are those `data` was read
+    `config` defaults to the standard preset with a seed drawn for this run; its image size and mask settings are those `data` was read
     with (`load_data`), so the run's config.toml says how its data was read. `progress`
     draws one line that says how much of the budget is used and the validation RMSE. Interrupting the
     kernel saves a checkpoint; `resume=True` continues it. Returns the Run.
@@ -141,6 +141,8 @@ def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: floa
 
     read_as = {"image_size": data.size, "mask_threshold": data.mask_threshold, "mask_grow": data.mask_grow}
     cfg = config_mod.from_dict(read_as, config or make_config())
+    if config is None and not resume:
+        cfg = config_mod.with_drawn_seed(cfg)  # as `inpaint train` without --seed; config.toml records it
     cfg = with_budget(cfg, epochs, steps, minutes)
     bars = (BudgetBar(cfg.minutes, cfg.steps, cfg.epochs),) if progress else ()
     train_run(data, Path(run), cfg, resume=resume, verbose=0, callbacks=bars)

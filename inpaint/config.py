@@ -195,6 +195,15 @@ def typed_value(key: str, value):
     return float(value) if kind == "float" else tuple(value) if kind.startswith("tuple") else value
 
 
+def with_drawn_seed(cfg: Config) -> Config:
+    """`cfg` with a seed drawn at random (1..999,999). Training is repeatable on CPU, so with one default
+    seed two students' honest runs of the same command write the same Predict.csv, which the copy
+    flags cannot tell from a copy (docs/grader.md); a run that names no seed gets its own."""
+    import random
+
+    return dataclasses.replace(cfg, seed=random.SystemRandom().randrange(1, 1_000_000))
+
+
 def preset(name: str) -> Config:
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")

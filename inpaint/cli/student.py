@@ -7,6 +7,7 @@ run's config.toml; predict and submit read the test images as that file says.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -19,11 +20,28 @@ def training_config(args):
     """The config this training uses: the options', or with --resume the run folder's own (budgets given
     now still apply), so the data is read as the run reads it."""
     from inpaint import run_folder
+    from inpaint.config import with_drawn_seed
 
     cfg = resolve_config(args)
     if args.resume and run_folder.is_run(Path(args.run)):
-        cfg = run_folder.config_for(Path(args.run), cfg, resume=True)
+        return run_folder.config_for(Path(args.run), cfg, resume=True)
+    if not _seed_given(args) and not os.environ.get("TF_CONFIG"):
+        # Every worker of a cluster must share the seed, so there the config's stays.
+        cfg = with_drawn_seed(cfg)
+        print(f"seed {cfg.seed} (drawn for this run and saved in its config.toml; --seed {cfg.seed} repeats it)")
     return cfg
+
+
+def _seed_given(args) -> bool:
+    """--seed, --set seed=..., or a seed in the --config file."""
+    if args.seed is not None or any(item.partition("=")[0].strip() == "seed" for item in args.set or []):
+        return True
+    if args.config:
+        import tomllib
+
+        with open(args.config, "rb") as f:  # resolve_config has read it already: it parses
+            return "seed" in tomllib.load(f)
+    return False
 
 
 def run_config(args):
@@ -206,7 +224,7 @@ def _train_options(p):
     budget.add_argument("--steps", type=int, help="train this many generator steps in all")
     p.add_argument("--minutes", type=float, help="wall-clock budget; stops cleanly after the step that exceeds it")
     p.add_argument("--resume", action="store_true", help="continue the run folder's last checkpoint")
-    p.add_argument("--seed", type=int, help="random seed (runs are repeatable on CPU)")
+    p.add_argument("--seed", type=int, help="random seed (runs are repeatable on CPU; default: drawn for each run, saved in RUN/config.toml)")
     p.add_argument("--collective-timeout", type=float, metavar="SECONDS",
                    help="several machines (TF_CONFIG): stop when no step has finished for this long (default 300)")
 
