@@ -38,6 +38,10 @@ class Config:
     gen_upsample: str = "transpose"
     gen_act_before_norm: bool = False  # the course deck activates, then normalises
     gen_innermost_norm: bool = True  # False: no norm at the bottleneck, as pix2pix (see inpaint/models.py)
+    # Batch norm's moving statistics: each step keeps this share of the old value. Keras' 0.99 lags the
+    # fast-changing early generator, and inference (validation, prediction) then scores worse than
+    # the first step for hundreds of steps; 0.9 is PyTorch's (pix2pix's) default (BENCHMARKS.md, third round).
+    gen_bn_momentum: float = 0.99
     mask_input: bool = False  # G also reads the mask as a second channel, not only the white paint
     prefill: str = "none"  # telea | ns | mean: G reads the box classically filled (+ the mask) and learns a correction
     # discriminator (PatchGAN on the (White, image) pair)
@@ -108,6 +112,7 @@ class Config:
             f"{name} {self.net_size} must be divisible by 2**gen_depth = {step} (lower gen_depth or resize)",
         )
         need(self.adversarial in ADVERSARIAL_KINDS, f"adversarial must be one of {ADVERSARIAL_KINDS}")
+        need(0.0 <= self.gen_bn_momentum < 1.0, "gen_bn_momentum must be in [0, 1)")
         need(self.gen_norm in NORMS and self.disc_norm in NORMS, f"norms must be one of {NORMS}")
         need(self.gen_upsample in UPSAMPLES, f"gen_upsample must be one of {UPSAMPLES}")
         need(0.0 < self.val_fraction < 0.5, "val_fraction must be in (0, 0.5)")

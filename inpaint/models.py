@@ -29,11 +29,11 @@ def init() -> keras.initializers.Initializer:
     return keras.initializers.RandomNormal(0.0, 0.02)
 
 
-def _norm(kind: str):
+def _norm(kind: str, bn_momentum: float = 0.99):
     if kind == "batch":
         # synchronized: under MirroredStrategy the statistics cover the global batch, so
         # 1 and N replicas train the same model; it is a no-op on one device.
-        return layers.BatchNormalization(synchronized=True)
+        return layers.BatchNormalization(momentum=bn_momentum, synchronized=True)
     if kind == "instance":
         return layers.GroupNormalization(groups=-1, epsilon=1e-5)  # one group per channel = instance norm
     if kind == "none":
@@ -41,9 +41,9 @@ def _norm(kind: str):
     raise ValueError(f"norm must be one of {NORMS}, got {kind!r}")
 
 
-def _activate_and_norm(x, activation, norm: str, act_before_norm: bool):
+def _activate_and_norm(x, activation, norm: str, act_before_norm: bool, bn_momentum: float = 0.99):
     """pix2pix normalises before the activation; the course deck does it after."""
-    norm_layer = _norm(norm)
+    norm_layer = _norm(norm, bn_momentum)
     if act_before_norm:
         x = activation(x)
         return norm_layer(x) if norm_layer else x
@@ -51,12 +51,14 @@ def _activate_and_norm(x, activation, norm: str, act_before_norm: bool):
     return activation(x)
 
 
-def down_block(x, filters: int, kernel_size: int, norm: str, act_before_norm: bool, strides: int = 2):
+def down_block(x, filters: int, kernel_size: int, norm: str, act_before_norm: bool, strides: int = 2,
+               bn_momentum: float = 0.99):
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", kernel_initializer=init())(x)
-    return _activate_and_norm(x, layers.LeakyReLU(0.2), norm, act_before_norm)
+    return _activate_and_norm(x, layers.LeakyReLU(0.2), norm, act_before_norm, bn_momentum)
 
 
-def up_block(x, filters: int, kernel_size: int, norm: str, act_before_norm: bool, upsample: str, dropout: float):
+def up_block(x, filters: int, kernel_size: int, norm: str, act_before_norm: bool, upsample: str, dropout: float,
+             bn_momentum: float = 0.99):
     if upsample == "transpose":
         x = layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same", kernel_initializer=init())(x)
     elif upsample == "upsample_conv":
@@ -64,7 +66,7 @@ def up_block(x, filters: int, kernel_size: int, norm: str, act_before_norm: bool
         x = layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer=init())(x)
     else:
         raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
-    x = _activate_and_norm(x, layers.ReLU(), norm, act_before_norm)
+    x = _activate_and_norm(x, layers.ReLU(), norm, act_before_norm, bn_momentum)
     return layers.Dropout(dropout)(x) if dropout else x
 
 
@@ -95,6 +97,7 @@ def unet(
     first_norm: bool = False,
     innermost_norm: bool = True,
     act_before_norm: bool = False,
+    bn_momentum: float = 0.99,
     out_channels: int = 1,
     residual: bool = False,
     name: str = "generator",
@@ -117,11 +120,12 @@ def unet(
         # pix2pix leaves the first and the innermost block unnormalised (innermost_norm=False): at the
         # 1x1 bottleneck batch norm describes each face relative to its batch.
         use_norm = (i or first_norm) and (i < depth - 1 or innermost_norm)
-        x = down_block(x, filters, kernel_size, norm if use_norm else "none", act_before_norm)
+        x = down_block(x, filters, kernel_size, norm if use_norm else "none", act_before_norm, bn_momentum=bn_momentum)
         skips.append(x)
     # Decoder mirrors the encoder; dropout in the deepest blocks, as pix2pix's noise source.
     for i, (filters, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
-        x = up_block(x, filters, kernel_size, norm, act_before_norm, upsample, dropout if i < dropout_layers else 0.0)
+        x = up_block(x, filters, kernel_size, norm, act_before_norm, upsample, dropout if i < dropout_layers else 0.0,
+                     bn_momentum)
         x = layers.Concatenate()([x, skip])
     last_init = "zeros" if residual else init()
     if upsample == "transpose":
@@ -199,6 +203,7 @@ def build_generator(cfg: "Config") -> keras.Model:
         upsample=cfg.gen_upsample,
         act_before_norm=cfg.gen_act_before_norm,
         innermost_norm=cfg.gen_innermost_norm,
+        bn_momentum=cfg.gen_bn_momentum,
         residual=starts_filled,
     )
 
