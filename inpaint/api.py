@@ -130,9 +130,9 @@ def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: floa
           steps: int | None = None, epochs: int | None = None, resume: bool = False, progress: bool = True) -> Run:
     """Train pix2pix on `data` into the run folder `run`, within a budget (minutes, steps or epochs).
 
-    `config` defaults to the standard preset with a seed drawn for this run; its image size and mask settings are those `data` was read
-    with (`load_data`), so the run's config.toml says how its data was read. `progress`
-    draws one line that says how much of the budget is used and the validation RMSE. Interrupting the
+    `config` defaults to the standard preset with a seed drawn for this run; its image size and mask
+    settings are those `data` was read with (`load_data`), so the run's config.toml says how its data
+    was read. `progress` draws one line that says how much of the budget is used and the validation RMSE. Interrupting the
     kernel saves a checkpoint; `resume=True` continues it. Returns the Run.
     """
     from inpaint import config as config_mod

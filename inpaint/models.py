@@ -120,7 +120,8 @@ def unet(
         # pix2pix leaves the first and the innermost block unnormalised (innermost_norm=False): at the
         # 1x1 bottleneck batch norm describes each face relative to its batch.
         use_norm = (i or first_norm) and (i < depth - 1 or innermost_norm)
-        x = down_block(x, filters, kernel_size, norm if use_norm else "none", act_before_norm, bn_momentum=bn_momentum)
+        x = down_block(x, filters, kernel_size, norm if use_norm else "none", act_before_norm,
+                       bn_momentum=bn_momentum)
         skips.append(x)
     # Decoder mirrors the encoder; dropout in the deepest blocks, as pix2pix's noise source.
     for i, (filters, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):

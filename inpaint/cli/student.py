@@ -224,7 +224,8 @@ def _train_options(p):
     budget.add_argument("--steps", type=int, help="train this many generator steps in all")
     p.add_argument("--minutes", type=float, help="wall-clock budget; stops cleanly after the step that exceeds it")
     p.add_argument("--resume", action="store_true", help="continue the run folder's last checkpoint")
-    p.add_argument("--seed", type=int, help="random seed (runs are repeatable on CPU; default: drawn for each run, saved in RUN/config.toml)")
+    p.add_argument("--seed", type=int,
+                   help="random seed (runs are repeatable on CPU; default: drawn for each run, saved in RUN/config.toml)")
     p.add_argument("--collective-timeout", type=float, metavar="SECONDS",
                    help="several machines (TF_CONFIG): stop when no step has finished for this long (default 300)")
 
