@@ -4,14 +4,18 @@ pandas holds the GIL for much of a CSV parse, so in the server's own threads a b
 would slow every other request (a leaderboard page); in processes the server's event loop only
 waits for the OS scheduler. A judging process that dies (killed, out of memory) breaks the whole
 ProcessPoolExecutor; the pool is then replaced and the upload judged once more, so one dead
-process never turns later uploads into errors.
+process never turns later uploads into errors. A judging process that hangs (stopped, stuck) would
+hold its place for good: past JUDGE_TIMEOUT_S of judging, the pool's processes are killed and
+replaced, and that upload is refused (not judged again: a file that hangs the judge would hang it
+again).
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -21,12 +25,18 @@ from competition.settings import CompetitionPaths, load_settings
 from inpaint.errors import UserError
 
 _WORKER_JUDGE: Judge | None = None
+# A judgement takes about a second (a legal file is a few MB); the wait for a free process is not counted.
+JUDGE_TIMEOUT_S = float(os.environ.get("INPAINT_JUDGE_TIMEOUT_S", "60"))
 
 
 class JudgingFailed(UserError):
     """The judging process died twice on this upload; nothing was recorded (the API answers 503)."""
 
     status = 503
+
+
+class JudgingTimedOut(JudgingFailed):
+    """Judging this upload took longer than the timeout; the judging processes were replaced."""
 
 
 def _start_worker(root: str) -> None:
@@ -48,8 +58,8 @@ def _ready() -> bool:
 class JudgePool:
     """`processes` judging processes for one competition folder, replaced when broken."""
 
-    def __init__(self, paths: CompetitionPaths, processes: int):
-        self.paths, self.processes = paths, processes
+    def __init__(self, paths: CompetitionPaths, processes: int, timeout_s: float = JUDGE_TIMEOUT_S):
+        self.paths, self.processes, self.timeout_s = paths, processes, timeout_s
         self._lock = threading.Lock()
         self.pool = self._start()
 
@@ -62,22 +72,54 @@ class JudgePool:
         return pool
 
     def facts_and_verdict(self, path: Path, shown_name: str) -> tuple[FileFacts, Verdict]:
-        """Judge in a judging process; a broken pool is replaced and the file judged once more."""
+        """Judge in a judging process; a broken pool is replaced and the file judged once more, a
+        judgement past the timeout is stopped (JudgingTimedOut)."""
         for _attempt in range(2):
             pool = self.pool
             try:
-                return pool.submit(_judge_in_worker, str(path), shown_name).result()
+                return self._result(pool.submit(_judge_in_worker, str(path), shown_name))
             except BrokenProcessPool:
                 self._replace(pool)
+            except TimeoutError:
+                self._replace(pool, kill=True)
+                raise JudgingTimedOut(f"judging this file took longer than {self.timeout_s:g} s and was stopped; "
+                                      "nothing was recorded and it does not count: try again in a minute, and "
+                                      "tell the organizer if this file does it again") from None
         raise JudgingFailed("the judging process stopped twice while judging this file; nothing was recorded "
                             "and it does not count: try again in a minute")
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
-        """One new pool for every thread that saw the old one break (only the first replaces it)."""
+    def _result(self, future: Future):
+        """The future's result; TimeoutError once it has run for timeout_s. The clock starts when the
+        pool hands the call to its processes (running()), so a queue behind a burst is not counted."""
+        started = None
+        while True:
+            try:
+                return future.result(timeout=0.5)
+            except TimeoutError:
+                if started is None and future.running():
+                    started = time.monotonic()
+                if started is not None and time.monotonic() - started > self.timeout_s:
+                    raise
+
+    def _replace(self, broken: ProcessPoolExecutor, kill: bool = False) -> None:
+        """One new pool for every thread that saw the old one break (only the first replaces it).
+        `kill`: the old pool's processes are killed first (a hung one would never exit)."""
         with self._lock:
             if self.pool is broken:
+                if kill:
+                    _kill_processes(broken)
                 broken.shutdown(wait=False, cancel_futures=True)
                 self.pool = self._start()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)  # at most one judgement long; no orphans
+
+
+def _kill_processes(pool: ProcessPoolExecutor) -> None:
+    """SIGKILL every process of `pool` (a stopped or stuck one ignores anything milder). Python 3.14
+    has pool.kill_workers(); before it, the pool's processes are only reachable as _processes."""
+    if hasattr(pool, "kill_workers"):
+        pool.kill_workers()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()

@@ -221,6 +221,30 @@ def test_a_killed_judging_process_is_replaced_and_the_upload_it_was_judging_is_r
         assert status == 200 and all(math.isfinite(r["public_rmse"]) and math.isfinite(r["private_rmse"]) for r in rows)
 
 
+def test_a_hung_judging_process_is_killed_after_the_timeout_and_its_upload_refused(tmp_path):
+    comp = make_competition(tmp_path, size=96, n_test=10, daily_limit=50)
+    with running_server(comp.dir, judge_processes=1, env={"INPAINT_JUDGE_TIMEOUT_S": "3"}) as server:
+        upload = lambda seed: request_json("POST", server.url + "/api/submissions", comp.tokens["ann"],  # noqa: E731
+                                           noisy_csv(comp.dir, seed), timeout=120)
+        assert upload(0)[0] == 201
+        [judge] = spawned_children(server.process.pid)
+        os.kill(judge, signal.SIGSTOP)  # hung: alive, holding its place, never answering
+        started = time.monotonic()
+        status, result = upload(1)
+        waited = time.monotonic() - started
+        assert status == 503 and "took longer than 3 s" in result["detail"], (status, result)
+        assert "nothing was recorded" in result["detail"] and 3 <= waited < 30, waited
+        deadline = time.monotonic() + 10
+        while alive(judge) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(judge)  # killed, not left stopped
+        assert upload(2)[0] == 201  # a new judging process judges the next upload
+        assert spawned_children(server.process.pid) not in ([], [judge])
+        status, rows = request_json("GET", server.url + "/api/admin/submissions", comp.admin)
+        assert status == 200 and len(rows) == 2  # the refused upload left no row
+    assert len(list((comp.dir / "submissions").glob("*.csv"))) == 2  # and no file
+
+
 # ---------------------------------------------------------------- 4. the rejected-file cap
 def test_past_the_rejected_cap_an_upload_is_refused_before_it_is_read_or_judged(tmp_path):
     comp = make_competition(tmp_path, daily_limit=3, rejected_daily_limit=2)
