@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -37,6 +37,10 @@ class JudgingFailed(UserError):
 
 class JudgingTimedOut(JudgingFailed):
     """Judging this upload took longer than the timeout; the judging processes were replaced."""
+
+
+class _Hung(Exception):
+    """A judgement ran past the timeout (its own exceptions, a TimeoutError too, pass through as they are)."""
 
 
 def _start_worker(root: str) -> None:
@@ -77,29 +81,16 @@ class JudgePool:
         for _attempt in range(2):
             pool = self.pool
             try:
-                return self._result(pool.submit(_judge_in_worker, str(path), shown_name))
+                return result_within(pool.submit(_judge_in_worker, str(path), shown_name), self.timeout_s)
             except BrokenProcessPool:
                 self._replace(pool)
-            except TimeoutError:
+            except _Hung:
                 self._replace(pool, kill=True)
                 raise JudgingTimedOut(f"judging this file took longer than {self.timeout_s:g} s and was stopped; "
                                       "nothing was recorded and it does not count: try again in a minute, and "
                                       "tell the organizer if this file does it again") from None
         raise JudgingFailed("the judging process stopped twice while judging this file; nothing was recorded "
                             "and it does not count: try again in a minute")
-
-    def _result(self, future: Future):
-        """The future's result; TimeoutError once it has run for timeout_s. The clock starts when the
-        pool hands the call to its processes (running()), so a queue behind a burst is not counted."""
-        started = None
-        while True:
-            try:
-                return future.result(timeout=0.5)
-            except TimeoutError:
-                if started is None and future.running():
-                    started = time.monotonic()
-                if started is not None and time.monotonic() - started > self.timeout_s:
-                    raise
 
     def _replace(self, broken: ProcessPoolExecutor, kill: bool = False) -> None:
         """One new pool for every thread that saw the old one break (only the first replaces it).
@@ -113,6 +104,18 @@ class JudgePool:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)  # at most one judgement long; no orphans
+
+
+def result_within(future: Future, timeout_s: float):
+    """The future's result; _Hung once it has run for timeout_s. The clock starts when the pool
+    hands the call to its processes (running()), so a queue behind a burst is not counted."""
+    started = None
+    while not wait([future], timeout=min(0.5, timeout_s)).done:
+        if started is None and future.running():
+            started = time.monotonic()
+        if started is not None and time.monotonic() - started > timeout_s:
+            raise _Hung
+    return future.result()
 
 
 def _kill_processes(pool: ProcessPoolExecutor) -> None:

@@ -470,3 +470,28 @@ def test_a_missing_real_part_skips_on_a_laptop_and_fails_under_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="no chromedriver; CI is set"):
         real_part_missing("no chromedriver")
+
+
+def test_the_judging_clock_starts_when_a_judgement_runs_and_a_judges_own_timeout_error_is_not_a_hang():
+    from concurrent.futures import Future
+
+    from competition.judge_pool import _Hung, result_within
+
+    queued = Future()  # waiting for a free judging process: not timed
+    with ThreadPoolExecutor(1) as waiter:
+        pending = waiter.submit(result_within, queued, 0.2)
+        time.sleep(0.5)
+        assert not pending.done()
+        queued.set_running_or_notify_cancel()
+        started = time.monotonic()
+        with pytest.raises(_Hung):
+            pending.result(timeout=10)
+        assert 0.2 <= time.monotonic() - started < 5
+    failed = Future()
+    failed.set_running_or_notify_cancel()
+    failed.set_exception(TimeoutError("the judge's own"))
+    with pytest.raises(TimeoutError, match="the judge's own"):
+        result_within(failed, 0.2)
+    done = Future()
+    done.set_result(7)
+    assert result_within(done, 0.2) == 7
