@@ -132,8 +132,8 @@ def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: floa
 
     `config` defaults to the standard preset with a seed drawn for this run; its image size and mask
     settings are those `data` was read with (`load_data`), so the run's config.toml says how its data
-    was read. `progress` draws one line that says how much of the budget is used and the validation RMSE. Interrupting the
-    kernel saves a checkpoint; `resume=True` continues it. Returns the Run.
+    was read. `progress` draws one line that says how much of the budget is used and the validation
+    RMSE. Interrupting the kernel saves a checkpoint; `resume=True` continues it. Returns the Run.
     """
     from inpaint import config as config_mod
     from inpaint.callbacks import BudgetBar
