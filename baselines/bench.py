@@ -8,7 +8,8 @@ default) within a time budget, then score it beside every baseline.
 speed: images per second of the kit's fused train step against the course deck's loop
 (generator.predict, discriminator.train_on_batch on real then on fake, then the combined
 model's train_on_batch with the discriminator frozen), same models, batch and data,
-alternating in one process; and the latency of predicting the 10 test images.
+alternating in one process; the step's floating-point rate against a large matrix multiply's in
+the same process (the practical peak of this CPU); and the latency of predicting the 10 test images.
 """
 from __future__ import annotations
 
@@ -104,10 +105,42 @@ class DeckLoop:
             self.combined.train_on_batch(self.combined_input, [self.ones, self.real])
 
 
+def graph_flops(concrete_function) -> int:
+    """Floating-point operations in a traced function's graph, as TensorFlow's profiler counts them
+    (a multiply-add is two). Every shape must be static, as it is for a fixed batch."""
+    import tensorflow as tf
+
+    options = (tf.compat.v1.profiler.ProfileOptionBuilder(tf.compat.v1.profiler.ProfileOptionBuilder.float_operation())
+               .with_empty_output().build())
+    return int(tf.compat.v1.profiler.profile(concrete_function.graph, options=options).total_float_ops)
+
+
+def step_flops(gan, cfg: config.Config, batch: int) -> int:
+    """Operations of one train step (G forward, D on both pairs, both backward passes), counted on
+    the step's own graph rather than from layer shapes, so an option that changes the step is counted."""
+    import tensorflow as tf
+
+    data = tuple(tf.constant(x) for x in _batch(cfg, batch))
+    return graph_flops(tf.function(lambda: gan.train_step(data)).get_concrete_function())
+
+
+def matmul_rate(n: int = 2048, repeats: int = 5) -> float:
+    """FLOP/s of an n x n float32 matrix multiply in TensorFlow, in this process: the rate the CPU's
+    threads reach on the best-tuned kernel there is, which a train step can approach but not pass."""
+    import tensorflow as tf
+
+    a, b = (tf.random.stateless_uniform((n, n), seed=(s, 0)) for s in (1, 2))
+    tf.linalg.matmul(a, b).numpy()  # the first call picks the kernel and fills the thread pool
+    seconds = statistics.median(_timed_call(lambda: tf.linalg.matmul(a, b).numpy()) for _ in range(repeats))
+    return 2 * n**3 / seconds
+
+
 def speed(models: dict[str, config.Config], batch: int = 8, steps: int = 20, repeats: int = 3,
           jit: bool = False) -> list[dict]:
-    """Median images/s of each way of training each model; the runs alternate to share any machine drift."""
+    """Median images/s of each way of training each model; the runs alternate to share any machine drift.
+    The kit's rows also give the step's GFLOP/s and its share of the matrix-multiply rate."""
     rows = []
+    peak = matmul_rate()
     for name, cfg in models.items():
         runners = {"kit train_step": KitStep(cfg, batch), "deck loop": DeckLoop(cfg, batch)}
         if jit:
@@ -119,10 +152,17 @@ def speed(models: dict[str, config.Config], batch: int = 8, steps: int = 20, rep
             for label, runner in runners.items():
                 times[label].append(_timed_call(lambda: runner.run(steps)))
         deck = batch * steps / statistics.median(times["deck loop"])
+        flops_per_image = step_flops(runners["kit train_step"].gan, cfg, batch) / batch
         for label, values in times.items():
             rate = batch * steps / statistics.median(values)
-            rows.append({"model": name, "method": label, "images_per_s": round(rate, 1),
-                         "vs_deck": round(rate / deck, 2), "batch": batch, "steps": steps, "repeats": repeats})
+            row = {"model": name, "method": label, "images_per_s": round(rate, 1),
+                   "vs_deck": round(rate / deck, 2), "batch": batch, "steps": steps, "repeats": repeats}
+            if label.startswith("kit"):  # the deck's loop runs other ops (G twice), so its count is not this one
+                row |= {"gflop_per_image": round(flops_per_image / 1e9, 3),
+                        "gflop_per_s": round(rate * flops_per_image / 1e9, 1),
+                        "of_matmul_peak": round(rate * flops_per_image / peak, 3),
+                        "matmul_gflop_per_s": round(peak / 1e9, 1)}
+            rows.append(row)
         rows.append(predict_latency(name, runners["kit train_step"].gan.generator, cfg))
     return rows
 

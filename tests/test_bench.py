@@ -34,3 +34,31 @@ def test_quality_benchmark_on_a_tiny_set(tiny_set, tmp_path, run_cli):
     methods = [r["method"] for r in result["rows"]]
     assert methods[0].startswith("kit pix2pix (lite") and "telea" in methods and "pix2pix-lite" in methods
     assert all(0 <= r["RMSE"] < 1 for r in result["rows"]) and result["machine"]["cores"] >= 1
+
+
+def test_graph_flops_counts_a_convolution_as_hand_computed():
+    import tensorflow as tf
+
+    # 2 images, 16 x 16 x 3 in, 3 x 3 kernel, 4 filters, "same": each of the 2*16*16*4 outputs is 3*3*3
+    # multiply-adds, two operations each.
+    kernel = tf.ones((3, 3, 3, 4))
+    fn = tf.function(lambda x: tf.nn.conv2d(x, kernel, 1, "SAME"))
+    flops = bench.graph_flops(fn.get_concrete_function(tf.TensorSpec((2, 16, 16, 3))))
+    assert flops == 2 * (2 * 16 * 16 * 4) * (3 * 3 * 3)
+
+
+def test_speed_rows_give_the_step_rate_against_the_matmul_peak():
+    cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3)
+    rows = bench.speed({"tiny": cfg}, batch=2, steps=1, repeats=1)
+    kit = next(r for r in rows if r["method"] == "kit train_step")
+    # a training step is a forward and two backward passes of G and D: more than three G forwards alone
+    from inpaint.models import build_generator
+
+    g = build_generator(cfg)
+    import tensorflow as tf
+
+    g_forward = bench.graph_flops(tf.function(g).get_concrete_function(tf.TensorSpec((1, *g.input_shape[1:]))))
+    assert kit["gflop_per_image"] * 1e9 > 3 * g_forward
+    assert kit["gflop_per_s"] == pytest.approx(kit["images_per_s"] * kit["gflop_per_image"], rel=0.05)
+    assert 0 < kit["of_matmul_peak"] and kit["matmul_gflop_per_s"] > 0
+    assert "of_matmul_peak" not in next(r for r in rows if r["method"] == "deck loop")
