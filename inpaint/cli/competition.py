@@ -76,9 +76,17 @@ def cmd_rotate_token(args) -> int:
     service, _ = _server_modules()
     comp = service.Competition(args.dir, args.db)
     try:
-        path = comp.rotate_admin_token()
+        if args.participant is not None:
+            new = comp.rotate_participant_token(args.participant)
+        else:
+            path = comp.rotate_admin_token()
     finally:
         comp.close()
+    if args.participant is not None:
+        print(f"new token of participant {new['id']} ({new['name']}), shown this once; send it to them only:")
+        print(f"  {new['token']}")
+        print("their old token and every session of theirs, also on a running server, no longer work")
+        return 0
     print(f"new organizer token in {path} (readable by you only); the old one and every organizer session, "
           "also on a running server, no longer work")
     return 0
@@ -230,11 +238,15 @@ def register(add) -> None:
                    help="replace participant ID's display name (the name everyone else sees)")
     _db_option(p)
 
-    p = actions.add_parser("rotate-token", help="a new organizer token in COMP/secrets/admin_token.txt; the old one "
-                                                "and every organizer session stop working",
-                           **with_examples("inpaint competition rotate-token --dir COMP"))
+    p = actions.add_parser("rotate-token", help="a new organizer token in COMP/secrets/admin_token.txt, or with "
+                                                "--participant ID a new token for that participant (printed once); "
+                                                "the old one and every session it opened stop working",
+                           **with_examples(["inpaint competition rotate-token --dir COMP",
+                                            "inpaint competition rotate-token --dir COMP --participant 7"]))
     p.set_defaults(handler=cmd_rotate_token)
     p.add_argument("--dir", required=True)
+    p.add_argument("--participant", type=int, metavar="ID",
+                   help="replace this participant's token instead (the id `participants` lists); a leaked token")
     _db_option(p)
 
     p = actions.add_parser("rescore", help="recompute every score from the stored files; exit 1 unless all are identical",
