@@ -24,6 +24,7 @@ from competition.db import MAX_ID, Database, Participant, Submission
 from competition.settings import CompetitionPaths, load_settings
 from competition.tokens import hash_token, new_token, write_secret
 from inpaint.errors import UserError
+from submission.spreadsheet_cells import inert_row, starts_a_formula
 
 ROSTER_COLUMNS = ("name", "email", "student_id", "display_name")
 # Who gave the display name: the roster, the kit (generated, not yet confirmed by the participant),
@@ -81,6 +82,12 @@ def read_roster(path: Path) -> list[RosterLine]:
                                  names.tidy(cells.get("display_name", ""))))
     check_unique(path, people)
     return people
+
+
+def formula_cells(people: list[RosterLine]) -> list[str]:
+    """The roster's names, e-mails and student ids a spreadsheet would read as a formula: the exports write
+    them with a leading ' (submission/spreadsheet_cells.py), which the organizer should know at --add."""
+    return [cell for p in people for cell in (p.name, p.email, p.student_id) if starts_a_formula(cell)]
 
 
 def check_unique(source, people: list[RosterLine]) -> None:
@@ -141,7 +148,7 @@ def _register(db: Database, comp_dir, people: list[RosterLine], given: dict[str,
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["name", "email", "student_id", "display_name", "token"])
-        writer.writerows([p.name, p.email, p.student_id, shown[p.name], tokens[p.name]] for p in people)
+        writer.writerows([*inert_row([p.name, p.email, p.student_id, shown[p.name]]), tokens[p.name]] for p in people)
         path = write_secret(CompetitionPaths(Path(comp_dir)).secrets / f"tokens-{now:%Y%m%dT%H%M%S%f}.csv", out.getvalue())
     return path
 

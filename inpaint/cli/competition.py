@@ -45,7 +45,7 @@ def cmd_init(args) -> int:
 
 def cmd_participants(args) -> int:
     from competition.display_names import reveals
-    from competition.participants import add_participants, read_roster
+    from competition.participants import add_participants, formula_cells, read_roster
 
     service, _ = _server_modules()
     comp = service.Competition(args.dir, args.db)
@@ -59,6 +59,12 @@ def cmd_participants(args) -> int:
             if shown:
                 print(f"warning: the roster's display_name of {', '.join(shown[:5])} holds a part of the name, e-mail "
                       "or student id; everyone will see it (--display-name ID NAME replaces one)")
+            formulas = formula_cells(people)
+            if formulas:
+                print(f"warning: {len(formulas)} roster cell(s) begin with = + - @, a tab or a return, which a spreadsheet "
+                      f"runs as a formula ({', '.join(repr(c[:40]) for c in formulas[:5])}); leaderboard.csv, the "
+                      "gradebook files and the tokens file write them with a leading ' (shown as text); a student id "
+                      "written so will not match in the gradebook: correct the roster if it is a typo")
         if args.display_name:
             number, wanted = args.display_name
             if not number.isdigit():
