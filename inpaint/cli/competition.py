@@ -44,8 +44,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_participants(args) -> int:
-    from competition.display_names import reveals
-    from competition.participants import add_participants, formula_cells, read_roster
+    from competition.participants import add_participants, formula_cells, read_roster, revealing_display_names
 
     service, _ = _server_modules()
     comp = service.Competition(args.dir, args.db)
@@ -55,10 +54,10 @@ def cmd_participants(args) -> int:
             path = add_participants(comp.db, args.dir, people)
             print(f"added {len(people)} participants; their tokens are in {path} (readable by you only; "
                   "send each participant their own line); next: inpaint serve --dir " + str(args.dir))
-            shown = [p.name for p in people if p.display_name and reveals(p.display_name, p.name, p.email, p.student_id)]
+            shown = revealing_display_names(people)
             if shown:
-                print(f"warning: the roster's display_name of {', '.join(shown[:5])} holds a part of the name, e-mail "
-                      "or student id; everyone will see it (--display-name ID NAME replaces one)")
+                print(f"warning: the roster's display_name of {', '.join(shown[:5])} holds a part of a name, e-mail "
+                      "or student id of the roster; everyone will see it (--display-name ID NAME replaces one)")
             formulas = formula_cells(people)
             if formulas:
                 print(f"warning: {len(formulas)} roster cell(s) begin with = + - @, a tab or a return, which a spreadsheet "
