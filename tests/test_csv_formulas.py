@@ -109,3 +109,19 @@ def test_the_organizer_pages_leaderboard_csv_is_inert(hostile_class):
     assert len(rows) == 5
     assert_no_formula(rows)
     assert any(r[1] == "'" + HOSTILE[0][0] for r in rows[1:])
+
+
+def test_the_graders_leaderboard_csv_writes_file_names_as_text(tmp_path, run_cli):
+    comp = make_competition(tmp_path, people=("ann",))
+    files = []
+    for name, offset in (("=HYPERLINK(1)", 0.01), ("-team", 0.02), ("plain", 0.03)):
+        files.append(tmp_path / f"{name}.csv")
+        files[-1].write_bytes(offset_csv(comp.dir, offset, offset))
+    out = tmp_path / "board.csv"
+    code, _, err = run_cli("leaderboard", *files, "--solution", comp.dir / "solution.csv", "--csv", out)
+    assert code == 0, err
+    rows = rows_of(out)
+    assert_no_formula(rows)
+    table = pd.read_csv(out)
+    assert table["RMSE"].dtype == "float64" and sorted(table["RMSE"].round(12)) == [0.01, 0.02, 0.03]
+    assert {"'=HYPERLINK(1)", "'-team", "plain"} <= {c for r in rows for c in r}
