@@ -32,6 +32,7 @@ from competition.settings import iso
 from inpaint.errors import UserError
 from inpaint.imaging import atomic_write_bytes
 from submission.grading import grades
+from submission.spreadsheet_cells import inert_cell, inert_row
 
 LMS = ("moodle", "canvas")
 KEYS = {"email": ("Email address", "e-mail"), "student_id": ("ID number", "student id")}
@@ -125,16 +126,19 @@ def check_keys(lines: list[GradeLine], lms: str, key: str) -> None:
 
 def gradebook_csv(lines: list[GradeLine], lms: str, item: str, key: str = "email") -> bytes:
     """The file for `lms`: Moodle (key, name, grade, feedback) or Canvas (its five student columns,
-    the grade, a Points Possible row). Grades are written as Python prints a float64 (round-trip)."""
+    the grade, a Points Possible row). Grades are written as Python prints a float64 (round-trip); the text
+    cells are inert (submission/spreadsheet_cells.py: a roster name cannot be a formula in the gradebook)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     if lms == "moodle":
-        writer.writerow([KEYS[key][0], "Full name", item, "Feedback"])
-        writer.writerows([getattr(line, key), line.name, repr(line.grade), line.note] for line in lines)
+        writer.writerow(inert_row([KEYS[key][0], "Full name", item, "Feedback"]))
+        writer.writerows([*inert_row([getattr(line, key), line.name]), repr(line.grade), inert_cell(line.note)]
+                         for line in lines)
     else:
-        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", item])
+        writer.writerow(inert_row(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", item]))
         writer.writerow(["Points Possible", "", "", "", "", f"{MAX_GRADE:g}"])
-        writer.writerows([line.name, "", line.student_id, line.email, "", repr(line.grade)] for line in lines)
+        writer.writerows([*inert_row([line.name, "", line.student_id, line.email, ""]), repr(line.grade)]
+                         for line in lines)
     return out.getvalue().encode("utf-8")
 
 

@@ -12,6 +12,7 @@ from competition.db import Submission
 from competition.service import Competition
 from competition.settings import CompetitionPaths
 from inpaint.imaging import atomic_write_bytes
+from submission.spreadsheet_cells import inert_table
 
 STALE_INCOMING_S = 3600  # a started server leaves younger .part files alone: another worker may be writing them
 
@@ -56,12 +57,13 @@ STANDINGS_COLUMNS = ["rank", "name", "display_name", "email", "student_id", "pri
 
 def standings_csv(comp: Competition) -> tuple[pd.DataFrame, bytes]:
     """The organizer's final table (private RMSE of the final choice, public RMSE, grade, flags, copy flags) and
-    its CSV text: one table for `inpaint competition export` and the organizer page's leaderboard.csv."""
+    its CSV text: one table for `inpaint competition export` and the organizer page's leaderboard.csv. The text
+    cells of the CSV are inert (a roster name cannot be a spreadsheet formula); numbers stay numbers."""
     table = pd.DataFrame(comp.standings_with_copies()[0], columns=STANDINGS_COLUMNS)
     for ids in ("final_ids", "disqualified_ids"):
         table[ids] = table[ids].apply(lambda ids: " ".join(map(str, ids)) if isinstance(ids, list) else "")
     table["rank"] = table["rank"].astype("Int64")
-    return table, table.to_csv(index=False, float_format="%.9g", lineterminator="\n").encode()
+    return table, inert_table(table).to_csv(index=False, float_format="%.9g", lineterminator="\n").encode()
 
 
 def export_leaderboard(comp: Competition, out: Path) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """The organizer's views of a competition: private scores, grades, flags, disqualifying submissions,
-a new organizer token.
+a new organizer token, a new token for one participant.
 
 A mixin of competition.service.Competition (which supplies db, settings, paths, judge and
 counted_submissions); nothing here is ever sent to a participant.
@@ -124,3 +124,16 @@ class OrganizerViews:
             s.execute(delete(SignIn).where(SignIn.admin.is_(True)))
         os.replace(pending, self.paths.admin_token)
         return self.paths.admin_token
+
+    def rotate_participant_token(self, participant_id: int) -> dict:
+        """A new token for one participant (theirs leaked): the old token and every session of theirs end at
+        once. Returns {"id", "name", "token"}: the token is shown to the organizer this once, the database
+        keeps only its hash."""
+        token = new_token()
+        with self.db.session(write=True) as s, s.begin():
+            row = s.get(Participant, participant_id) if 1 <= participant_id <= MAX_ID else None
+            if row is None:
+                raise NotFound(f"no participant {participant_id}")
+            row.token_hash = hash_token(token)
+            self.end_sign_ins_of(s, participant_id)
+            return {"id": row.id, "name": row.name, "token": token}

@@ -24,6 +24,7 @@ from competition.db import MAX_ID, Database, Participant, Submission
 from competition.settings import CompetitionPaths, load_settings
 from competition.tokens import hash_token, new_token, write_secret
 from inpaint.errors import UserError
+from submission.spreadsheet_cells import inert_row, starts_a_formula
 
 ROSTER_COLUMNS = ("name", "email", "student_id", "display_name")
 # Who gave the display name: the roster, the kit (generated, not yet confirmed by the participant),
@@ -83,6 +84,30 @@ def read_roster(path: Path) -> list[RosterLine]:
     return people
 
 
+def formula_cells(people: list[RosterLine]) -> list[str]:
+    """The roster's names, e-mails and student ids a spreadsheet would read as a formula: the exports write
+    them with a leading ' (submission/spreadsheet_cells.py), which the organizer should know at --add."""
+    return [cell for p in people for cell in (p.name, p.email, p.student_id) if starts_a_formula(cell)]
+
+
+def everyones_parts(people) -> frozenset[str]:
+    """display_names.others_parts of each of `people` (rows or roster lines), in one set."""
+    return frozenset().union(*(names.others_parts(p.name, p.email, p.student_id) for p in people))
+
+
+def revealing_display_names(people: list[RosterLine]) -> list[str]:
+    """The roster's names whose given display name holds a part of theirs or of another's (the organizer
+    is warned: a roster's display names are theirs to choose)."""
+    found = []
+    for p in people:
+        others = everyones_parts(q for q in people if q is not p)
+        key = names.lookalike_key(p.display_name)
+        if p.display_name and (names.reveals(p.display_name, p.name, p.email, p.student_id)
+                               or any(part in key for part in others)):
+            found.append(p.name)
+    return found
+
+
 def check_unique(source, people: list[RosterLine]) -> None:
     for what, values in (("names", [p.name for p in people]),
                          ("student ids", [p.student_id for p in people if p.student_id]),
@@ -119,7 +144,10 @@ def _register(db: Database, comp_dir, people: list[RosterLine], given: dict[str,
               tokens: dict[str, str]) -> Path:
     with db.session(write=True) as s, s.begin():
         _refuse_registered(s, people, given)
-        taken = set(s.scalars(select(Participant.display_key))) | {names.name_key(n) for n in given.values()}
+        registered = s.execute(select(Participant.name, Participant.email, Participant.student_id,
+                                      Participant.display_name)).all()
+        taken = {names.lookalike_key(r.display_name) for r in registered} | {names.lookalike_key(n) for n in given.values()}
+        others = everyones_parts([*registered, *people])
         rows = []
         for p in random.SystemRandom().sample(people, len(people)):
             display = given.get(p.name, "")
@@ -133,15 +161,16 @@ def _register(db: Database, comp_dir, people: list[RosterLine], given: dict[str,
         s.flush()
         for row in rows:
             if row.name_source == "generated":
-                row.display_name = names.generated_name(salt, row.id, taken, row.name, row.email, row.student_id)
+                row.display_name = names.generated_name(salt, row.id, taken, row.name, row.email, row.student_id,
+                                                        others)
                 row.display_key = names.name_key(row.display_name)
-                taken.add(row.display_key)
+                taken.add(names.lookalike_key(row.display_name))
         s.flush()  # a unique index refuses here, before the tokens file exists
         shown = {row.name: row.display_name for row in rows}
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["name", "email", "student_id", "display_name", "token"])
-        writer.writerows([p.name, p.email, p.student_id, shown[p.name], tokens[p.name]] for p in people)
+        writer.writerows([*inert_row([p.name, p.email, p.student_id, shown[p.name]]), tokens[p.name]] for p in people)
         path = write_secret(CompetitionPaths(Path(comp_dir)).secrets / f"tokens-{now:%Y%m%dT%H%M%S%f}.csv", out.getvalue())
     return path
 
@@ -169,8 +198,12 @@ class ParticipantNames:
 
     def choose_display_name(self, participant: Participant, wanted: str) -> str:
         """The participant's own choice (also to keep the generated one): the rules of
-        display_names.check_chosen, then stored if still editable and free. Returns the name."""
-        wanted = names.check_chosen(wanted, participant.name, participant.email, participant.student_id)
+        display_names.check_chosen (nothing of theirs nor of anyone registered), then stored if still
+        editable and free. Returns the name."""
+        with self.db.session() as s:
+            others = everyones_parts(s.execute(select(Participant.name, Participant.email, Participant.student_id)
+                                               .where(Participant.id != participant.id)).all())
+        wanted = names.check_chosen(wanted, participant.name, participant.email, participant.student_id, others)
         return self._store_display_name(participant.id, wanted, "chosen", by_participant=True)
 
     def set_display_name(self, participant_id: int, wanted: str) -> str:
@@ -192,6 +225,12 @@ class ParticipantNames:
                 holder = s.scalar(select(Participant.id).where(Participant.display_key == key))
                 if holder is not None and holder != row.id:
                     raise names.DisplayNameTaken(f"display name {wanted!r} is taken; choose another")
+                alike = names.lookalike_key(wanted)
+                twin = next((n for i, n in s.execute(select(Participant.id, Participant.display_name))
+                             if i != row.id and names.lookalike_key(n) == alike), None)
+                if twin is not None:  # a few hundred names, folded in microseconds each
+                    raise names.DisplayNameTaken(f"display name {wanted!r} looks like {twin!r}, which is taken; "
+                                                 "choose another")
                 row.display_name, row.display_key, row.name_source = wanted, key, source
         except IntegrityError:  # another participant took it between the check and the commit
             raise names.DisplayNameTaken(f"display name {wanted!r} is taken; choose another") from None

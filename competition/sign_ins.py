@@ -63,5 +63,10 @@ class SignIns:
                 s.execute(delete(SignIn).where(SignIn.id_hash == hash_token(session_id)))
 
     @staticmethod
+    def end_sign_ins_of(s, participant_id: int) -> None:
+        """Every session of one participant ends, in the caller's transaction (their token was replaced)."""
+        s.execute(delete(SignIn).where(SignIn.participant_id == participant_id))
+
+    @staticmethod
     def _admin_token_hash(s) -> str | None:
         return s.scalar(select(Meta.value).where(Meta.key == "admin_token_hash"))

@@ -15,7 +15,10 @@ TOKEN_BYTES = 24
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    """Never beginning with "-": a spreadsheet opening the tokens file would read that as a formula."""
+    while (token := secrets.token_urlsafe(TOKEN_BYTES)).startswith("-"):
+        pass
+    return token
 
 
 def hash_token(token: str) -> str:

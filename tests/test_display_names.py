@@ -63,7 +63,7 @@ def test_generated_names_are_the_same_for_one_competition_and_unrelated_to_the_n
     assert re.fullmatch(r"[a-z]+-[a-z]+-\d\d", first) and names.check_form(first) == first
     others = {names.generated_name(f"salt-{c}", 7, set(), "x") for c in "bcdefghij"}
     assert len(others | {first}) >= 8  # another competition, other names
-    assert names.generated_name("salt-a", 7, {names.name_key(first)}, "x") != first  # taken: the next candidate
+    assert names.generated_name("salt-a", 7, {names.lookalike_key(first)}, "x") != first  # taken: the next candidate
     animal = first.split("-")[1]
     assert animal not in names.generated_name("salt-a", 7, set(), f"{animal.title()} Smith")  # never a part of the name
 

@@ -120,8 +120,9 @@ DisplayName = Annotated[str, Body(embed=True, max_length=200)]
 @router.put("/me", tags=["participant"])
 def choose_display_name(comp: Comp, who: Who, display_name: DisplayName):
     """Choose your display name (3 to 24 letters, digits, and single spaces, dots, hyphens or underscores
-    between them; not your name, e-mail or student id): 400 if it breaks a rule, 409 if taken, 403 once your
-    first upload has been accepted or if the organizer gave it."""
+    between them; not your name, e-mail or student id, nor another participant's, nor a staff word): 400 if it
+    breaks a rule, 409 if it or a look-alike of it is taken, 403 once your first upload has been accepted or if
+    the organizer gave it."""
     return {"name": comp.choose_display_name(who, display_name)}
 
 

@@ -62,4 +62,5 @@ def run(comp_dir, db_url: str | None, host: str, port: int, workers: int, judge_
     os.environ["INPAINT_JUDGE_PROCESSES"] = str(judge_processes)
     os.environ["INPAINT_SERVE_PID"] = str(os.getpid())
     uvicorn.run("competition.api:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, timeout_graceful_shutdown=5, http=PROTOCOL)
+                log_level=log_level, timeout_graceful_shutdown=5, http=PROTOCOL,
+                proxy_headers=False)  # applied by app_from_env, after folding the scheme's case

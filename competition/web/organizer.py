@@ -1,5 +1,6 @@
 """The organizer's pages: every submission with public and private scores, grades, flags;
-disqualify / restore a submission; leaderboard.csv; a new organizer token. Only a session signed
+disqualify / restore a submission; leaderboard.csv; a new organizer token; a new token for one
+participant (shown on the answer page once). Only a session signed
 in with the admin token gets them (the Organizer guard): a participant gets 403, anyone else is
 sent to sign in."""
 from __future__ import annotations
@@ -25,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 def organizer_page(request: Request, user: Organizer):
     standings, subs, copy_sentences = organizer_rows(competition(request))
     return render(request, user, "organizer.html", "Organizer", standings=standings, rows=subs,
-                  copy_sentences=copy_sentences)
+                  copy_sentences=copy_sentences, people=competition(request).participants())
 
 
 @router.post("/organizer/submissions/{submission_id}/{action}")
@@ -44,6 +45,18 @@ async def rotate_token(request: Request, user: Organizer, form: CheckedForm):
     """A new organizer token in COMP/secrets/admin_token.txt; every organizer session ends, this one too."""
     await run_in_threadpool(competition(request).rotate_admin_token)
     return redirect(request, "/signin", new_session())
+
+
+@router.post("/organizer/participant-token")
+async def rotate_participant_token(request: Request, user: Organizer, form: CheckedForm):
+    """A new token for one participant, shown on this answer only (no-store, never in a URL); their old token
+    and sessions end."""
+    number = str(form.get("participant", ""))
+    try:
+        new = await run_in_threadpool(competition(request).rotate_participant_token, int(number))
+    except (UserError, ValueError):
+        raise PageRefused(404, f"no participant {number[:20]!r}") from None
+    return render(request, user, "new_token.html", "New token", new=new)
 
 
 @router.get("/organizer/leaderboard.csv")

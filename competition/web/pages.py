@@ -39,7 +39,7 @@ def data_file(request: Request, name: str, user: SignedIn):
 
 @router.get("/static/style.css")
 def stylesheet():
-    return FileResponse(STATIC / "style.css", media_type="text/css")
+    return FileResponse(STATIC / "style.css", media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/leaderboard")

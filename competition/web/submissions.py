@@ -151,4 +151,4 @@ def submission_thumbnails(request: Request, user: ParticipantOf, submission_id: 
     png = stored_thumbnails(comp, comp.submission_file(user.participant, submission_id))
     if png is None:
         return Response(status_code=404)
-    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(png, media_type="image/png")  # no-store (competition/api/headers.py): gone with the sign-out

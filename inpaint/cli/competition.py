@@ -44,8 +44,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_participants(args) -> int:
-    from competition.display_names import reveals
-    from competition.participants import add_participants, read_roster
+    from competition.participants import add_participants, formula_cells, read_roster, revealing_display_names
 
     service, _ = _server_modules()
     comp = service.Competition(args.dir, args.db)
@@ -55,10 +54,16 @@ def cmd_participants(args) -> int:
             path = add_participants(comp.db, args.dir, people)
             print(f"added {len(people)} participants; their tokens are in {path} (readable by you only; "
                   "send each participant their own line); next: inpaint serve --dir " + str(args.dir))
-            shown = [p.name for p in people if p.display_name and reveals(p.display_name, p.name, p.email, p.student_id)]
+            shown = revealing_display_names(people)
             if shown:
-                print(f"warning: the roster's display_name of {', '.join(shown[:5])} holds a part of the name, e-mail "
-                      "or student id; everyone will see it (--display-name ID NAME replaces one)")
+                print(f"warning: the roster's display_name of {', '.join(shown[:5])} holds a part of a name, e-mail "
+                      "or student id of the roster; everyone will see it (--display-name ID NAME replaces one)")
+            formulas = formula_cells(people)
+            if formulas:
+                print(f"warning: {len(formulas)} roster cell(s) begin with = + - @, a tab or a return, which a spreadsheet "
+                      f"runs as a formula ({', '.join(repr(c[:40]) for c in formulas[:5])}); leaderboard.csv, the "
+                      "gradebook files and the tokens file write them with a leading ' (shown as text); a student id "
+                      "written so will not match in the gradebook: correct the roster if it is a typo")
         if args.display_name:
             number, wanted = args.display_name
             if not number.isdigit():
@@ -76,9 +81,17 @@ def cmd_rotate_token(args) -> int:
     service, _ = _server_modules()
     comp = service.Competition(args.dir, args.db)
     try:
-        path = comp.rotate_admin_token()
+        if args.participant is not None:
+            new = comp.rotate_participant_token(args.participant)
+        else:
+            path = comp.rotate_admin_token()
     finally:
         comp.close()
+    if args.participant is not None:
+        print(f"new token of participant {new['id']} ({new['name']}), shown this once; send it to them only:")
+        print(f"  {new['token']}")
+        print("their old token and every session of theirs, also on a running server, no longer work")
+        return 0
     print(f"new organizer token in {path} (readable by you only); the old one and every organizer session, "
           "also on a running server, no longer work")
     return 0
@@ -230,11 +243,15 @@ def register(add) -> None:
                    help="replace participant ID's display name (the name everyone else sees)")
     _db_option(p)
 
-    p = actions.add_parser("rotate-token", help="a new organizer token in COMP/secrets/admin_token.txt; the old one "
-                                                "and every organizer session stop working",
-                           **with_examples("inpaint competition rotate-token --dir COMP"))
+    p = actions.add_parser("rotate-token", help="a new organizer token in COMP/secrets/admin_token.txt, or with "
+                                                "--participant ID a new token for that participant (printed once); "
+                                                "the old one and every session it opened stop working",
+                           **with_examples(["inpaint competition rotate-token --dir COMP",
+                                            "inpaint competition rotate-token --dir COMP --participant 7"]))
     p.set_defaults(handler=cmd_rotate_token)
     p.add_argument("--dir", required=True)
+    p.add_argument("--participant", type=int, metavar="ID",
+                   help="replace this participant's token instead (the id `participants` lists); a leaked token")
     _db_option(p)
 
     p = actions.add_parser("rescore", help="recompute every score from the stored files; exit 1 unless all are identical",

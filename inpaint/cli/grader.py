@@ -99,7 +99,10 @@ def cmd_leaderboard(args) -> int:
     if white is not None:
         _print_copies(copied, int(table["RMSE"].notna().sum()), bullet="- " if args.markdown else "  ")
     if args.csv:
-        atomic_write_bytes(Path(args.csv), table.to_csv(index=False, float_format="%.8f").encode())
+        from submission.spreadsheet_cells import inert_table
+
+        # the names come from the students' file names: no formula in the grader's spreadsheet
+        atomic_write_bytes(Path(args.csv), inert_table(table).to_csv(index=False, float_format="%.8f").encode())
         print(f"saved {args.csv}")
     return 0
 
