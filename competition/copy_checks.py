@@ -102,6 +102,6 @@ class CopyChecks:
 
 def _row(kind: str, flag: copies.CopyFlag, counted: dict[int, int]) -> CopyFlagRow:
     ids = [int(name) for name in flag.names]
-    return CopyFlagRow(kind=kind, participant_ids=ids, submission_ids=[counted[i] for i in ids], ratio=flag.ratio,
+    return CopyFlagRow(id=f"{kind}:{'-'.join(map(str, ids))}", kind=kind, participant_ids=ids, submission_ids=[counted[i] for i in ids], ratio=flag.ratio,
                        details={"distance": flag.distance, "error": flag.error, "weight": flag.weight,
                                 "blur": flag.blur, "blurred": int(flag.blurred) if flag.blurred else None})

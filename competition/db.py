@@ -131,7 +131,7 @@ class CopyFlagRow(Base):
     (competition/copy_checks.py); the pages only read them."""
 
     __tablename__ = "copy_flags"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # "pair:A-B" or "mix:C-A-B" (participant ids)
     kind: Mapped[str] = mapped_column(String(8))  # "pair" or "mix"
     participant_ids: Mapped[list] = mapped_column(JSON)  # in CopyFlag.names order
     submission_ids: Mapped[list] = mapped_column(JSON)  # the counted submissions compared
