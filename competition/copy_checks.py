@@ -77,14 +77,16 @@ class CopyChecks:
             for other, features in self._stored_features(s, others):
                 if own is None or features is None:
                     continue
-                for flag in copies.find_copies({str(participant_id): own, str(other): features}, truth):
+                pair = sorted([(participant_id, own), (other, features)], key=lambda p: p[0])  # names in id order
+                for flag in copies.find_copies({str(pid): f for pid, f in pair}, truth):
                     s.add(_row(PAIR, flag, counted))
             s.flush()
             s.add_all(self._mixes(s, counted, truth))
 
     def _mixes(self, s, counted: dict[int, int], truth) -> list[CopyFlagRow]:
         """The mix flags among everyone's counted submission, given the stored pair flags."""
-        unblurred = {str(pid): f[0] for pid, f in self._stored_features(s, counted) if f is not None}
+        unblurred = {str(pid): f[0] for pid, f in sorted(self._stored_features(s, counted), key=lambda p: p[0])
+                     if f is not None}
         paired = {frozenset(map(str, row.participant_ids)) for row in s.scalars(select(CopyFlagRow))}
         mixes = [flag for flag in copies.find_copies(unblurred, truth) if flag.is_mix]
         return [_row(MIX, flag, counted) for flag in mixes
