@@ -67,8 +67,7 @@ class CopyChecks:
                 if locked and not self.db.is_sqlite:
                     s.execute(text("SELECT pg_advisory_xact_lock(33)"))
                 counted = self.counted_ids(s)
-                pairs = self._pairs(s, participant_id, counted, truth)
-                mixes = self._candidate_mixes(s, counted, truth)
+                pairs, mixes = self._compare(s, participant_id, counted, truth)
                 if locked:
                     self._replace(s, participant_id, counted, pairs, mixes)
                     return
@@ -79,26 +78,22 @@ class CopyChecks:
                     self._replace(s, participant_id, counted, pairs, mixes)
                     return
 
-    def _pairs(self, s, participant_id: int, counted: dict[int, int], truth) -> list[copies.CopyFlag]:
-        """The pair flags between the participant's counted submission and every other one."""
+    def _compare(self, s, participant_id: int, counted: dict[int, int], truth) -> tuple[list, list]:
+        """(pair flags between the participant's counted submission and every other one, the full
+        check's mixes before the blurred pairs leave some out), reading each stored feature set once."""
         mine = counted.get(participant_id)
         own = None if mine is None else features_from_bytes(
             s.scalar(select(Judgement.copy_features).where(Judgement.submission_id == mine)))
-        if own is None:
-            return []
-        found = []
-        others = {pid: sid for pid, sid in counted.items() if pid != participant_id}
-        for other, features in self._stored_features(s, others):
-            if features is not None:
+        pairs, unblurred = [], {}
+        for other, features in self._stored_features(s, counted):
+            if features is None:
+                continue
+            unblurred[other] = features[0]
+            if own is not None and other != participant_id:
                 pair = sorted([(participant_id, own), (other, features)], key=lambda p: p[0])  # names in id order
-                found += copies.find_copies({str(pid): f for pid, f in pair}, truth)
-        return found
-
-    def _candidate_mixes(self, s, counted: dict[int, int], truth) -> list[copies.CopyFlag]:
-        """The full check's mixes before the blurred pairs leave some out (see the module's docstring)."""
-        unblurred = {str(pid): f[0] for pid, f in sorted(self._stored_features(s, counted), key=lambda p: p[0])
-                     if f is not None}
-        return [flag for flag in copies.find_copies(unblurred, truth) if flag.is_mix]
+                pairs += copies.find_copies({str(pid): f for pid, f in pair}, truth)
+        everyone = {str(pid): unblurred[pid] for pid in sorted(unblurred)}
+        return pairs, [flag for flag in copies.find_copies(everyone, truth) if flag.is_mix]
 
     @staticmethod
     def _replace(s, participant_id: int, counted: dict[int, int], pairs: list, mixes: list) -> None:

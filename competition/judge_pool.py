@@ -111,7 +111,9 @@ class JudgePool:
     def __init__(self, paths: CompetitionPaths, processes: int, timeout_s: float = JUDGE_TIMEOUT_S):
         self.paths, self.processes, self.timeout_s = paths, processes, timeout_s
         self._lock = threading.Lock()
+        self._references = None  # the Future of _references_in_worker
         self.pool = self._start()
+        self._references = self.pool.submit(_references_in_worker)
 
     def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: forking a process that runs threads (the server's) can copy a held lock
@@ -139,12 +141,13 @@ class JudgePool:
                             "and it does not count: try again in a minute")
 
     def references(self) -> tuple[dict[str, float], bytes | None]:
-        """`_references`, computed in a judging process (a broken pool is replaced once)."""
-        try:
-            return self.pool.submit(_references_in_worker).result()
-        except BrokenProcessPool:
-            self._replace(self.pool)
-            return self.pool.submit(_references_in_worker).result()
+        """`_references`, computed in a judging process when the pool starts (so the first leaderboard
+        view never queues behind a burst of uploads); asked again of a replaced pool."""
+        with self._lock:
+            if self._references is None or (self._references.done() and self._references.exception() is not None):
+                self._references = self.pool.submit(_references_in_worker)
+            future = self._references
+        return future.result()
 
     def _replace(self, broken: ProcessPoolExecutor, kill: bool = False) -> None:
         """One new pool for every thread that saw the old one break (only the first replaces it).

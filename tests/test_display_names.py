@@ -15,7 +15,7 @@ from sqlalchemy import Column, MetaData, Table, create_engine, insert  # noqa: E
 
 from competition import display_names as names  # noqa: E402
 from competition.api import create_app  # noqa: E402
-from competition.db import Base, Meta, SCHEMA_VERSION  # noqa: E402
+from competition.db import Meta, SCHEMA_VERSION  # noqa: E402
 from competition.participants import RosterLine, read_roster  # noqa: E402
 from competition.service import Competition  # noqa: E402
 from competition.tokens import hash_token  # noqa: E402
