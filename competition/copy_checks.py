@@ -17,13 +17,17 @@ Flags inform the organizer: they change no score and no grade.
 """
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import delete, select, text
+from sqlalchemy.exc import OperationalError
 
 from competition.db import CopyFlagRow, Judgement, Participant
 from competition.verdicts import features_from_bytes
 from submission import copies
 
 PAIR, MIX = "pair", "mix"
+log = logging.getLogger(__name__)
 
 
 class CopyChecks:
@@ -51,6 +55,16 @@ class CopyChecks:
             flags.append(copies.CopyFlag(tuple(who), row.ratio, blurred=names.get(blurred, "") if blurred else "",
                                          **details))
         return sorted(flags, key=lambda f: (f.ratio, f.names))
+
+    def refresh_copy_flags(self, participant_id: int) -> None:
+        """`update_copy_flags` after a change that is already committed: a database too busy to take
+        the flags (a lock timeout) leaves them as they were and says how to rebuild them, rather than
+        failing an upload or a choice that was recorded."""
+        try:
+            self.update_copy_flags(participant_id)
+        except OperationalError as exc:
+            log.warning("copy flags of participant %s not updated (%s); `inpaint competition rescore "
+                        "--fill-judgements` rebuilds them all", participant_id, str(exc.orig or exc).splitlines()[0])
 
     def update_copy_flags(self, participant_id: int, attempts: int = 3) -> None:
         """Replace the flags that involve `participant_id` (their counted submission just changed) and

@@ -3,8 +3,8 @@ the cost of one change of the copy flags among N participants. A measurement for
 
     python -m competition.judge_cost --work /tmp/judge_cost --images 50 --size 128 --participants 200
 
-builds a synthetic competition (inpaint/synth.py, answers included) in --work, judges a classical
-fill in the calling process (process CPU time, so the figures do not depend on other load), stores
+builds a synthetic competition (inpaint/synth.py, answers included) in --work, judges an upload
+(the answers plus noise) in the calling process (process CPU time, so the figures do not depend on other load), stores
 it, then fills the database with N participants whose stored copy features are that upload's plus
 noise, and times one copy-flag update and the organizer's standings. Nothing leaves the machine.
 """
@@ -58,16 +58,15 @@ def copy_flag_costs(comp_dir: Path, upload: Path, participants: int, seed: int =
     """Seconds (wall and process CPU) of one copy-flag update and of the organizer's standings with
     `participants` counted submissions whose features are stored (rows written directly, not judged)."""
     from competition.db import Judgement, Participant, Submission
-    from competition.service import Competition, judgement_row
+    from competition.service import Competition
+    from competition.verdicts import features_bytes, features_from_bytes, judgement_row
 
     comp = Competition(comp_dir)
     try:
         _, verdict = comp.judging.facts_and_verdict(upload, upload.name)
-        base = np.load(__import__("io").BytesIO(verdict.copy_features))
+        base = features_from_bytes(verdict.copy_features)
         rng = np.random.default_rng(seed)
         now = datetime.now(timezone.utc)
-        from competition.verdicts import features_bytes
-
         with comp.db.session(write=True) as s, s.begin():
             for i in range(participants):
                 person = Participant(name=f"p{i}", email="", student_id="", display_name=f"p{i}", display_key=f"p{i}",
@@ -100,20 +99,23 @@ def copy_flag_costs(comp_dir: Path, upload: Path, participants: int, seed: int =
 
 
 def build(work: Path, images: int, size: int) -> tuple[Path, Path]:
-    """A competition folder with `images` test images of size x size, and a classical fill of them as a CSV."""
-    from baselines import classical
+    """A competition folder with `images` test images of size x size, and an upload: the answers plus
+    Gaussian noise (sd 0.05, clipped to [0, 1]), written as an export writes it (9 digits)."""
+    import pandas as pd
+
     from competition.setup import init_competition
-    from inpaint.data import load_data
     from inpaint.synth import write_synth_set
-    from submission import export_predictions
 
     comp = work / "comp"
     if not comp.exists():
         write_synth_set(work / "data", n_train=2, n_test=images, size=size, seed=3)
         init_competition(work / "data", comp, title="judge cost")
-    data = load_data(work / "data", size=(size, size), need_train=False)
-    preds = classical.run("telea", data.csv_test.white, data.csv_test.mask)
-    return comp, export_predictions(preds, data.test_white.names, work / "Predict.csv")
+    table = pd.read_csv(comp / "solution.csv")
+    values = table.iloc[:, 1:].to_numpy()
+    table.iloc[:, 1:] = np.clip(values + np.random.default_rng(0).normal(0, 0.05, values.shape), 0, 1)
+    upload = work / "Predict.csv"
+    table.to_csv(upload, index=False, float_format="%.9g", lineterminator="\n")
+    return comp, upload
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -86,7 +86,7 @@ class InlineJudging:
 
     def __init__(self, paths: CompetitionPaths):
         self.paths = paths
-        self._judge = None
+        self._judge = self._references = None
 
     @property
     def judge(self):
@@ -99,7 +99,9 @@ class InlineJudging:
         return facts, self.judge.judge(Path(path), shown_name, facts)
 
     def references(self) -> tuple[dict[str, float], bytes | None]:
-        return _references(self.judge)
+        if self._references is None:
+            self._references = _references(self.judge)
+        return self._references
 
     def close(self) -> None:
         pass

@@ -9,8 +9,9 @@ import pandas as pd
 from sqlalchemy import select
 
 from competition.db import Judgement, Submission
-from competition.service import Competition, judgement_row
+from competition.service import Competition
 from competition.settings import CompetitionPaths
+from competition.verdicts import judgement_row
 from inpaint.imaging import atomic_write_bytes
 
 STALE_INCOMING_S = 3600  # a started server leaves younger .part files alone: another worker may be writing them

@@ -117,7 +117,7 @@ class OrganizerViews:
                 raise NotFound(f"no submission {submission_id}")
             row.disqualified = disqualified
             answer = {"id": row.id, "participant_id": row.participant_id, "disqualified": disqualified}
-        self.update_copy_flags(answer["participant_id"])
+        self.refresh_copy_flags(answer["participant_id"])
         return answer
 
     def disqualify(self, submission_id: int) -> dict:

@@ -18,7 +18,6 @@ shows once, and the views read the stored rows (db.Judgement, db.CopyFlagRow).
 from __future__ import annotations
 
 import os
-import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from competition.sign_ins import SignIns
 from competition.tokens import hash_token, same_hash
 from inpaint.errors import UserError
 
-from competition.verdicts import features_from_bytes, finding_lines
+from competition.verdicts import features_from_bytes, finding_lines, judgement_row
 
 Participant, Submission, Judgement = database.Participant, database.Submission, database.Judgement
 
@@ -55,7 +54,6 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
         admin = self.paths.admin_token.read_text().strip() if self.paths.admin_token.exists() else None
         self.db = database.open_database(db_url or self.paths.default_db_url(), hash_token(admin) if admin else None)
         self.judging = JudgePool(self.paths, judge_processes) if judge_processes > 0 else InlineJudging(self.paths)
-        self._references, self._references_lock = None, threading.Lock()
 
     @property
     def judge(self):
@@ -64,18 +62,12 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
 
     def reference_scores(self) -> dict[str, float]:
         """{"public", "private"} RMSE of the White images (the identity reference row), judged once."""
-        return self._judged_references()[0]
+        return self.judging.references()[0]
 
     def answer_features(self):
         """The answers' copy features (submission/copies.py), the yardstick of every copy flag; None
         for a set without white boxes."""
-        return features_from_bytes(self._judged_references()[1])
-
-    def _judged_references(self):
-        with self._references_lock:  # one computation per server process, however many first viewers
-            if self._references is None:
-                self._references = self.judging.references()
-            return self._references
+        return features_from_bytes(self.judging.references()[1])
 
     # ------------------------------------------------------------ who is asking
     def authenticate(self, token: str | None) -> Participant | None:
@@ -162,7 +154,7 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
             s.add(judgement_row(row.id, verdict))
             left = self.settings.daily_limit - used - (verdict.status == "accepted")
         if verdict.status == "accepted":
-            self.update_copy_flags(participant.id)
+            self.refresh_copy_flags(participant.id)
         board = self.leaderboard()
         rank = next((r["rank"] for r in board["rows"] if r["participant_id"] == participant.id), None)
         return {"id": row.id, "status": verdict.status, "public_rmse": verdict.public_rmse, "rank": rank,
@@ -270,7 +262,7 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
                 raise UserError(f"submission {disqualified[0]} was disqualified by the organizer and cannot be a final one")
             for r in rows:
                 r.selected = r.id in ids
-        self.update_copy_flags(participant.id)
+        self.refresh_copy_flags(participant.id)
         return ids
 
     # ------------------------------------------------------------ leaderboards
@@ -305,12 +297,6 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
     def close(self) -> None:
         self.judging.close()
         self.db.dispose()
-
-
-def judgement_row(submission_id: int, verdict) -> Judgement:
-    """The stored form of what judging derived (competition/verdicts.py Verdict)."""
-    return Judgement(submission_id=submission_id, findings=verdict.findings, diagnoses=verdict.diagnoses,
-                     flags=verdict.flags, copy_features=verdict.copy_features, thumbnails=verdict.thumbnails)
 
 
 def with_judgement(query):

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from competition.db import Judgement
+
 
 @dataclass(frozen=True)
 class FileFacts:
@@ -58,3 +60,9 @@ def features_from_bytes(data: bytes | None) -> np.ndarray | None:
     return None if data is None else np.load(io.BytesIO(data), allow_pickle=False).astype(np.float64)
 
 
+
+
+def judgement_row(submission_id: int, verdict: Verdict) -> Judgement:
+    """The stored form of what judging derived."""
+    return Judgement(submission_id=submission_id, findings=verdict.findings, diagnoses=verdict.diagnoses,
+                     flags=verdict.flags, copy_features=verdict.copy_features, thumbnails=verdict.thumbnails)

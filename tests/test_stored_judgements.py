@@ -14,6 +14,7 @@ memory of a file).
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,7 @@ from competition.db import Base, Judgement, open_database  # noqa: E402
 from competition.participants import add_participants  # noqa: E402
 from competition.service import Competition  # noqa: E402
 from competition.settings import CompetitionPaths  # noqa: E402
+from competition.verdicts import features_from_bytes  # noqa: E402
 from competition.setup import init_competition  # noqa: E402
 from competition_fixtures import http, postgres, running_server  # noqa: E402,F401 (postgres: a fixture)
 from inpaint.data import load_data  # noqa: E402
@@ -146,7 +148,7 @@ def test_the_judge_stored_findings_pictures_flags_and_copy_features(judged):
         with service.db.session() as s:
             for person in service.participants():
                 data = s.get(Judgement, counted[person["id"]]).copy_features
-                features[person["name"]] = np.load(__import__("io").BytesIO(data)).astype(np.float64)
+                features[person["name"]] = features_from_bytes(data)
         full = copies.find_copies(features, service.answer_features())
         assert [f.sentence() for f in service.stored_copy_flags()] == [f.sentence() for f in full]
         assert {n for f in full for n in f.names} >= {COPIER, SOURCE}
@@ -228,7 +230,7 @@ def test_the_documented_upgrade_from_schema_4_then_fill_judgements_gives_a_worki
     else:
         url = request.getfixturevalue("postgres")(f"upgrade5_{tmp_path.name[-20:].lower()}")
     body = offset_csv(comp.dir, 0.25, 0.5)
-    sha = __import__("hashlib").sha256(body).hexdigest()
+    sha = hashlib.sha256(body).hexdigest()
     (CompetitionPaths(comp.dir).submissions / f"{sha}.csv").write_bytes(body)
     engine = create_engine(url)
     old = schema_4_metadata()
