@@ -27,6 +27,9 @@ from competition.verdicts import features_from_bytes
 from submission import copies
 
 PAIR, MIX = "pair", "mix"
+# PostgreSQL: one advisory lock serialises the writers of copy flags across server processes (SQLite's
+# write lock does it there); any number no other part of the kit takes.
+LOCK = text("SELECT pg_advisory_xact_lock(33)")
 log = logging.getLogger(__name__)
 
 
@@ -79,7 +82,7 @@ class CopyChecks:
             locked = attempt == attempts - 1  # the last try compares under the lock: it cannot be overtaken
             with self.db.session(write=locked) as s, s.begin():
                 if locked and not self.db.is_sqlite:
-                    s.execute(text("SELECT pg_advisory_xact_lock(33)"))
+                    s.execute(LOCK)
                 counted = self.counted_ids(s)
                 pairs, mixes = self._compare(s, participant_id, counted, truth)
                 if locked:
@@ -87,7 +90,7 @@ class CopyChecks:
                     return
             with self.db.session(write=True) as s, s.begin():
                 if not self.db.is_sqlite:
-                    s.execute(text("SELECT pg_advisory_xact_lock(33)"))
+                    s.execute(LOCK)
                 if self.counted_ids(s) == counted:
                     self._replace(s, participant_id, counted, pairs, mixes)
                     return
