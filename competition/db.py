@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import (Boolean, Double, ForeignKey, Integer, String, Text, create_engine, event, inspect, select)
+from sqlalchemy import (JSON, Boolean, Double, ForeignKey, Integer, LargeBinary, String, Text, create_engine, event, inspect,
+                        select)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -17,7 +18,7 @@ from sqlalchemy.types import DateTime, TypeDecorator
 
 from inpaint.errors import ConfigError, UserError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # What each version changed, quoted when an older database is refused (the kit never migrates by itself).
 SCHEMA_CHANGES = {2: "submissions gained `diagnoses` (the likely export mistakes) and `disqualified` "
                      "(per submission); participants lost `disqualified`",
@@ -25,6 +26,11 @@ SCHEMA_CHANGES = {2: "submissions gained `diagnoses` (the likely export mistakes
                      "them); nothing else changed",
                   4: "participants gained `display_name`, `display_key`, `name_source` and `student_id` (the names "
                      "shown instead of the roster's; docs/hosting.md, 'Upgrading a running competition', has the SQL)"}
+# --- schema 5, issue 33 (storage): what judging derives is stored, never recomputed by a request ---
+SCHEMA_CHANGES[5] = ("a new table `judgements` (per submission, written by the judge: findings and diagnoses as JSON, "
+                     "flags, copy features, thumbnails; submissions lost `findings` and `diagnoses`) and a new table "
+                     "`copy_flags` (the organizer's copy flags, kept up to date at each change)")
+# --- end of schema 5 (storage) ---
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL; a larger one is no row on any database
 SQLITE_BUSY_MS = 60_000  # writers queue behind BEGIN IMMEDIATE; a burst of 20 uploads waits, never fails
 
@@ -87,8 +93,6 @@ class Submission(Base):
     status: Mapped[str] = mapped_column(String(16))  # "accepted" or "rejected"
     public_rmse: Mapped[float | None] = mapped_column(Double, nullable=True)  # float64 on both databases
     private_rmse: Mapped[float | None] = mapped_column(Double, nullable=True)  # never sent to a participant before the deadline
-    findings: Mapped[str] = mapped_column(Text, default="")  # validator messages, one per line
-    diagnoses: Mapped[str] = mapped_column(Text, default="")  # submission/diagnose.py sentences, one per line
     selected: Mapped[bool] = mapped_column(Boolean, default=False)  # chosen for the private leaderboard
     disqualified: Mapped[bool] = mapped_column(Boolean, default=False)  # by the organizer: off every leaderboard
 
@@ -105,6 +109,34 @@ class SignIn(Base):
     token_hash: Mapped[str] = mapped_column(String(64))  # of the token used to sign in
     created: Mapped[datetime] = mapped_column(UTCDateTime)
     expires: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Judgement(Base):
+    """What judging derived from one upload, computed once in the judging process (competition/judge.py)
+    and only read afterwards: no page or API route parses a stored file. A file refused before
+    parsing has empty lists and no pictures; only an accepted one has flags and copy features."""
+
+    __tablename__ = "judgements"
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    findings: Mapped[list] = mapped_column(JSON, default=list)  # [{"level": "error"|"warning", "message": ...}]
+    diagnoses: Mapped[list] = mapped_column(JSON, default=list)  # submission/diagnose.py sentences
+    flags: Mapped[list] = mapped_column(JSON, default=list)  # submission/flags.py reasons (accepted files)
+    copy_features: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # .npy, float32 (copies.py)
+    thumbnails: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # PNG (submission/thumbnails.py)
+
+
+class CopyFlagRow(Base):
+    """One copy flag among the counted submissions (submission/copies.py CopyFlag, participants by id).
+    Rows involving a participant are replaced whenever that participant's counted submission changes
+    (competition/copy_checks.py); the pages only read them."""
+
+    __tablename__ = "copy_flags"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # "pair:A-B" or "mix:C-A-B" (participant ids)
+    kind: Mapped[str] = mapped_column(String(8))  # "pair" or "mix"
+    participant_ids: Mapped[list] = mapped_column(JSON)  # in CopyFlag.names order
+    submission_ids: Mapped[list] = mapped_column(JSON)  # the counted submissions compared
+    ratio: Mapped[float] = mapped_column(Double)
+    details: Mapped[dict] = mapped_column(JSON)  # CopyFlag's distance, error, weight, blur, blurred (an id)
 
 
 @dataclass

@@ -1,4 +1,6 @@
-"""Judge one uploaded file: cheap byte-level checks, the kit's validator, then public/private RMSE.
+"""Judge one uploaded file: cheap byte-level checks, the kit's validator, then public/private RMSE,
+and everything the pages show of it (diagnoses, flags, copy features, thumbnails), derived here
+once from the one parse and stored with the submission: no request parses a stored file.
 
 The byte-level pass comes first so that a file pandas would choke on (a zip, binary data, ten
 million rows, one 50 MB line) is refused after reading it once in fixed-size pieces, never parsed.
@@ -7,41 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from competition.settings import CompetitionPaths, Settings
+from competition.verdicts import FileFacts, Verdict, features_bytes, finding
 from inpaint.errors import DataError, SubmissionError
 from submission import copies, diagnose
 from submission.csv_read import read_table
 from submission.flags import submission_flags
 from submission.grading import split_masks
 from submission.scoring import align, rmse
+from submission.thumbnails import thumbnail_png
 from submission.validate import validate_file
 
 CHUNK = 1 << 20
 MAX_BYTES_PER_CELL = 40  # "%.17g" needs 24; a line longer than this many bytes per cell is not a submission row
 SIGNATURES = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip archive", b"%PDF": "a PDF document",
               b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"\xd0\xcf\x11\xe0": "an Excel (xls) file"}
-
-
-@dataclass(frozen=True)
-class FileFacts:
-    sha256: str
-    size: int
-    problem: str | None  # why the file is refused before parsing; None if it may be parsed
-
-
-@dataclass(frozen=True)
-class Verdict:
-    status: str  # "accepted" or "rejected"
-    public_rmse: float | None
-    private_rmse: float | None
-    findings: list[str] = field(default_factory=list)  # "error: ..." and "warning: ..." lines
-    diagnoses: list[str] = field(default_factory=list)  # the likely export mistakes (submission/diagnose.py)
 
 
 @dataclass(frozen=True)
@@ -127,27 +115,44 @@ class Judge:
     def judge(self, path: Path, shown_name: str, facts: FileFacts | None = None) -> Verdict:
         """The verdict on a stored file; messages name it `shown_name`, never the server's path.
 
-        Every file that parses, accepted or rejected, is also diagnosed (once, here: the API, the
-        client and the pages show the stored sentences)."""
+        Every file that parses, accepted or rejected, is also diagnosed and drawn (once, here: the
+        API, the client and the pages show what is stored); an accepted one also gets its flags
+        and copy features. A file refused before parsing gets none of them."""
         facts = facts or self.facts(path)
         if facts.problem:
-            return Verdict("rejected", None, None, [f"error: {facts.problem}"])
-        findings = validate_file(path, sample=self.paths.sample)
-        lines = [f"{f.level}: {f.message}".replace(str(path), shown_name) for f in findings]
+            return Verdict("rejected", None, None, [finding("error", facts.problem)])
+        shown = lambda text: str(text).replace(str(path), shown_name)
+        findings = [finding(f.level, shown(f.message)) for f in validate_file(path, sample=self.paths.sample)]
         try:
             table, unreadable = read_table(path), None
         except SubmissionError as exc:
-            table, unreadable = None, f"error: {str(exc).replace(str(path), shown_name)}"
-        diagnoses = self.diagnoses(table) if table is not None else []
-        if any(f.level == "error" for f in findings):
-            return Verdict("rejected", None, None, lines, diagnoses)
+            table, unreadable = None, finding("error", shown(exc))
+        derived = {} if table is None else {"diagnoses": self.diagnoses(table), "thumbnails": self.thumbnails(table)}
+        if any(f["level"] == "error" for f in findings):
+            return Verdict("rejected", None, None, findings, **derived)
         if unreadable:
-            return Verdict("rejected", None, None, lines + [unreadable], diagnoses)
+            return Verdict("rejected", None, None, findings + [unreadable], **derived)
         try:
             scores = self.split_rmse(table)
         except SubmissionError as exc:
-            return Verdict("rejected", None, None, lines + [f"error: {str(exc).replace(str(path), shown_name)}"], diagnoses)
-        return Verdict("accepted", scores["public"], scores["private"], lines, diagnoses)
+            return Verdict("rejected", None, None, findings + [finding("error", shown(exc))], **derived)
+        return Verdict("accepted", scores["public"], scores["private"], findings, flags=self.flags(table),
+                       copy_features=features_bytes(self.copy_features(table)), **derived)
+
+    def thumbnails(self, table: pd.DataFrame) -> bytes | None:
+        """PNG of the upload's images (as the scorer reads the file) under the blanked inputs; None
+        when the table cannot be lined up with the test images."""
+        inputs = self.test_inputs()
+        try:
+            preds = diagnose.table_images(table, inputs.names, inputs.white.shape[1:])
+        except SubmissionError:
+            return None
+        return thumbnail_png(preds, inputs.white, inputs.names)
+
+    def reference_scores(self) -> dict[str, float]:
+        """{"public", "private"} RMSE of the White images themselves (sample_submission.csv), the
+        identity reference row of the leaderboards."""
+        return self.split_rmse(read_table(self.paths.sample))
 
     def test_inputs(self) -> TestInputs:
         if self._test_inputs is None:
@@ -164,17 +169,17 @@ class Judge:
         guess = align(self.solution, table).to_numpy(np.float64)
         return {part: rmse(truth[keep], guess[keep]) if keep.any() else math.nan for part, keep in self.cells.items()}
 
-    def flags(self, path: Path) -> list[str]:
-        """submission/flags.py's reasons to look closer at an accepted file ([] if none or unknown)."""
+    def flags(self, table: pd.DataFrame) -> list[str]:
+        """submission/flags.py's reasons to look closer at an accepted table ([] if none or unknown)."""
         white, mask = self._white_and_masks()
         if white is None:
             return []
-        return submission_flags(self._images(read_table(path), white.shape), white, mask)
+        return submission_flags(self._images(table, white.shape), white, mask)
 
-    def copy_features(self, path: Path) -> np.ndarray | None:
-        """submission/copies.py's features of a stored file's predictions (None: a set without white boxes)."""
+    def copy_features(self, table: pd.DataFrame) -> np.ndarray | None:
+        """submission/copies.py's features of a table's predictions (None: a set without white boxes)."""
         white, mask = self._white_and_masks()
-        return None if white is None else copies.participant_features(self._images(read_table(path), white.shape), mask)
+        return None if white is None else copies.participant_features(self._images(table, white.shape), mask)
 
     def answer_features(self) -> np.ndarray | None:
         """The same features of the answers, the yardstick of every copy flag."""

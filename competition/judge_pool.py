@@ -8,6 +8,11 @@ process never turns later uploads into errors. A judging process that hangs (sto
 hold its place for good: past JUDGE_TIMEOUT_S of judging, the pool's processes are killed and
 replaced, and that upload is refused (not judged again: a file that hangs the judge would hang it
 again).
+
+This module is the only way from the server into competition/judge.py, which parses CSV files:
+it imports it only on the judging side (in the judging processes, or in InlineJudging, which
+`inpaint serve` never uses), so no request handler can parse a submission
+(tests/test_layout.py checks the imports).
 """
 from __future__ import annotations
 
@@ -19,12 +24,12 @@ from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from competition.judge import FileFacts, Judge, Verdict
 from competition.lifeline import exit_with_parent_thread
 from competition.settings import CompetitionPaths, load_settings
+from competition.verdicts import FileFacts, Verdict, features_bytes
 from inpaint.errors import UserError
 
-_WORKER_JUDGE: Judge | None = None
+_WORKER_JUDGE = None  # the judging process's competition.judge.Judge
 # A judgement takes about a second (a legal file is a few MB); the wait for a free process is not counted.
 JUDGE_TIMEOUT_S = float(os.environ.get("INPAINT_JUDGE_TIMEOUT_S", "60"))
 
@@ -43,9 +48,21 @@ class _Hung(Exception):
     """A judgement ran past the timeout (its own exceptions, a TimeoutError too, pass through as they are)."""
 
 
+def _new_judge(paths: CompetitionPaths):
+    from competition.judge import Judge  # the judging side only (see the module's docstring)
+
+    return Judge(paths, load_settings(paths.root))
+
+
+def _references(judge) -> tuple[dict[str, float], bytes | None]:
+    """(identity RMSE {"public", "private"}, the answers' copy features as stored): what the boards
+    and the copy flags compare with, derived on the judging side once per server process."""
+    return judge.reference_scores(), features_bytes(judge.answer_features())
+
+
 def _start_worker(root: str) -> None:
     global _WORKER_JUDGE
-    _WORKER_JUDGE = Judge(CompetitionPaths(Path(root)), load_settings(root))
+    _WORKER_JUDGE = _new_judge(CompetitionPaths(Path(root)))
     # Started from whichever server thread submitted first, so a thread watches, not PDEATHSIG.
     exit_with_parent_thread(os.getppid(), lambda: os._exit(0))
 
@@ -59,13 +76,46 @@ def _ready() -> bool:
     return _WORKER_JUDGE is not None
 
 
+def _references_in_worker() -> tuple[dict[str, float], bytes | None]:
+    return _references(_WORKER_JUDGE)
+
+
+class InlineJudging:
+    """Judging in the calling thread, for the command line (rescore) and in-process tests; `inpaint
+    serve` always judges in processes (JudgePool)."""
+
+    def __init__(self, paths: CompetitionPaths):
+        self.paths = paths
+        self._judge = self._references = None
+
+    @property
+    def judge(self):
+        if self._judge is None:
+            self._judge = _new_judge(self.paths)
+        return self._judge
+
+    def facts_and_verdict(self, path: Path, shown_name: str) -> tuple[FileFacts, Verdict]:
+        facts = self.judge.facts(Path(path))
+        return facts, self.judge.judge(Path(path), shown_name, facts)
+
+    def references(self) -> tuple[dict[str, float], bytes | None]:
+        if self._references is None:
+            self._references = _references(self.judge)
+        return self._references
+
+    def close(self) -> None:
+        pass
+
+
 class JudgePool:
     """`processes` judging processes for one competition folder, replaced when broken."""
 
     def __init__(self, paths: CompetitionPaths, processes: int, timeout_s: float = JUDGE_TIMEOUT_S):
         self.paths, self.processes, self.timeout_s = paths, processes, timeout_s
         self._lock = threading.Lock()
+        self._references = None  # the Future of _references_in_worker
         self.pool = self._start()
+        self._references = self.pool.submit(_references_in_worker)
 
     def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: forking a process that runs threads (the server's) can copy a held lock
@@ -91,6 +141,15 @@ class JudgePool:
                                       "tell the organizer if this file does it again") from None
         raise JudgingFailed("the judging process stopped twice while judging this file; nothing was recorded "
                             "and it does not count: try again in a minute")
+
+    def references(self) -> tuple[dict[str, float], bytes | None]:
+        """`_references`, computed in a judging process when the pool starts (so the first leaderboard
+        view never queues behind a burst of uploads); asked again of a replaced pool."""
+        with self._lock:
+            if self._references is None or (self._references.done() and self._references.exception() is not None):
+                self._references = self.pool.submit(_references_in_worker)
+            future = self._references
+        return future.result()
 
     def _replace(self, broken: ProcessPoolExecutor, kill: bool = False) -> None:
         """One new pool for every thread that saw the old one break (only the first replaces it).

@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select
 
-from competition.db import Submission
+from competition.db import Judgement, Submission
 from competition.service import Competition
 from competition.settings import CompetitionPaths
+from competition.verdicts import judgement_row
 from inpaint.imaging import atomic_write_bytes
 from submission.spreadsheet_cells import inert_table
 
@@ -43,12 +44,34 @@ def rescore(comp: Competition) -> dict:
         if not path.exists():
             missing.append(row.id)
             continue
-        verdict = comp.judge.judge(path, row.filename)
+        verdict = comp.judging.facts_and_verdict(path, row.filename)[1]
         stored = (row.status, row.public_rmse, row.private_rmse)
         now = (verdict.status, verdict.public_rmse, verdict.private_rmse)
         if stored != now:
             mismatches.append({"id": row.id, "stored": stored, "now": now})
     return {"checked": len(rows), "mismatches": mismatches, "missing_files": missing}
+
+
+def fill_judgements(comp: Competition) -> int:
+    """Judge again each stored file that has no judgement (a database upgraded to schema 5) and store
+    what judging derives (findings, diagnoses, flags, copy features, thumbnails); then rebuild every
+    participant's copy flags. Scores are not changed (rescore compares them). Returns how many were filled."""
+    with comp.db.session() as s:
+        missing = s.execute(select(Submission.id, Submission.sha256, Submission.filename)
+                            .outerjoin(Judgement, Judgement.submission_id == Submission.id)
+                            .where(Judgement.submission_id.is_(None)).order_by(Submission.id)).all()
+    filled = 0
+    for submission_id, sha256, filename in missing:
+        path = comp.paths.submissions / f"{sha256}.csv"
+        if not path.exists():
+            continue
+        verdict = comp.judging.facts_and_verdict(path, filename)[1]
+        with comp.db.session(write=True) as s, s.begin():
+            s.add(judgement_row(submission_id, verdict))
+        filled += 1
+    for participant_id in comp.counted_ids():
+        comp.update_copy_flags(participant_id)
+    return filled
 
 
 STANDINGS_COLUMNS = ["rank", "name", "display_name", "email", "student_id", "private_rmse", "public_rmse", "grade",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
-from competition.db import MAX_ID, Meta, Participant, SignIn, Submission
+from competition.db import MAX_ID, Judgement, Meta, Participant, SignIn, Submission
 from competition.ranking import best_private, by_participant, final_choice, finite_or_none, rank_rows
 from competition.settings import iso
 from competition.tokens import hash_token, new_token, write_secret
@@ -24,18 +24,21 @@ class NotFound(UserError):
 
 
 class OrganizerViews:
-    def standings(self) -> list[dict]:
+    def standings(self, with_flags: bool = True) -> list[dict]:
         """Final standings as they are now, for the organizer: ranked by private RMSE of each
         participant's final choice, with public RMSE, course grade (submission/grading.py) and flags
-        (submission/flags.py) of the chosen submission. Disqualified submissions count for nothing
-        (`disqualified_ids` lists them); a participant left with none is not ranked."""
+        (submission/flags.py, as the judge stored them; "" without `with_flags`) of the chosen
+        submission. Disqualified submissions count for nothing (`disqualified_ids` lists them); a
+        participant left with none is not ranked."""
         import pandas as pd
 
         rows = []
         dropped = self._disqualified_ids()
-        for participant, subs in by_participant(self.counted_submissions()):
+        counted = [(participant, subs, self.counted_one(subs)) for participant, subs in
+                   by_participant(self.counted_submissions())]
+        flags = self._stored_flags([best.id for _, _, best in counted]) if with_flags else {}
+        for participant, subs, best in counted:
             chosen = final_choice(subs, self.settings.final_picks)
-            best = best_private(chosen)
             private = finite_or_none(best.private_rmse)
             rows.append({"participant_id": participant.id, "name": participant.name,
                          "display_name": participant.display_name, "email": participant.email,
@@ -43,7 +46,7 @@ class OrganizerViews:
                          "score": private, "private_rmse": private, "public_rmse": finite_or_none(best.public_rmse),
                          "submission_id": best.id, "final_ids": [s.id for s in chosen], "entries": len(subs),
                          "disqualified_ids": dropped.get(participant.id, []),
-                         "flags": "; ".join(self.flags(best))})
+                         "flags": "; ".join(flags.get(best.id, []))})
         ranked = rank_rows(rows)
         scores = pd.Series([r["private_rmse"] for r in ranked], dtype="float64")  # None -> NaN: no grade
         for row, grade in zip(ranked, grades(scores, self.settings.baseline, self.settings.strong)):
@@ -51,24 +54,38 @@ class OrganizerViews:
             del row["score"]
         return ranked
 
-    def organizer_submissions(self) -> list[dict]:
-        """Every submission of everyone, newest first, with public and private RMSE and flags."""
+    def counted_one(self, subs: list) -> Submission:
+        """Of one participant's counted submissions, the one their standings row (and copy flags) count."""
+        return best_private(final_choice(subs, self.settings.final_picks))
+
+    def counted_ids(self, session=None) -> dict[int, int]:
+        """participant id -> the id of the submission their standings row counts."""
+        return {person.id: self.counted_one(subs).id
+                for person, subs in by_participant(self.counted_submissions(session))}
+
+    def _stored_flags(self, submission_ids: list[int]) -> dict[int, list[str]]:
         with self.db.session() as s:
-            rows = s.execute(select(Submission, Participant).join(Participant).order_by(Submission.id.desc())).all()
+            return dict(s.execute(select(Judgement.submission_id, Judgement.flags)
+                                  .where(Judgement.submission_id.in_(submission_ids))).all())
+
+    def submission_count(self) -> int:
+        with self.db.session() as s:
+            return s.scalar(select(func.count()).select_from(Submission)) or 0
+
+    def organizer_submissions(self, offset: int = 0, limit: int = 100) -> list[dict]:
+        """One page of every submission of everyone, newest first, with public and private RMSE, the
+        stored findings, diagnoses and flags (`submission_count` says how many there are)."""
+        with self.db.session() as s:
+            rows = s.execute(select(Submission, Participant, Judgement).join(Participant)
+                             .outerjoin(Judgement, Judgement.submission_id == Submission.id)
+                             .order_by(Submission.id.desc()).offset(offset).limit(limit)).all()
         return [{"id": sub.id, "participant_id": p.id, "name": p.name, "display_name": p.display_name,
                  "created": iso(sub.created),
                  "filename": sub.filename, "message": sub.message, "status": sub.status,
                  "public_rmse": finite_or_none(sub.public_rmse), "private_rmse": finite_or_none(sub.private_rmse),
-                 "selected": sub.selected,
-                 "disqualified": sub.disqualified, "findings": sub.findings.splitlines() if sub.findings else [],
-                 "diagnoses": sub.diagnoses.splitlines() if sub.diagnoses else [],
-                 "flags": self.flags(sub) if sub.status == "accepted" else [], "sha256": sub.sha256} for sub, p in rows]
-
-    def flags(self, row: Submission) -> list[str]:
-        """submission/flags.py on an accepted stored file; cached by content hash."""
-        if row.sha256 not in self._flags:
-            self._flags[row.sha256] = self.judge.flags(self.paths.submissions / f"{row.sha256}.csv")
-        return self._flags[row.sha256]
+                 "selected": sub.selected, "disqualified": sub.disqualified,
+                 "findings": list(judged.findings) if judged else [], "diagnoses": list(judged.diagnoses) if judged else [],
+                 "flags": list(judged.flags) if judged else [], "sha256": sub.sha256} for sub, p, judged in rows]
 
     def participants(self) -> list[dict]:
         """Everyone registered: id, name, display_name (and who gave it: name_source), email, student_id,
@@ -99,7 +116,9 @@ class OrganizerViews:
             if row is None:
                 raise NotFound(f"no submission {submission_id}")
             row.disqualified = disqualified
-            return {"id": row.id, "participant_id": row.participant_id, "disqualified": disqualified}
+            answer = {"id": row.id, "participant_id": row.participant_id, "disqualified": disqualified}
+        self.refresh_copy_flags(answer["participant_id"])
+        return answer
 
     def disqualify(self, submission_id: int) -> dict:
         return self.set_disqualified(submission_id, True)

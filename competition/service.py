@@ -5,12 +5,15 @@
     result = comp.submit(p, path, message, filename)   # raises DailyLimitReached / RejectedLimitReached / CompetitionClosed
     comp.submissions(p); comp.submission(p, id); comp.leaderboard(); comp.select_finals(p, ids)
     comp.organizer_submissions(); comp.standings(); comp.disqualify(sid); comp.restore(sid)
-    comp.standings_with_copies()          # the organizer's: standings with copy flags (submission/copies.py)
+    comp.standings_with_copies()          # the organizer's: standings with the stored copy flags (copy_checks.py)
     comp.choose_display_name(p, "blue-fox")   # the participant's; comp.set_display_name(id, name) the organizer's
 
 Every view a participant can receive is built by `participant_view` / `leaderboard`, which leave
 out private scores until the deadline has passed; only the organizer_* functions and `standings`
 show them earlier. All times are timezone-aware UTC datetimes.
+
+Nothing here parses a submission: judging (competition/judge_pool.py) derives everything a view
+shows once, and the views read the stored rows (db.Judgement, db.CopyFlagRow).
 """
 from __future__ import annotations
 
@@ -22,8 +25,7 @@ from sqlalchemy import func, select
 
 from competition import db as database
 from competition.copy_checks import CopyChecks
-from competition.judge import Judge
-from competition.judge_pool import JudgePool
+from competition.judge_pool import InlineJudging, JudgePool
 from competition.organizer import NotFound, OrganizerViews
 from competition.refusals import CompetitionClosed, DailyLimitReached, RejectedLimitReached, day_start, utc_now
 from competition.participants import ParticipantNames, public_name
@@ -34,7 +36,9 @@ from competition.sign_ins import SignIns
 from competition.tokens import hash_token, same_hash
 from inpaint.errors import UserError
 
-Participant, Submission = database.Participant, database.Submission
+from competition.verdicts import features_from_bytes, finding_lines, judgement_row
+
+Participant, Submission, Judgement = database.Participant, database.Submission, database.Judgement
 
 
 class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
@@ -49,9 +53,21 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
         self.clock = clock or utc_now
         admin = self.paths.admin_token.read_text().strip() if self.paths.admin_token.exists() else None
         self.db = database.open_database(db_url or self.paths.default_db_url(), hash_token(admin) if admin else None)
-        self.judge = Judge(self.paths, self.settings)
-        self._flags: dict[str, list[str]] = {}
-        self.judge_pool = JudgePool(self.paths, judge_processes) if judge_processes > 0 else None
+        self.judging = JudgePool(self.paths, judge_processes) if judge_processes > 0 else InlineJudging(self.paths)
+
+    @property
+    def judge(self):
+        """The in-thread competition.judge.Judge (InlineJudging only: the command line and tests)."""
+        return self.judging.judge
+
+    def reference_scores(self) -> dict[str, float]:
+        """{"public", "private"} RMSE of the White images (the identity reference row), judged once."""
+        return self.judging.references()[0]
+
+    def answer_features(self):
+        """The answers' copy features (submission/copies.py), the yardstick of every copy flag; None
+        for a set without white boxes."""
+        return features_from_bytes(self.judging.references()[1])
 
     # ------------------------------------------------------------ who is asking
     def authenticate(self, token: str | None) -> Participant | None:
@@ -111,11 +127,7 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
         """
         file_path = Path(file_path)
         filename = (filename or file_path.name)[:255]
-        if self.judge_pool is not None:  # before the lock: judging takes a while
-            facts, verdict = self.judge_pool.facts_and_verdict(file_path, filename)
-        else:
-            facts = self.judge.facts(file_path)
-            verdict = self.judge.judge(file_path, filename, facts)
+        facts, verdict = self.judging.facts_and_verdict(file_path, filename)  # before the lock: it takes a while
         self._fsync(file_path)  # the slow part of storing, done before the lock that serialises uploads
         with self.db.session(write=True) as s, s.begin():
             # PostgreSQL: FOR UPDATE serialises one participant's uploads. SQLite: the write
@@ -136,16 +148,18 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
             row = Submission(participant_id=participant.id, created=now, sha256=facts.sha256, filename=filename,
                              size_bytes=facts.size, message=(message or "")[:2000], status=verdict.status,
                              public_rmse=verdict.public_rmse, private_rmse=verdict.private_rmse,
-                             findings="\n".join(verdict.findings), diagnoses="\n".join(verdict.diagnoses),
                              selected=False, disqualified=False)
             s.add(row)
             s.flush()
+            s.add(judgement_row(row.id, verdict))
             left = self.settings.daily_limit - used - (verdict.status == "accepted")
+        if verdict.status == "accepted":
+            self.refresh_copy_flags(participant.id)
         board = self.leaderboard()
         rank = next((r["rank"] for r in board["rows"] if r["participant_id"] == participant.id), None)
         return {"id": row.id, "status": verdict.status, "public_rmse": verdict.public_rmse, "rank": rank,
                 "uploads_left": left, "resets_at": iso(day_start(now) + timedelta(days=1)),
-                "findings": verdict.findings, "diagnoses": verdict.diagnoses, "sha256": facts.sha256,
+                "findings": verdict.finding_lines, "diagnoses": verdict.diagnoses, "sha256": facts.sha256,
                 "stored_as": stored.name}
 
     @staticmethod
@@ -172,12 +186,17 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
             Submission.created >= start)) or 0
 
     # ------------------------------------------------------------ a participant's own submissions
-    def participant_view(self, row: Submission) -> dict:
-        """One submission as its owner may see it: the private score only once the competition is closed."""
+    def participant_view(self, row: Submission, judged: Judgement | None) -> dict:
+        """One submission as its owner may see it: the private score only once the competition is closed.
+        "findings" are "level: message" lines (as the client prints them), "errors" and "warnings" the
+        messages alone, from the stored structure."""
+        findings = judged.findings if judged is not None else []
         view = {"id": row.id, "created": iso(row.created), "filename": row.filename, "message": row.message,
                 "status": row.status, "public_rmse": finite_or_none(row.public_rmse), "selected": row.selected,
-                "findings": row.findings.splitlines() if row.findings else [],
-                "diagnoses": row.diagnoses.splitlines() if row.diagnoses else [],
+                "findings": finding_lines(findings),
+                "errors": [f["message"] for f in findings if f["level"] == "error"],
+                "warnings": [f["message"] for f in findings if f["level"] == "warning"],
+                "diagnoses": list(judged.diagnoses) if judged is not None else [],
                 "disqualified": row.disqualified, "size_bytes": row.size_bytes}
         if self.is_closed():
             view["private_rmse"] = finite_or_none(row.private_rmse)
@@ -186,19 +205,30 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
     def submissions(self, participant: Participant) -> list[dict]:
         """The participant's submissions, newest first, as `participant_view` dicts."""
         with self.db.session() as s:
-            rows = s.scalars(select(Submission).where(Submission.participant_id == participant.id)
+            rows = s.execute(with_judgement(select(Submission)).where(Submission.participant_id == participant.id)
                              .order_by(Submission.id.desc())).all()
-        return [self.participant_view(r) for r in rows]
+        return [self.participant_view(*r) for r in rows]
 
     def _own(self, s, participant: Participant, submission_id: int) -> Submission | None:
         row = s.get(Submission, submission_id) if 1 <= submission_id <= database.MAX_ID else None
         return row if row is not None and row.participant_id == participant.id else None
 
     def submission(self, participant: Participant, submission_id: int) -> dict | None:
-        """One of the participant's own submissions, or None (also for someone else's: callers answer 404)."""
+        """One of the participant's own submissions, or None (also for someone else's: callers answer 404).
+        "pictures": whether the judge drew its thumbnails (`thumbnails`)."""
         with self.db.session() as s:
             row = self._own(s, participant, submission_id)
-        return None if row is None else self.participant_view(row)
+            judged = None if row is None else s.get(Judgement, row.id)
+        if row is None:
+            return None
+        return {**self.participant_view(row, judged), "pictures": judged is not None and judged.thumbnails is not None}
+
+    def thumbnails(self, participant: Participant, submission_id: int) -> bytes | None:
+        """The stored PNG of one of the participant's own submissions, or None (none drawn, or not theirs)."""
+        with self.db.session() as s:
+            row = self._own(s, participant, submission_id)
+            return None if row is None else s.scalar(select(Judgement.thumbnails)
+                                                     .where(Judgement.submission_id == row.id))
 
     def submission_file(self, participant: Participant, submission_id: int) -> Path | None:
         """Path of the participant's own stored file (to download), or None like `submission`."""
@@ -232,14 +262,18 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
                 raise UserError(f"submission {disqualified[0]} was disqualified by the organizer and cannot be a final one")
             for r in rows:
                 r.selected = r.id in ids
+        self.refresh_copy_flags(participant.id)
         return ids
 
     # ------------------------------------------------------------ leaderboards
-    def counted_submissions(self) -> list[tuple[Submission, Participant]]:
-        """Every accepted submission that the organizer has not disqualified, with its participant."""
+    def counted_submissions(self, session=None) -> list[tuple[Submission, Participant]]:
+        """Every accepted submission that the organizer has not disqualified, with its participant
+        (read in `session` when given: a transaction that must see its own lock's state)."""
+        query = (select(Submission, Participant).join(Participant)
+                 .where(Submission.status == "accepted", Submission.disqualified.is_(False)))
+        if session is not None:
+            return [tuple(r) for r in session.execute(query.order_by(Submission.id)).all()]
         with self.db.session() as s:
-            query = (select(Submission, Participant).join(Participant)
-                     .where(Submission.status == "accepted", Submission.disqualified.is_(False)))
             return [tuple(r) for r in s.execute(query.order_by(Submission.id)).all()]
 
     def leaderboard(self) -> dict:
@@ -261,6 +295,10 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
         return {"kind": "private" if closed else "public", "closes": iso(self.settings.deadline), "rows": rank_rows(rows)}
 
     def close(self) -> None:
-        if self.judge_pool is not None:
-            self.judge_pool.close()
+        self.judging.close()
         self.db.dispose()
+
+
+def with_judgement(query):
+    """`query` (of Submission) with each row's Judgement beside it (None for a row judged by an older kit)."""
+    return query.add_columns(Judgement).outerjoin(Judgement, Judgement.submission_id == Submission.id)

@@ -9,7 +9,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from competition.api import create_app  # noqa: E402
-from competition.db import Submission  # noqa: E402
+from competition.db import Judgement, Submission  # noqa: E402
 from competition_fixtures import Clock, make_competition, noisy_csv, offset_csv, transposed_csv  # noqa: E402
 
 DEADLINE = datetime(2026, 12, 20, 23, 59, tzinfo=timezone(timedelta(hours=8)))
@@ -227,7 +227,8 @@ def test_upload_answer_and_my_submissions_name_the_likely_mistake(setup):
     assert answer["status"] == "accepted"
     assert len(answer["diagnoses"]) == 1 and answer["diagnoses"][0].startswith("your images look transposed")
     assert client.get(f"/api/submissions/{answer['id']}", headers=comp.auth("ann")).json()["diagnoses"] == answer["diagnoses"]
-    assert rows_in_db(app)[0].diagnoses == answer["diagnoses"][0]  # stored once, with the submission
+    with app.state.competition.db.session() as s:  # stored once, with the submission (schema 5: its judgement)
+        assert s.get(Judgement, answer["id"]).diagnoses == answer["diagnoses"]
     right = upload(client, comp, "ann", offset_csv(comp.dir, 0.0, 0.0)).json()
     assert right["diagnoses"] == []
     assert [r["diagnoses"] for r in client.get("/api/submissions", headers=comp.auth("ann")).json()] == [

@@ -15,7 +15,7 @@ from sqlalchemy import Column, MetaData, Table, create_engine, insert  # noqa: E
 
 from competition import display_names as names  # noqa: E402
 from competition.api import create_app  # noqa: E402
-from competition.db import Base, Meta, SCHEMA_VERSION  # noqa: E402
+from competition.db import Meta, SCHEMA_VERSION  # noqa: E402
 from competition.participants import RosterLine, read_roster  # noqa: E402
 from competition.service import Competition  # noqa: E402
 from competition.tokens import hash_token  # noqa: E402
@@ -174,10 +174,13 @@ def test_ten_participants_asking_for_one_name_at_once_get_it_once(tmp_path, requ
 
 
 def schema_3_database(url: str, admin_token: str, people: list[str]) -> None:
-    """A database as the kit with schema version 3 made it: participants without the four new columns."""
+    """A database as the kit with schema version 3 made it: participants without the four new columns
+    (and, as schema 4 had them, findings and diagnoses as text, no judgements or copy flags)."""
+    from test_stored_judgements import schema_4_metadata
+
     new = {"student_id", "display_name", "display_key", "name_source"}
     old = MetaData()
-    for table in Base.metadata.sorted_tables:
+    for table in schema_4_metadata().sorted_tables:
         Table(table.name, old, *[Column(c.name, c.type, *[f._copy() for f in c.foreign_keys], primary_key=c.primary_key,
                                         nullable=c.nullable, index=c.index, unique=c.unique)
                                  for c in table.columns if not (table.name == "participants" and c.name in new)])
@@ -192,10 +195,13 @@ def schema_3_database(url: str, admin_token: str, people: list[str]) -> None:
     engine.dispose()
 
 
-def documented_migration() -> list[str]:
+def documented_migration(since: int = 3) -> list[str]:
+    """The SQL statements of docs/hosting.md's upgrade blocks, in order, from schema `since` on."""
     text = (REPO / "docs" / "hosting.md").read_text()
-    block = re.search(r"### Upgrading a running competition.*?```sql\n(.*?)```", text, re.S).group(1)
-    return [statement.strip() for statement in block.split(";") if statement.strip()]
+    section = text[text.index("### Upgrading a running competition"):]
+    blocks = re.findall(r"From version (\d+) to \d+.*?```sql\n(.*?)```", section, re.S)
+    return [statement.strip() for version, block in blocks if int(version) >= since
+            for statement in block.split(";") if statement.strip()]
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
@@ -217,14 +223,14 @@ def test_the_hand_migration_in_hosting_md_turns_a_schema_3_database_into_a_worki
     service = Competition(comp.dir, url)
     people = {p["name"]: p for p in service.participants()}
     assert {p["display_name"] for p in people.values()} == {f"participant-{p['id']}" for p in people.values()}
-    assert {p["name_source"] for p in people.values()} == {"generated"} and SCHEMA_VERSION == 4
+    assert {p["name_source"] for p in people.values()} == {"generated"} and SCHEMA_VERSION == 5
     zelda = service.authenticate("token-Zelda Quuxworth")
     assert service.choose_display_name(zelda, "Night Owl 7") == "Night Owl 7"
     yorick = service.authenticate("token-Yorick Blennerhassett")
     with pytest.raises(names.DisplayNameTaken):
         service.choose_display_name(yorick, "night_owl_7")  # the migrated unique index holds
     with service.db.session() as s:
-        assert s.get(Meta, "schema_version").value == "4"
+        assert s.get(Meta, "schema_version").value == "5"
     service.close()
 
 

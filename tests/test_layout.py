@@ -108,3 +108,74 @@ def test_a_run_folders_config_and_state_are_read_without_tensorflow(tmp_path):
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "4 0.9 3 []", done.stdout + done.stderr
+
+
+# The judging side: competition/judge_pool.py runs it in separate processes (InlineJudging only for the
+# command line and in-process tests), so the search for parsing stops at that module.
+JUDGING_BOUNDARY = "competition.judge_pool"
+PARSERS = ("read_table", "read_csv", "read_predictions_csv")
+# The kit's modules whose functions parse a CSV (or score/validate/diagnose a parsed one).
+PARSING_MODULES = ("competition.judge", "submission.csv_read", "submission.csv_io", "submission.validate",
+                   "submission.scoring", "submission.diagnose", "submission.leaderboard")
+
+
+def request_side_modules(root: Path) -> dict[str, Path]:
+    """Every competition module that a route can reach (competition.api and competition.web and what
+    they import of competition, at top level or inside a function), not crossing into the judging
+    processes. (Importing a package runs its __init__, which may re-export a parser; what matters is
+    what the host's own code imports and calls, checked by `parsing_calls`.)"""
+    files = {module_name(path, root): path for path in (root / "competition").rglob("*.py")}
+    todo = [m for m in files if m.startswith(("competition.api", "competition.web"))]
+    seen: dict[str, Path] = {}
+    while todo:
+        module = todo.pop()
+        if module in seen or module not in files:
+            continue
+        seen[module] = files[module]
+        if module == JUDGING_BOUNDARY:
+            continue
+        for _line, target in imported_modules(files[module], root):
+            todo += [target, target.rsplit(".", 1)[0]]  # `from a.b import c`: c is the module a.b.c or a name in a.b
+    return seen
+
+
+def parsing_calls(seen: dict[str, Path], root: Path) -> list[str]:
+    """'module:line what' for every import of a parsing module and every import or call of a CSV
+    parser in `seen` (the boundary's own judging-side imports aside)."""
+    found = []
+    for module, path in seen.items():
+        if module == JUDGING_BOUNDARY:
+            continue
+        for line, target in imported_modules(path, root):
+            constant = target.rsplit(".", 1)[-1].isupper()  # a limit quoted on a page (csv_read.VALUE_LIMIT)
+            if not constant and any(target == m or target.startswith(m + ".") for m in PARSING_MODULES):
+                found.append(f"{module}:{line} imports {target}")
+        for node in ast.walk(ast.parse(path.read_text())):
+            name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+            if name in PARSERS:
+                found.append(f"{module}:{node.lineno} {name}")
+    return sorted(set(found))
+
+
+def test_no_route_can_reach_a_csv_parser():
+    """Issue 33: no request handler parses a submission; what a page shows was stored by the judge."""
+    seen = request_side_modules(REPO)
+    assert {"competition.service", "competition.web.boards", "competition.copy_checks", JUDGING_BOUNDARY} <= set(seen)
+    assert parsing_calls(seen, REPO) == []
+
+
+def test_the_parser_check_finds_a_call_behind_an_import(tmp_path):
+    files = {"competition/__init__.py": "", "competition/api/__init__.py": "from competition.api import routes\n",
+             "competition/api/routes.py": "from competition import views\n",
+             "competition/views.py": "def f(p):\n    import pandas as pd\n    return pd.read_csv(p)\n",
+             "competition/judge_pool.py": "def w():\n    from competition.judge import Judge\n",
+             "competition/judge.py": "from submission.csv_read import read_table\n",
+             "competition/web/__init__.py": "from competition import judge_pool\nfrom competition import pages\n",
+             "competition/pages.py": "def g():\n    from submission.scoring import score_file\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    seen = request_side_modules(tmp_path)
+    assert "competition.judge" not in seen  # behind the judging boundary
+    assert parsing_calls(seen, tmp_path) == ["competition.pages:2 imports submission.scoring.score_file",
+                                             "competition.views:3 read_csv"]

@@ -13,7 +13,7 @@ pytest.importorskip("itsdangerous")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from competition.api import create_app  # noqa: E402
-from competition.db import Submission, open_database  # noqa: E402
+from competition.db import Judgement, Submission, open_database  # noqa: E402
 from competition.participants import add_participants  # noqa: E402
 from competition.settings import CompetitionPaths  # noqa: E402
 from competition.setup import init_competition  # noqa: E402
@@ -168,7 +168,7 @@ def test_pages_show_the_diagnosis_stored_with_the_submission(site):
     assert 'id="diagnosis-none"' in site.client.get(f"/submissions/{sid}").text
     comp = site.app.state.competition
     with comp.db.session(write=True) as s, s.begin():  # one source: what the judge stored, not a second opinion
-        s.get(Submission, sid).diagnoses = "a sentence the judge stored"
+        s.get(Judgement, sid).diagnoses = ["a sentence the judge stored"]
     assert "a sentence the judge stored" in site.client.get(f"/submissions/{sid}").text
     assert "a sentence the judge stored" in site.client.get("/submissions").text
 

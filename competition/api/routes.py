@@ -13,13 +13,14 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from competition.api.schemas import Leaderboard, OrganizerSubmission, StandingsRow, SubmissionOut
 from competition.db import MAX_ID, Participant
 from competition.participants import public_name
 from competition.refusals import DayCapReached, Refused
@@ -28,6 +29,7 @@ from competition.service import Competition
 CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}}
 UPLOAD_PATHS = {"/api/submissions"}  # the routes that read a large body (competition/api/limits.py)
 MAX_FINALS = 100  # far above any final_picks; a longer list is refused before it is looked at
+MAX_PAGE = 500  # rows per answer of a paged organizer list (offset, limit; X-Total-Count says how many)
 
 bearer = HTTPBearer(auto_error=False, description="the token from the organizer (participant) or the admin token")
 router = APIRouter(prefix="/api")
@@ -40,6 +42,8 @@ def competition(request: Request) -> Competition:
 Comp = Annotated[Competition, Depends(competition)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 SubmissionId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="a submission id")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="rows to skip")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"rows to answer, at most {MAX_PAGE}")]
 
 
 def unauthorized() -> HTTPException:
@@ -144,12 +148,13 @@ async def upload(request: Request, comp: Comp, who: Who, message: str = "", file
         raise refused(exc) from None
 
 
-@router.get("/submissions", tags=["participant"])
+@router.get("/submissions", tags=["participant"], response_model=list[SubmissionOut], response_model_exclude_unset=True)
 def my_submissions(comp: Comp, who: Who):
     return comp.submissions(who)
 
 
-@router.get("/submissions/{submission_id}", tags=["participant"])
+@router.get("/submissions/{submission_id}", tags=["participant"], response_model=SubmissionOut,
+            response_model_exclude_unset=True)
 def my_submission(comp: Comp, who: Who, submission_id: SubmissionId):
     view = comp.submission(who, submission_id)
     if view is None:
@@ -174,7 +179,7 @@ def select_finals(comp: Comp, who: Who, ids: FinalIds):
     return {"ids": comp.select_finals(who, ids)}
 
 
-@router.get("/leaderboard", tags=["competition"], dependencies=[Depends(anyone)])
+@router.get("/leaderboard", tags=["competition"], dependencies=[Depends(anyone)], response_model=Leaderboard)
 def leaderboard(comp: Comp):
     """Public RMSE before the deadline; private RMSE of the final submissions after it."""
     return comp.leaderboard()
@@ -186,16 +191,24 @@ def student_data(comp: Comp):
     return FileResponse(comp.paths.student_zip, media_type="application/zip", filename="student_data.zip")
 
 
-@router.get("/admin/standings", tags=["organizer"], dependencies=[Depends(organizer)])
-def standings(comp: Comp):
+@router.get("/admin/standings", tags=["organizer"], dependencies=[Depends(organizer)],
+            response_model=list[StandingsRow])
+def standings(comp: Comp, response: Response, offset: Offset = 0, limit: Limit = 100):
     """Each participant's rank, private and public RMSE, grade and flags, and "copies": whom their counted
-    submission looks copied from or by (submission/copies.py; informs, never changes a score)."""
-    return comp.standings_with_copies()[0]
+    submission looks copied from or by (submission/copies.py; informs, never changes a score). Ranked
+    order, `limit` rows from `offset`; the header X-Total-Count says how many rows there are. All
+    read from what the judge stored: no file is read."""
+    rows = comp.standings_with_copies()[0]
+    response.headers["X-Total-Count"] = str(len(rows))
+    return rows[offset:offset + limit]
 
 
-@router.get("/admin/submissions", tags=["organizer"], dependencies=[Depends(organizer)])
-def all_submissions(comp: Comp):
-    return comp.organizer_submissions()
+@router.get("/admin/submissions", tags=["organizer"], dependencies=[Depends(organizer)],
+            response_model=list[OrganizerSubmission])
+def all_submissions(comp: Comp, response: Response, offset: Offset = 0, limit: Limit = 100):
+    """Every submission, newest first, `limit` from `offset` (X-Total-Count: how many there are)."""
+    response.headers["X-Total-Count"] = str(comp.submission_count())
+    return comp.organizer_submissions(offset, limit)
 
 
 @router.get("/admin/participants", tags=["organizer"], dependencies=[Depends(organizer)])

@@ -7,22 +7,18 @@ like any upload) and the strong baseline of the grade formula.
 """
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 
 from competition.participants import public_name
 from competition.ranking import best_public, by_participant, rank_rows, score_key
-from submission.csv_read import read_table
 
-
-@functools.lru_cache(maxsize=4)
-def _identity_scores(judge) -> dict[str, float]:
-    return judge.split_rmse(read_table(judge.paths.sample))
+ORGANIZER_PAGE_ROWS = 100  # submissions per page of the organizer's list
 
 
 def identity_scores(comp) -> dict[str, float]:
-    """{"public": ..., "private": ...} of the White images themselves (the course's 'Baseline Setting')."""
-    return _identity_scores(comp.judge)
+    """{"public": ..., "private": ...} of the White images themselves (the course's 'Baseline Setting'),
+    judged once per server process on the judging side."""
+    return comp.reference_scores()
 
 
 def public_rows(comp) -> list[dict]:
@@ -54,7 +50,7 @@ def leaderboard_context(comp, user) -> dict:
     context = {"rows": _with_references(rows, reference_rows(comp, "public"), "public"), "final_rows": []}
     if comp.is_closed():
         # ranked as the private leaderboard everyone gets from the API, named as it names them
-        graded = {r["participant_id"]: r for r in comp.standings()}
+        graded = {r["participant_id"]: r for r in comp.standings(with_flags=False)}  # the page shows none
         final = [{"rank": r["rank"], "name": r["name"], "private": r["score"], "reference": False,
                   "public": graded[r["participant_id"]]["public_rmse"], "grade": graded[r["participant_id"]]["grade"]}
                  for r in comp.leaderboard()["rows"]]
@@ -68,14 +64,14 @@ def notes(flags: list[str], errors: list[str], diagnoses: list[str]) -> list[str
     return [f for f in flags if not any(f in d for d in diagnoses)] + errors + diagnoses
 
 
-def organizer_rows(comp) -> tuple[list[dict], list[dict], list[str]]:
-    """(standings with grades, flags and copy flags, every submission with both scores, the copy flags'
-    sentences) for the organizer page."""
+def organizer_rows(comp, page: int = 1) -> tuple[list[dict], list[dict], list[str]]:
+    """(standings with grades, flags and copy flags, one page of the submissions with both scores, newest
+    first, the copy flags' sentences) for the organizer page; all read from stored rows."""
     standings, copy_sentences = comp.standings_with_copies()
     grade_of = {r["submission_id"]: r["grade"] for r in standings}
     subs = []
-    for v in comp.organizer_submissions():
-        errors = [line.split(": ", 1)[-1] for line in v["findings"] if line.startswith("error:")]
+    for v in comp.organizer_submissions((page - 1) * ORGANIZER_PAGE_ROWS, ORGANIZER_PAGE_ROWS):
+        errors = [f["message"] for f in v["findings"] if f["level"] == "error"]
         subs.append({"id": v["id"], "created": datetime.fromisoformat(v["created"]), "name": v["name"],
                      "display_name": v["display_name"], "participant_id": v["participant_id"], "message": v["message"], "status": v["status"],
                      "public": v["public_rmse"], "private": v["private_rmse"], "grade": grade_of.get(v["id"]),

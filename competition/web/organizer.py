@@ -5,14 +5,14 @@ in with the admin token gets them (the Organizer guard): a participant gets 403,
 sent to sign in."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from competition.maintenance import standings_csv
-from competition.web.boards import organizer_rows
+from competition.web.boards import ORGANIZER_PAGE_ROWS, organizer_rows
 from competition.web.guards import CheckedForm, Organizer, PageRefused
 from competition.web.render import competition, redirect, render
 from competition.web.session import new_session
@@ -23,10 +23,13 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/organizer")
-def organizer_page(request: Request, user: Organizer):
-    standings, subs, copy_sentences = organizer_rows(competition(request))
+def organizer_page(request: Request, user: Organizer, page: Annotated[int, Query(ge=1, le=2**31 - 1)] = 1):
+    """Standings and copy flags, and one page (ORGANIZER_PAGE_ROWS, newest first) of every submission."""
+    comp = competition(request)
+    standings, subs, copy_sentences = organizer_rows(comp, page)
+    pages = max(1, -(-comp.submission_count() // ORGANIZER_PAGE_ROWS))
     return render(request, user, "organizer.html", "Organizer", standings=standings, rows=subs,
-                  copy_sentences=copy_sentences, people=competition(request).participants())
+                  copy_sentences=copy_sentences, page=page, pages=pages, people=comp.participants())
 
 
 @router.post("/organizer/submissions/{submission_id}/{action}")

@@ -1,33 +1,11 @@
-"""What the pages show of an upload: its images beside the blanked inputs, and a score plot.
-
-The blanked test images come from the judge (competition/judge.py read_test_inputs: the White
-values of COMP/sample_submission.csv), so the pages need nothing students do not have and never
-touch the answers. The likely mistakes are not computed here: the judge stores them with the
-submission, and the pages show the stored sentences, as the API and `inpaint remote upload` do.
+"""What the pages draw themselves: the score plot. The thumbnails of an upload are drawn by the judge
+(competition/judge.py) when it is judged and stored with it; the pages serve the stored PNG.
 """
 from __future__ import annotations
 
-import functools
 import html
 import math
 from datetime import datetime
-from pathlib import Path
-
-from competition.judge import TestInputs
-from inpaint.errors import SubmissionError
-from submission import diagnose
-from submission.csv_read import read_table
-from submission.thumbnails import thumbnail_png
-
-
-def upload_thumbnails(csv_path: Path, inputs: TestInputs) -> bytes | None:
-    """PNG of the upload's images (as the scorer reads the file) under the blanked inputs; None when
-    the file cannot be read or lined up with the test images (its error text says why)."""
-    try:
-        preds = diagnose.table_images(read_table(Path(csv_path)), inputs.names, inputs.white.shape[1:])
-    except SubmissionError:
-        return None
-    return thumbnail_png(preds, inputs.white, inputs.names)
 
 
 def score_plot_svg(points: list[tuple[datetime, float]], width: int = 480, height: int = 160) -> str:
@@ -57,16 +35,3 @@ def score_plot_svg(points: list[tuple[datetime, float]], width: int = 480, heigh
             f'<text x="4" y="{pad / 2 - 4:.0f}">RMSE {s0:.4f}</text>'
             f'<text x="4" y="{height - pad / 2 + 12:.0f}">RMSE {s1:.4f}</text>'
             f'<polyline points="{coords}" fill="none" stroke="#2563eb" stroke-width="2"/>{dots}</svg>')
-
-
-@functools.lru_cache(maxsize=64)
-def _thumbnails_cached(csv_path: str, judge) -> bytes | None:
-    # Stored files are named by their SHA-256, so a path always holds the same content.
-    return upload_thumbnails(Path(csv_path), judge.test_inputs())
-
-
-def stored_thumbnails(comp, csv_path: Path | None) -> bytes | None:
-    """Thumbnails PNG of a stored upload of competition `comp` (service.Competition); cached by file."""
-    if csv_path is None or not Path(csv_path).exists():
-        return None
-    return _thumbnails_cached(str(csv_path), comp.judge)

@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 from competition.db import MAX_ID
 from competition.refusals import Refused
 from competition.web.guards import CheckedForm, PageRefusal, PageRefused, ParticipantOf, require_csrf
-from competition.web.pictures import score_plot_svg, stored_thumbnails
+from competition.web.pictures import score_plot_svg
 from competition.web.render import User, competition, redirect, render
 from competition.web.upload import UploadTooLarge, read_upload_form
 from inpaint.errors import UserError
@@ -101,12 +101,10 @@ def _store_and_submit(comp, participant, upload: UploadFile, message: str):
 
 
 def _row(view: dict) -> dict:
-    errors = [line.split(": ", 1)[-1] for line in view["findings"] if line.startswith("error:")]
     return {"id": view["id"], "created": datetime.fromisoformat(view["created"]), "message": view["message"],
             "status": view["status"], "public": view["public_rmse"], "private": view.get("private_rmse"),
-            "selected": view["selected"], "filename": view["filename"], "errors": errors,
-            "diagnoses": view["diagnoses"], "disqualified": view["disqualified"],
-            "warnings": [line.split(": ", 1)[-1] for line in view["findings"] if line.startswith("warning:")]}
+            "selected": view["selected"], "filename": view["filename"], "errors": view["errors"],
+            "diagnoses": view["diagnoses"], "disqualified": view["disqualified"], "warnings": view["warnings"]}
 
 
 def _mine(request: Request, user: User, status: int = 200, notice: str | None = None):
@@ -140,15 +138,13 @@ def submission_page(request: Request, user: ParticipantOf, submission_id: Submis
     view = comp.submission(user.participant, submission_id)
     if view is None:
         raise PageRefused(404, f"no submission {submission_id} among yours")
-    png = stored_thumbnails(comp, comp.submission_file(user.participant, submission_id))
     return render(request, user, "submission.html", f"Submission {submission_id}", sub=_row(view),
-                  pictures_shown=png is not None)
+                  pictures_shown=view["pictures"])
 
 
 @router.get("/submissions/{submission_id}/thumbnails.png")
 def submission_thumbnails(request: Request, user: ParticipantOf, submission_id: SubmissionId):
-    comp = competition(request)
-    png = stored_thumbnails(comp, comp.submission_file(user.participant, submission_id))
+    png = competition(request).thumbnails(user.participant, submission_id)  # drawn by the judge, stored
     if png is None:
         return Response(status_code=404)
     return Response(png, media_type="image/png")  # no-store (competition/api/headers.py): gone with the sign-out

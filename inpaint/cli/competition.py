@@ -101,6 +101,9 @@ def cmd_rescore(args) -> int:
     service, maintenance = _server_modules()
     comp = service.Competition(args.dir, args.db)
     try:
+        if args.fill_judgements:
+            print(f"stored what judging derives for {maintenance.fill_judgements(comp)} submissions without it; "
+                  "copy flags rebuilt")
         report = maintenance.rescore(comp)
     finally:
         comp.close()
@@ -258,6 +261,9 @@ def register(add) -> None:
                            **with_examples("inpaint competition rescore --dir COMP"))
     p.set_defaults(handler=cmd_rescore)
     p.add_argument("--dir", required=True)
+    p.add_argument("--fill-judgements", action="store_true",
+                   help="first judge again each stored file without stored findings, flags, copy features and "
+                        "thumbnails (a database upgraded to schema 5), and rebuild the copy flags")
     _db_option(p)
 
     p = actions.add_parser("export", help="write the final table (private RMSE of final picks, grade, flags), the "
