@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 
 from competition.settings import CompetitionPaths, Settings
-from inpaint.errors import DataError, SubmissionError
+from inpaint.errors import SubmissionError, UserError
 from submission import copies, diagnose
 from submission.csv_read import read_table
 from submission.flags import submission_flags
 from submission.grading import split_masks
 from submission.scoring import align, rmse
+from submission.test_images import TestImages, read_boxes
 from submission.validate import validate_file
 
 CHUNK = 1 << 20
@@ -44,29 +45,26 @@ class Verdict:
     diagnoses: list[str] = field(default_factory=list)  # the likely export mistakes (submission/diagnose.py)
 
 
-@dataclass(frozen=True)
-class TestInputs:
-    """The blanked test images as the sample submission holds them, with their boxes."""
-
-    names: list[str]
-    white: np.ndarray  # (n, M, N) float64 in [0, 1]
-    mask: np.ndarray  # (n, M, N) 1 inside the grown box; all 0 for an image without a box
+OLDER_FOLDER = ("{path}: not found; this competition folder was made before `inpaint competition init` stored the "
+                "test boxes: run `inpaint competition boxes --dir {root} --data DATA` with the data folder it was made from")
 
 
-def read_test_inputs(sample_csv: Path, shape: tuple[int, int]) -> TestInputs:
-    """White images and boxes from sample_submission.csv (competition/setup.py writes the White values
-    into it), so judging and the pages use nothing students do not have, never the answers."""
-    from inpaint import masks
+def read_test_inputs(paths: CompetitionPaths, shape: tuple[int, int]) -> TestImages:
+    """The White test images from sample_submission.csv (competition/setup.py writes their values into
+    it) and the boxes `inpaint competition init` stored (COMP/test_boxes.csv): judging and the pages use
+    nothing students do not have, never the answers, and the same boxes as the kit's tools.
 
-    table = read_table(Path(sample_csv))
+    A folder without the boxes (made by an older kit) is a UserError saying what to run."""
+    table = read_table(paths.sample)
     names = [str(c) for c in table.columns]
     white = diagnose.table_images(table, names, shape)
-    mask = np.zeros_like(white)
-    for i, img in enumerate(white):
-        box = masks.find_box(img)
-        if box is not None:
-            mask[i] = masks.box_mask(img.shape, box, grow=1)
-    return TestInputs(names, white, mask)
+    if not paths.test_boxes.exists():
+        raise UserError(OLDER_FOLDER.format(path=paths.test_boxes, root=paths.root))
+    try:
+        boxes = read_boxes(paths.test_boxes, names, shape)
+    except SubmissionError as exc:
+        raise UserError(f"{exc}; write it again with `inpaint competition boxes --dir {paths.root} --data DATA`") from None
+    return TestImages.from_boxes(names, white, boxes)
 
 
 def inspect_file(path: Path, max_lines: int, max_line_bytes: int) -> FileFacts:
@@ -118,8 +116,7 @@ class Judge:
         rows, columns = self.solution.shape
         self.max_lines = rows + 2  # header, rows, and one blank line some editors add
         self.max_line_bytes = (columns + 1) * MAX_BYTES_PER_CELL
-        self._white_and_mask = None
-        self._test_inputs: TestInputs | None = None
+        self._test_inputs = read_test_inputs(paths, tuple(settings.image_size))  # a folder without boxes stops here
 
     def facts(self, path: Path) -> FileFacts:
         return inspect_file(path, self.max_lines, self.max_line_bytes)
@@ -149,9 +146,7 @@ class Judge:
             return Verdict("rejected", None, None, lines + [f"error: {str(exc).replace(str(path), shown_name)}"], diagnoses)
         return Verdict("accepted", scores["public"], scores["private"], lines, diagnoses)
 
-    def test_inputs(self) -> TestInputs:
-        if self._test_inputs is None:
-            self._test_inputs = read_test_inputs(self.paths.sample, tuple(self.settings.image_size))
+    def test_inputs(self) -> TestImages:
         return self._test_inputs
 
     def diagnoses(self, table: pd.DataFrame) -> list[str]:
@@ -165,36 +160,20 @@ class Judge:
         return {part: rmse(truth[keep], guess[keep]) if keep.any() else math.nan for part, keep in self.cells.items()}
 
     def flags(self, path: Path) -> list[str]:
-        """submission/flags.py's reasons to look closer at an accepted file ([] if none or unknown)."""
-        white, mask = self._white_and_masks()
-        if white is None:
-            return []
-        return submission_flags(self._images(read_table(path), white.shape), white, mask)
+        """submission/flags.py's reasons to look closer at an accepted file ([] if none)."""
+        inputs = self.test_inputs()
+        return submission_flags(self._images(read_table(path), inputs.white.shape), inputs.white, inputs.mask)
 
-    def copy_features(self, path: Path) -> np.ndarray | None:
-        """submission/copies.py's features of a stored file's predictions (None: a set without white boxes)."""
-        white, mask = self._white_and_masks()
-        return None if white is None else copies.participant_features(self._images(read_table(path), white.shape), mask)
+    def copy_features(self, path: Path) -> np.ndarray:
+        """submission/copies.py's features of a stored file's predictions, inside the stored boxes."""
+        inputs = self.test_inputs()
+        return copies.participant_features(self._images(read_table(path), inputs.white.shape), inputs.mask)
 
-    def answer_features(self) -> np.ndarray | None:
+    def answer_features(self) -> np.ndarray:
         """The same features of the answers, the yardstick of every copy flag."""
-        white, mask = self._white_and_masks()
-        return None if white is None else copies.box_features(self._images(self.solution, white.shape), mask)
+        inputs = self.test_inputs()
+        return copies.box_features(self._images(self.solution, inputs.white.shape), inputs.mask)
 
     def _images(self, table: pd.DataFrame, shape: tuple[int, int, int]) -> np.ndarray:
         """A table's columns as (n, M, N) float64 images, in the solution's order (column i = image i, row-major)."""
         return align(self.solution, table).to_numpy(np.float64).T.reshape(shape)
-
-    def _white_and_masks(self):
-        """The White test images come back from the sample submission, which holds their values."""
-        if self._white_and_mask is None:
-            from inpaint.masks import find_mask
-
-            sample = align(self.solution, read_table(self.paths.sample)).to_numpy(np.float64)
-            white = sample.T.reshape((sample.shape[1], *self.settings.image_size))
-            try:
-                mask = np.stack([find_mask(w) for w in white])
-            except DataError:  # a set without white boxes cannot be flagged
-                white, mask = None, None
-            self._white_and_mask = (white, mask)
-        return self._white_and_mask

@@ -13,14 +13,14 @@ import math
 from datetime import datetime
 from pathlib import Path
 
-from competition.judge import TestInputs
 from inpaint.errors import SubmissionError
 from submission import diagnose
 from submission.csv_read import read_table
+from submission.test_images import TestImages
 from submission.thumbnails import thumbnail_png
 
 
-def upload_thumbnails(csv_path: Path, inputs: TestInputs) -> bytes | None:
+def upload_thumbnails(csv_path: Path, inputs: TestImages) -> bytes | None:
     """PNG of the upload's images (as the scorer reads the file) under the blanked inputs; None when
     the file cannot be read or lined up with the test images (its error text says why)."""
     try:
