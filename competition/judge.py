@@ -16,7 +16,7 @@ import pandas as pd
 from competition.settings import CompetitionPaths, Settings
 from inpaint.errors import SubmissionError, UserError
 from submission import copies, diagnose
-from submission.csv_read import read_table
+from submission.csv_read import layout_problems, read_table
 from submission.flags import submission_flags
 from submission.grading import split_masks
 from submission.scoring import align, rmse
@@ -25,6 +25,7 @@ from submission.validate import validate_file
 
 CHUNK = 1 << 20
 MAX_BYTES_PER_CELL = 40  # "%.17g" needs 24; a line longer than this many bytes per cell is not a submission row
+MAX_FIRST_LINE = 16 * CHUNK  # a transposed 512 x 512 table's header (262,144 numbers) is 1.8 MB
 SIGNATURES = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip archive", b"%PDF": "a PDF document",
               b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"\xd0\xcf\x11\xe0": "an Excel (xls) file"}
 
@@ -68,8 +69,13 @@ def read_test_inputs(paths: CompetitionPaths, shape: tuple[int, int]) -> TestIma
 
 
 def inspect_file(path: Path, max_lines: int, max_line_bytes: int) -> FileFacts:
-    """SHA-256, size, and a reason to refuse the file without parsing it (or None)."""
+    """SHA-256, size, and a reason to refuse the file without parsing it (or None).
+
+    A file refused for its long lines whose first line shows the usual layout mistake (a transposed
+    table, pandas' index column or default names, no header) is refused with `inpaint validate`'s
+    sentence instead (csv_read.layout_problems): the mistake, not the bytes, is what to fix."""
     digest, size, lines, longest, current, problem = hashlib.sha256(), 0, 0, 0, 0, None
+    first_line, first_done = bytearray(), False
     with open(path, "rb") as fh:
         while chunk := fh.read(CHUNK):
             if size == 0:
@@ -82,6 +88,10 @@ def inspect_file(path: Path, max_lines: int, max_line_bytes: int) -> FileFacts:
             if b"\x00" in chunk:
                 problem = "binary data (NUL bytes), not a CSV text file"
                 continue
+            if not first_done:
+                end = chunk.find(b"\n")
+                first_line += chunk if end < 0 else chunk[:end]
+                first_done = end >= 0 or len(first_line) > MAX_FIRST_LINE
             lines += chunk.count(b"\n")
             parts = chunk.split(b"\n")
             if len(parts) == 1:
@@ -89,21 +99,34 @@ def inspect_file(path: Path, max_lines: int, max_line_bytes: int) -> FileFacts:
             else:
                 longest = max(longest, current + len(parts[0]), *map(len, parts[1:-1]))
                 current = len(parts[-1])
-            if lines > max_lines or max(longest, current) > max_line_bytes:
-                break  # refused anyway; the rest is only hashed
+            if (lines > max_lines or max(longest, current) > max_line_bytes) and first_done:
+                break  # refused anyway; the rest is only hashed (and its lines counted)
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
+            lines += chunk.count(b"\n")
+            current = len(chunk) - 1 - chunk.rfind(b"\n") if b"\n" in chunk else current + len(chunk)
     longest = max(longest, current)
     lines += current > 0  # a last line without a newline
     if problem is None:
         if size == 0:
             problem = "empty file"
-        elif lines > max_lines:
-            problem = f"more than {max_lines:,} lines; a submission has a header and one row per pixel (reading stopped there)"
-        elif longest > max_line_bytes:
-            problem = f"a line of {longest:,} bytes; a submission row is at most {max_line_bytes:,}"
+        elif lines > max_lines or longest > max_line_bytes:
+            problem = _layout_problem(first_line, lines) or (
+                f"more than {max_lines:,} lines; a submission has a header and one row per pixel (reading stopped there)"
+                if lines > max_lines else f"a line of {longest:,} bytes; a submission row is at most {max_line_bytes:,}")
     return FileFacts(digest.hexdigest(), size, problem)
+
+
+def _layout_problem(first_line: bytes, lines: int) -> str | None:
+    """The validator's sentences for the layout mistake the first line shows, or None."""
+    if len(first_line) > MAX_FIRST_LINE:
+        return None
+    try:
+        text = first_line.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError:
+        return None
+    return "; ".join(layout_problems(text, lines - 1)) or None
 
 
 class Judge:
