@@ -228,6 +228,7 @@ def test_competition_yaml_as_codabench_reads_it(bundle, comp):
         names = set(archive.namelist())
         assert archive.read("student_data.zip") == (comp / "student_data.zip").read_bytes()
         assert archive.read("starting_kit/sample_submission.csv") == (comp / "sample_submission.csv").read_bytes()
+        assert archive.read("starting_kit/test_boxes.csv") == (comp / "test_boxes.csv").read_bytes()  # the judged boxes
     development, final = sorted(spec["phases"], key=lambda p: p["index"])
     assert spec["version"] == 2 and spec["can_participants_make_submissions_public"] is False
     # base_unpacker._validate_phase_ordering: the earlier phase ends, the next starts strictly after
