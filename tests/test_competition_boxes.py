@@ -1,6 +1,6 @@
 """The server judges the test boxes the kit's tools show (issue 34, item 1): found once at
 `competition init` by the kit's finder (training boxes as the guide), stored in COMP/test_boxes.csv,
-used by judging, diagnoses, flags and copy features; a folder without them says what to run.
+used by judging, diagnoses, flags, copy features and the pictures; a folder without them says what to run.
 
 The set: synthetic faces (32 x 32, 60 training pairs so that every test box size has a training
 twin) whose first two White test images get a white background from the box's bottom to the image's
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import cv2
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,7 +25,9 @@ from inpaint.data import load_data
 from inpaint.synth import write_synth_set
 from submission import copies
 from submission.csv_io import export_predictions
+from submission.thumbnails import thumbnail_png
 from submission.validate import check_submission
+from test_competition_attacks import sign_in
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 PAINTED = ("test_1", "test_2")
@@ -74,8 +77,9 @@ def test_stored_boxes_are_check_datas_and_every_judgement_uses_them(white_backgr
     assert any(f.startswith("constant fill") for f in judge.flags(csv))
 
 
-def test_server_diagnoses_a_constant_fill_inside_the_stored_boxes_as_validate_does(white_background, tmp_path):
-    """On the shape-only boxes the fill's region takes in the White background too, and is no longer flat."""
+def test_server_diagnoses_and_frames_a_constant_fill_inside_the_stored_boxes(white_background, tmp_path):
+    """On the shape-only boxes the fill's region takes in the White background too, and is no longer
+    flat; the upload's pictures frame the stored boxes, not the shape-only ones."""
     data, _ = white_background
     kit = load_data(data).csv_test
     comp = make_competition(tmp_path, data=data)
@@ -89,6 +93,14 @@ def test_server_diagnoses_a_constant_fill_inside_the_stored_boxes_as_validate_do
         status, standings = http("GET", f"{server.url}/api/admin/standings", comp.admin)
         assert status == 200
         assert "constant fill" in json.dumps(standings)
+        with httpx.Client(base_url=server.url, timeout=30) as browser:
+            sign_in(browser, comp.tokens["ann"])
+            picture = browser.get(f"/submissions/{answer['id']}/thumbnails.png")
+    assert picture.status_code == 200
+    filled = constant_fill(kit)
+    assert picture.content == thumbnail_png(filled, kit.white, kit.names, boxes=kit.boxes)
+    shape_only = np.array([masks.find_box(w) for w in kit.white])
+    assert picture.content != thumbnail_png(filled, kit.white, kit.names, boxes=shape_only)
 
 
 def test_a_folder_without_stored_boxes_names_the_command_and_the_command_restores_them(white_background, tmp_path,

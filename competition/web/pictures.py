@@ -1,8 +1,8 @@
 """What the pages show of an upload: its images beside the blanked inputs, and a score plot.
 
 The blanked test images come from the judge (competition/judge.py read_test_inputs: the White
-values of COMP/sample_submission.csv), so the pages need nothing students do not have and never
-touch the answers. The likely mistakes are not computed here: the judge stores them with the
+values of COMP/sample_submission.csv and the boxes init stored), so the pages need nothing
+students do not have and never touch the answers. The likely mistakes are not computed here: the judge stores them with the
 submission, and the pages show the stored sentences, as the API and `inpaint remote upload` do.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ def upload_thumbnails(csv_path: Path, inputs: TestImages) -> bytes | None:
         preds = diagnose.table_images(read_table(Path(csv_path)), inputs.names, inputs.white.shape[1:])
     except SubmissionError:
         return None
-    return thumbnail_png(preds, inputs.white, inputs.names)
+    return thumbnail_png(preds, inputs.white, inputs.names, boxes=inputs.boxes)
 
 
 def score_plot_svg(points: list[tuple[datetime, float]], width: int = 480, height: int = 160) -> str:
