@@ -170,8 +170,10 @@ def find_copies(features: Mapping[str, np.ndarray], answers: np.ndarray,
     others when it is closer than `mix_limit`. Closest first.
 
     features: participant -> `participant_features` of their chosen submission (one per
-    participant, so nobody is compared with themselves), or a 1-D `box_features` (no blur tried);
-    answers: `box_features` of the answers.
+    participant, so nobody is compared with themselves), or a 1-D `box_features` (no blur tried,
+    judged by the errors alone); answers: `box_features` of the answers. A participant whose boxes
+    add less than FLAT_ADDED beyond their planes is never accused (`is_judged`); they may be one
+    side of another's mix.
     """
     rows = {n: np.atleast_2d(f) for n, f in features.items()}
     names = [n for n, f in rows.items() if np.std(f[0]) >= FLAT_SPREAD]
