@@ -36,7 +36,7 @@ MIX_LIMIT = 0.07  # lower: a mix has more freedom (every two others, any weight)
 FLAT_SPREAD = 1e-3  # box contents one constant overall (identity, constant fill): not compared
 # Below this RMS beyond each box's plane (smoothed as the features are) a submission is not judged: a gray
 # or gradient box per image. An undertrained pix2pix-lite (300 iterations) adds 0.0045, Telea 0.026
-# (docs/grader.md, calibration); 8-bit rounding alone leaves under 0.0002 after the smoothing.
+# (docs/grader.md, calibration); 8-bit rounding (sd 0.0011) keeps about 4% of itself after the smoothing.
 FLAT_ADDED = 1e-3
 IDENTICAL = 1e-6  # distances below this are the rounding of a CSV's 9 digits
 
