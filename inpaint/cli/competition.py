@@ -38,6 +38,8 @@ def cmd_init(args) -> int:
           f"(and {rules.rejected_daily_limit} rejected ones); "
           f"{rules.final_picks} final picks; uploads up to {rules.max_upload_mb:g} MB")
     print(f"  student download: {s['dir'] / 'student_data.zip'} ({s['student_files']} images + sample_submission.csv)")
+    print(f"  test boxes: {s['dir'] / 'test_boxes.csv'} (as `inpaint check-data --data {args.data}` finds them; "
+          "judging, flags and pictures use these)")
     print(f"  database: {s['db']}; admin token: {s['admin_token_file']} (readable by you only)")
     print(f"next: inpaint competition participants --dir {args.dir} --add roster.csv")
     return 0
