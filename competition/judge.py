@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,49 +16,53 @@ import pandas as pd
 
 from competition.settings import CompetitionPaths, Settings
 from competition.verdicts import FileFacts, Verdict, features_bytes, finding
-from inpaint.errors import DataError, SubmissionError
+from inpaint.errors import SubmissionError, UserError
 from submission import copies, diagnose
-from submission.csv_read import read_table
+from submission.csv_read import layout_problems, read_table
 from submission.flags import submission_flags
 from submission.grading import split_masks
 from submission.scoring import align, rmse
+from submission.test_images import TestImages, read_boxes
 from submission.thumbnails import thumbnail_png
 from submission.validate import validate_file
 
 CHUNK = 1 << 20
 MAX_BYTES_PER_CELL = 40  # "%.17g" needs 24; a line longer than this many bytes per cell is not a submission row
+MAX_FIRST_LINE = 16 * CHUNK  # a transposed 512 x 512 table's header (262,144 numbers) is 1.8 MB
 SIGNATURES = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip archive", b"%PDF": "a PDF document",
               b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"\xd0\xcf\x11\xe0": "an Excel (xls) file"}
 
 
-@dataclass(frozen=True)
-class TestInputs:
-    """The blanked test images as the sample submission holds them, with their boxes."""
-
-    names: list[str]
-    white: np.ndarray  # (n, M, N) float64 in [0, 1]
-    mask: np.ndarray  # (n, M, N) 1 inside the grown box; all 0 for an image without a box
+OLDER_FOLDER = ("{path}: not found; this competition folder was made before `inpaint competition init` stored the "
+                "test boxes: run `inpaint competition boxes --dir {root} --data DATA` with the data folder it was made from")
 
 
-def read_test_inputs(sample_csv: Path, shape: tuple[int, int]) -> TestInputs:
-    """White images and boxes from sample_submission.csv (competition/setup.py writes the White values
-    into it), so judging and the pages use nothing students do not have, never the answers."""
-    from inpaint import masks
+def read_test_inputs(paths: CompetitionPaths, shape: tuple[int, int]) -> TestImages:
+    """The White test images from sample_submission.csv (competition/setup.py writes their values into
+    it) and the boxes `inpaint competition init` stored (COMP/test_boxes.csv): judging and the pages use
+    nothing students do not have, never the answers, and the same boxes as the kit's tools.
 
-    table = read_table(Path(sample_csv))
+    A folder without the boxes (made by an older kit) is a UserError saying what to run."""
+    table = read_table(paths.sample)
     names = [str(c) for c in table.columns]
     white = diagnose.table_images(table, names, shape)
-    mask = np.zeros_like(white)
-    for i, img in enumerate(white):
-        box = masks.find_box(img)
-        if box is not None:
-            mask[i] = masks.box_mask(img.shape, box, grow=1)
-    return TestInputs(names, white, mask)
+    if not paths.test_boxes.exists():
+        raise UserError(OLDER_FOLDER.format(path=paths.test_boxes, root=paths.root))
+    try:
+        boxes = read_boxes(paths.test_boxes, names, shape)
+    except SubmissionError as exc:
+        raise UserError(f"{exc}; write it again with `inpaint competition boxes --dir {paths.root} --data DATA`") from None
+    return TestImages.from_boxes(names, white, boxes)
 
 
 def inspect_file(path: Path, max_lines: int, max_line_bytes: int) -> FileFacts:
-    """SHA-256, size, and a reason to refuse the file without parsing it (or None)."""
+    """SHA-256, size, and a reason to refuse the file without parsing it (or None).
+
+    A file refused for its long lines whose first line shows the usual layout mistake (a transposed
+    table, pandas' index column or default names, no header) is refused with `inpaint validate`'s
+    sentence instead (csv_read.layout_problems): the mistake, not the bytes, is what to fix."""
     digest, size, lines, longest, current, problem = hashlib.sha256(), 0, 0, 0, 0, None
+    first_line, first_done = bytearray(), False
     with open(path, "rb") as fh:
         while chunk := fh.read(CHUNK):
             if size == 0:
@@ -72,6 +75,10 @@ def inspect_file(path: Path, max_lines: int, max_line_bytes: int) -> FileFacts:
             if b"\x00" in chunk:
                 problem = "binary data (NUL bytes), not a CSV text file"
                 continue
+            if not first_done:
+                end = chunk.find(b"\n")
+                first_line += chunk if end < 0 else chunk[:end]
+                first_done = end >= 0 or len(first_line) > MAX_FIRST_LINE
             lines += chunk.count(b"\n")
             parts = chunk.split(b"\n")
             if len(parts) == 1:
@@ -79,21 +86,34 @@ def inspect_file(path: Path, max_lines: int, max_line_bytes: int) -> FileFacts:
             else:
                 longest = max(longest, current + len(parts[0]), *map(len, parts[1:-1]))
                 current = len(parts[-1])
-            if lines > max_lines or max(longest, current) > max_line_bytes:
-                break  # refused anyway; the rest is only hashed
+            if (lines > max_lines or max(longest, current) > max_line_bytes) and first_done:
+                break  # refused anyway; the rest is only hashed (and its lines counted)
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
+            lines += chunk.count(b"\n")
+            current = len(chunk) - 1 - chunk.rfind(b"\n") if b"\n" in chunk else current + len(chunk)
     longest = max(longest, current)
     lines += current > 0  # a last line without a newline
     if problem is None:
         if size == 0:
             problem = "empty file"
-        elif lines > max_lines:
-            problem = f"more than {max_lines:,} lines; a submission has a header and one row per pixel (reading stopped there)"
-        elif longest > max_line_bytes:
-            problem = f"a line of {longest:,} bytes; a submission row is at most {max_line_bytes:,}"
+        elif lines > max_lines or longest > max_line_bytes:
+            problem = _layout_problem(first_line, lines) or (
+                f"more than {max_lines:,} lines; a submission has a header and one row per pixel (reading stopped there)"
+                if lines > max_lines else f"a line of {longest:,} bytes; a submission row is at most {max_line_bytes:,}")
     return FileFacts(digest.hexdigest(), size, problem)
+
+
+def _layout_problem(first_line: bytes, lines: int) -> str | None:
+    """The validator's sentences for the layout mistake the first line shows, or None."""
+    if len(first_line) > MAX_FIRST_LINE:
+        return None
+    try:
+        text = first_line.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError:
+        return None
+    return "; ".join(layout_problems(text, lines - 1)) or None
 
 
 class Judge:
@@ -106,8 +126,7 @@ class Judge:
         rows, columns = self.solution.shape
         self.max_lines = rows + 2  # header, rows, and one blank line some editors add
         self.max_line_bytes = (columns + 1) * MAX_BYTES_PER_CELL
-        self._white_and_mask = None
-        self._test_inputs: TestInputs | None = None
+        self._test_inputs = read_test_inputs(paths, tuple(settings.image_size))  # a folder without boxes stops here
 
     def facts(self, path: Path) -> FileFacts:
         return inspect_file(path, self.max_lines, self.max_line_bytes)
@@ -147,16 +166,14 @@ class Judge:
             preds = diagnose.table_images(table, inputs.names, inputs.white.shape[1:])
         except SubmissionError:
             return None
-        return thumbnail_png(preds, inputs.white, inputs.names)
+        return thumbnail_png(preds, inputs.white, inputs.names, boxes=inputs.boxes)
 
     def reference_scores(self) -> dict[str, float]:
         """{"public", "private"} RMSE of the White images themselves (sample_submission.csv), the
         identity reference row of the leaderboards."""
         return self.split_rmse(read_table(self.paths.sample))
 
-    def test_inputs(self) -> TestInputs:
-        if self._test_inputs is None:
-            self._test_inputs = read_test_inputs(self.paths.sample, tuple(self.settings.image_size))
+    def test_inputs(self) -> TestImages:
         return self._test_inputs
 
     def diagnoses(self, table: pd.DataFrame) -> list[str]:
@@ -170,36 +187,20 @@ class Judge:
         return {part: rmse(truth[keep], guess[keep]) if keep.any() else math.nan for part, keep in self.cells.items()}
 
     def flags(self, table: pd.DataFrame) -> list[str]:
-        """submission/flags.py's reasons to look closer at an accepted table ([] if none or unknown)."""
-        white, mask = self._white_and_masks()
-        if white is None:
-            return []
-        return submission_flags(self._images(table, white.shape), white, mask)
+        """submission/flags.py's reasons to look closer at an accepted table ([] if none)."""
+        inputs = self.test_inputs()
+        return submission_flags(self._images(table, inputs.white.shape), inputs.white, inputs.mask)
 
-    def copy_features(self, table: pd.DataFrame) -> np.ndarray | None:
-        """submission/copies.py's features of a table's predictions (None: a set without white boxes)."""
-        white, mask = self._white_and_masks()
-        return None if white is None else copies.participant_features(self._images(table, white.shape), mask)
+    def copy_features(self, table: pd.DataFrame) -> np.ndarray:
+        """submission/copies.py's features of a table's predictions, inside the stored boxes."""
+        inputs = self.test_inputs()
+        return copies.participant_features(self._images(table, inputs.white.shape), inputs.mask)
 
-    def answer_features(self) -> np.ndarray | None:
+    def answer_features(self) -> np.ndarray:
         """The same features of the answers, the yardstick of every copy flag."""
-        white, mask = self._white_and_masks()
-        return None if white is None else copies.box_features(self._images(self.solution, white.shape), mask)
+        inputs = self.test_inputs()
+        return copies.box_features(self._images(self.solution, inputs.white.shape), inputs.mask)
 
     def _images(self, table: pd.DataFrame, shape: tuple[int, int, int]) -> np.ndarray:
         """A table's columns as (n, M, N) float64 images, in the solution's order (column i = image i, row-major)."""
         return align(self.solution, table).to_numpy(np.float64).T.reshape(shape)
-
-    def _white_and_masks(self):
-        """The White test images come back from the sample submission, which holds their values."""
-        if self._white_and_mask is None:
-            from inpaint.masks import find_mask
-
-            sample = align(self.solution, read_table(self.paths.sample)).to_numpy(np.float64)
-            white = sample.T.reshape((sample.shape[1], *self.settings.image_size))
-            try:
-                mask = np.stack([find_mask(w) for w in white])
-            except DataError:  # a set without white boxes cannot be flagged
-                white, mask = None, None
-            self._white_and_mask = (white, mask)
-        return self._white_and_mask

@@ -6,6 +6,7 @@ The folder layout is a contract shared by the server, the web pages and the plat
     COMP/solution.csv            the answers, in the kit's solution format
     COMP/split.csv               Usage Public/Private per image or pixel (submission.grading.make_split)
     COMP/sample_submission.csv   header and ids students copy; values are the White images'
+    COMP/test_boxes.csv          each test image's painted box, found once at init by the kit's finder
     COMP/student_data.zip        Training/Real, Training/White, Testing/White (never Testing/Real)
     COMP/competition.db          the SQLite database (the default; --db chooses another)
     COMP/submissions/            uploaded files named by their SHA-256
@@ -48,6 +49,10 @@ class CompetitionPaths:
     @property
     def sample(self) -> Path:
         return self.root / "sample_submission.csv"
+
+    @property
+    def test_boxes(self) -> Path:
+        return self.root / "test_boxes.csv"
 
     @property
     def student_zip(self) -> Path:

@@ -14,10 +14,11 @@ from competition import db as database
 from competition.private_files import create_private_database_file, protect_private_files
 from competition.settings import CompetitionPaths, Settings, write_settings
 from competition.tokens import hash_token, new_token, secrets_folder, write_secret
-from inpaint.errors import UserError
+from inpaint.errors import DataError, UserError
 from inpaint.imaging import atomic_write_bytes
 from submission.csv_io import export_folder, read_table, solution_from_answers
 from submission.grading import make_split
+from submission.test_images import write_boxes
 
 STUDENT_FOLDERS = ("Training/Real", "Training/White", "Testing/White")  # never Testing/Real
 
@@ -55,6 +56,28 @@ def write_student_zip(data_dir: Path, sample: Path, out: Path) -> int:
     return count
 
 
+def store_test_boxes(data_dir: Path, paths: CompetitionPaths) -> Path:
+    """COMP/test_boxes.csv: each test image's box, chosen by the kit's own finder with the training boxes
+    as a guide, exactly as `inpaint check-data --data DATA` reads the folder (the working size 128x128,
+    then scaled to the submission's size). Found once, so that judging, diagnoses, flags, copy checks,
+    pictures and the exports all judge the boxes the student's tools showed."""
+    from inpaint.data import load_data
+
+    try:
+        test = load_data(data_dir).csv_test
+    except DataError as exc:
+        raise UserError(f"{exc} (the test boxes are found as `inpaint check-data --data {data_dir}` finds them)") from None
+    names = list(read_table(paths.sample).columns)
+    if test.names != names:
+        raise UserError(f"{data_dir}: its test images ({', '.join(test.names[:3])}, ...) are not the competition's "
+                        f"({', '.join(names[:3])}, ...); give the data folder {paths.root} was made from")
+    solution_shape = read_table(paths.solution).shape
+    if test.white.shape[1] * test.white.shape[2] != solution_shape[0]:
+        raise UserError(f"{data_dir}: its test images are {test.white.shape[1]}x{test.white.shape[2]}, the "
+                        f"solution has {solution_shape[0]} pixels per image; give the data folder {paths.root} was made from")
+    return write_boxes(paths.test_boxes, names, test.boxes)
+
+
 def init_competition(data_dir, comp_dir, db_url: str | None = None, **rules) -> dict:
     """Build COMP from DATA: solution, split, sample submission, student zip, secrets, database, rules.
 
@@ -78,6 +101,7 @@ def init_competition(data_dir, comp_dir, db_url: str | None = None, **rules) -> 
     if answers != tests:
         raise UserError(f"{data_dir}: Testing/Real and Testing/White hold different names ({answers[:3]} vs {tests[:3]})")
     settings = Settings(**rules, image_size=tuple(solution["size"]), n_images=solution["images"])
+    store_test_boxes(data_dir, paths)
 
     split = make_split(answer_table, settings.public_fraction, settings.split_by, settings.seed)
     atomic_write_bytes(paths.split, split.to_csv(index=False, lineterminator="\n").encode())

@@ -175,14 +175,14 @@ def validate_submission(csv="Predict.csv", data=None, sample=None, size=None, im
     or score it. `data` (a Dataset or its folder) gives the expected names and size and lets the
     diagnosis compare with the test images; `sample` the competition's sample submission.
     `verdict.ok`, `verdict.exit_code` (0, 2 or 3, as `inpaint validate`)."""
-    from submission.validate import Expected, TestImages, check_submission
+    from submission.validate import Expected, check_submission
 
     expected = Expected.from_sample(Path(sample)) if sample else None
     test = None
     if data is not None:
         if not hasattr(data, "csv_test"):
             data = load_data(data)
-        test = TestImages(data.test_white.names, data.csv_test.white, data.csv_test.mask)
+        test = data.csv_test
         expected = expected or Expected.from_test_images(data.test_white.names, data.csv_test.white.shape[1:],
                                                          str(data.folder))
     return check_submission(Path(csv), expected or Expected.from_shape(size, images), test)

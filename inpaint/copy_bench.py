@@ -4,7 +4,8 @@ Given independently produced submissions on a set with answers, it measures the 
 every pair of them and for each one's closest mix of two others (none should be flagged), then
 plants the disguised copies a student could make of each (verbatim, plus a constant, plus noise,
 blurred, the average of two) and measures the statistic of each copy against its source(s), with
-what the disguise costs in RMSE. No TensorFlow.
+what the disguise costs in RMSE. Submissions too flat to be judged (a gray box in each image) are
+listed as such, and no copy of them is planted: none would be judged either. No TensorFlow.
 """
 from __future__ import annotations
 
@@ -55,24 +56,31 @@ def read_submissions(paths: list[Path], names: list[str], shape: tuple[int, int]
 
 
 PLANTED = "planted copy"
+NOT_JUDGED = "not judged: flat boxes"
 
 
 def calibrate(preds: dict[str, np.ndarray], answers: np.ndarray, mask: np.ndarray, seed: int = 0) -> list[dict]:
     """One row per measurement: independent pairs, each one's closest independent mix, planted copies."""
     feats = {name: copies.participant_features(p, mask) for name, p in preds.items()}
     truth = copies.box_features(answers, mask)
-    rows = [_row("independent pair", "-", " / ".join(f.names), f.ratio)
+    flat = [name for name, f in feats.items() if not copies.is_judged(f)]
+    rows = [_row(NOT_JUDGED, "-", name, np.inf) for name in flat]
+    rows += [_row("independent pair", "-", " / ".join(f.names), f.ratio)
             for f in copies.find_copies(feats, truth, pair_limit=np.inf, mix_limit=-1)]
     rows += [_row("independent, closest mix", "-", f"{f.names[0]} ~ {1 - f.weight:.2f} {f.names[1]} + {f.weight:.2f} {f.names[2]}",
                   f.ratio) for f in copies.find_copies(feats, truth, pair_limit=-1, mix_limit=np.inf)]
     inside = mask > 0.5
     for i, (name, pred) in enumerate(preds.items()):
+        if name in flat:
+            continue
         base = rmse(pred, answers)
         for (kind, strength), copy in disguises(pred, seed + i).items():
             # The statistic sees only the box: a copier who changes nothing else pays less for it.
             rows.append(_row(kind, strength, f"copy of {name}", _statistic(copy, mask, {name: feats[name]}, truth),
                              rmse(copy, answers) - base, rmse(np.where(inside, copy, pred), answers) - base))
     for (a, pa), (b, pb) in itertools.combinations(preds.items(), 2):
+        if a in flat and b in flat:
+            continue  # their average is as flat
         for w in MIX_WEIGHTS:
             mix = (1 - w) * pa + w * pb
             rows.append(_row("average of two", f"w {w:g}", f"{1 - w:g} {a} + {w:g} {b}",
@@ -93,7 +101,7 @@ def _statistic(copy: np.ndarray, mask: np.ndarray, sources: dict[str, np.ndarray
     if len(sources) == 1:
         return copies.find_copies(group, truth, pair_limit=np.inf, mix_limit=-1)[0].ratio
     mixes = copies.find_copies(group, truth, pair_limit=-1, mix_limit=np.inf)
-    return next(f.ratio for f in mixes if f.names[0] == PLANTED)
+    return next((f.ratio for f in mixes if f.names[0] == PLANTED), np.inf)  # inf: the mix is too flat to judge
 
 
 def summary(rows: list[dict]) -> list[dict]:

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from inpaint import imaging, masks
-from inpaint.dataset import Dataset, ImageSet, TestImages, describe
+from inpaint.dataset import Dataset, ImageSet, describe
 from inpaint.errors import DataError, count, list_names
+from submission.test_images import TestImages, boxes_to_masks
 
 TRAIN_REAL, TRAIN_WHITE = Path("Training/Real"), Path("Training/White")
 TEST_WHITE, TEST_REAL = Path("Testing/White"), Path("Testing/Real")
@@ -122,10 +123,6 @@ def choose_test_boxes(white: ImageSet, known: np.ndarray, folder: Path, threshol
     return boxes, unlike
 
 
-def boxes_to_masks(shape: tuple[int, int], boxes: np.ndarray, grow: int) -> np.ndarray:
-    return np.stack([masks.box_mask(shape, tuple(b), grow) for b in boxes]) if len(boxes) else np.zeros((0, *shape), np.float32)
-
-
 def _training_boxes_only(data_dir: Path, size, by_order: bool, threshold: float) -> np.ndarray:
     """The training boxes that guide the test-mask finder, for commands that do not train.
 
@@ -152,7 +149,9 @@ def _training_pairs(data_dir: Path, size, by_order: bool, threshold: float, prob
 
 def csv_test_images(ds: Dataset, white_paths, real_paths, threshold: float, grow: int, problems: _Problems) -> TestImages:
     """The test set at the submission size: the images' own if they share one, else the working size."""
-    resized = TestImages(ds.test_white.images, ds.test_mask, ds.test_real.images if ds.test_real else None)
+    names = ds.test_white.names
+    resized = TestImages(names, ds.test_white.images, ds.test_mask, ds.test_boxes,
+                         ds.test_real.images if ds.test_real else None)
     own = [imaging.u8_to_metric(imaging.read_gray_u8(p)) for p in white_paths]
     shapes = {w.shape for w in own}
     if len(shapes) > 1 or shapes == {ds.size}:
@@ -169,8 +168,7 @@ def csv_test_images(ds: Dataset, white_paths, real_paths, threshold: float, grow
     found = np.concatenate([np.floor(ds.test_boxes[:, :2] * scale[:2]), np.ceil(ds.test_boxes[:, 2:] * scale[2:])], axis=1)
     if problems:
         return resized
-    mask = boxes_to_masks(own[0].shape, found.astype(np.int64), grow)
-    return TestImages(np.stack(own), mask, np.stack(real) if real else None)
+    return TestImages.from_boxes(names, np.stack(own), found.astype(np.int64), grow, np.stack(real) if real else None)
 
 
 def load_data(

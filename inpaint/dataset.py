@@ -10,6 +10,7 @@ import numpy as np
 
 from inpaint import masks
 from inpaint.errors import DataError
+from submission.test_images import TestImages
 
 
 @dataclass
@@ -18,15 +19,6 @@ class ImageSet:
 
     names: list[str]
     images: np.ndarray
-
-
-@dataclass
-class TestImages:
-    """The test images at the size the submission CSV is written at, (n, H, W) float32 in [0, 1]."""
-
-    white: np.ndarray
-    mask: np.ndarray
-    real: np.ndarray | None  # the answers, when known
 
 
 @dataclass(repr=False)
@@ -45,7 +37,7 @@ class Dataset:
     test_white: ImageSet | None = None
     test_mask: np.ndarray | None = None
     test_real: ImageSet | None = None  # the answers, on graders' copies and generated sets
-    csv_test: TestImages | None = None
+    csv_test: TestImages | None = None  # the test images at the submission's size, with their boxes
     train_boxes: np.ndarray | None = None  # (n, 4) painted boxes (top, left, bottom, right), from the pairs
     test_boxes: np.ndarray | None = None  # (n, 4) chosen with the training boxes as a guide
     unlike_boxes: dict = field(default_factory=dict)  # test image name -> why its box looks unlike training's

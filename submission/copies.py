@@ -9,9 +9,13 @@ tells two trainings apart (where the lips, teeth and shadows are) stays. A blurr
 blurring the other side of each pair as much (BLURS), and an average of two others by comparing
 each participant with the closest mix of two others. A distance is then put over the smaller of
 the two errors (distances to the answers, measured the same way): two good models are
-necessarily close to each other, a copy is close for its error. The limits come from the
-calibration in docs/grader.md (`inpaint bench copies`). Flags inform the grader; they never
-change a score.
+necessarily close to each other, a copy is close for its error. It is also put over the more that
+either of the two adds beyond a plane fitted to each of its boxes (a gray box, a gradient) when that
+is smaller: two weak fills are close to each other because both are nearly flat, a copy is close for
+what its source adds (a copy must reproduce it; the distance is at least the difference of the two). A
+submission whose boxes add next to nothing beyond their planes (FLAT_ADDED) is not judged: nothing
+in it tells two students apart. The limits come from the calibration in docs/grader.md
+(`inpaint bench copies`). Flags inform the grader; they never change a score.
 """
 from __future__ import annotations
 
@@ -30,6 +34,10 @@ BLURS = tuple(round(float(np.sqrt(v)), 2) for v in (1, 2, 4, 6, 9, 12, 16, 20, 2
 PAIR_LIMIT = 0.10  # distance / smaller error below this: a copy (calibration, docs/grader.md)
 MIX_LIMIT = 0.07  # lower: a mix has more freedom (every two others, any weight), so chance comes closer
 FLAT_SPREAD = 1e-3  # box contents one constant overall (identity, constant fill): not compared
+# Below this RMS beyond each box's plane (smoothed as the features are) a submission is not judged: a gray
+# or gradient box per image. An undertrained pix2pix-lite (300 iterations) adds 0.0045, Telea 0.026
+# (docs/grader.md, calibration); 8-bit rounding (sd 0.0011) keeps about 4% of itself after the smoothing.
+FLAT_ADDED = 1e-3
 IDENTICAL = 1e-6  # distances below this are the rounding of a CSV's 9 digits
 
 
@@ -44,6 +52,7 @@ class CopyFlag:
     weight: float = 0.0  # in a mix, the share of names[2]
     blur: float = 0.0  # pixels of Gaussian blur that bring the pair closest (0: as submitted)
     blurred: str = ""  # whose predictions were blurred: the sharper one, the likely original
+    added: float = float("inf")  # the more either adds beyond a plane in each box (the accused one's, for a mix)
 
     @property
     def is_mix(self) -> bool:
@@ -53,6 +62,9 @@ class CopyFlag:
         """What the grader reads: who, how close, and against which yardstick."""
         where = "inside the mouth boxes (smoothed, one offset removed)"
         share = f"{100 * self.ratio:.1f}% of the smaller of their errors ({self.error:.4f})"
+        if self.added < self.error:
+            whose = "what it adds" if self.is_mix else "the more of what they add"
+            share = f"{100 * self.ratio:.1f}% of {whose} beyond a flat fill of each box ({self.added:.4f})"
         if self.is_mix:
             c, a, b = self.names
             return (f"{c} looks like a mix of {a} and {b} ({1 - self.weight:.2f} x {a} + {self.weight:.2f} x {b}): "
@@ -94,14 +106,15 @@ def _box_cells(image: np.ndarray, inside: np.ndarray) -> np.ndarray:
 
 
 def participant_features(images: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """(1 + len(BLURS), K): `box_features` of the predictions as submitted, then blurred (the whole
-    image, as a copier would blur it) by each of BLURS.
+    """(2 + len(BLURS), K): `box_features` of the predictions as submitted, then blurred (the whole
+    image, as a copier would blur it) by each of BLURS, then of what they add beyond a plane fitted
+    to each box (`_beyond_plane`), the measure of how much there is to tell two submissions apart.
 
     Only a window around each box is blurred: OpenCV's kernel reaches 4 sigma, so the box's pixels
     come out as from the whole image (the window's edges are the image's, or farther than that).
     """
     reach = int(np.ceil(4 * max(BLURS))) + 2
-    parts = [[] for _ in range(1 + len(BLURS))]
+    parts = [[] for _ in range(2 + len(BLURS))]
     for image, m in zip(np.asarray(images, np.float64), np.asarray(mask) > 0.5):
         rows, cols = np.nonzero(m)
         if not len(rows):
@@ -112,7 +125,31 @@ def participant_features(images: np.ndarray, mask: np.ndarray) -> np.ndarray:
         parts[0].append(_box_cells(crop, inside))
         for j, sigma in enumerate(BLURS, 1):
             parts[j].append(_box_cells(cv2.GaussianBlur(crop, (0, 0), sigma), inside))
+        parts[-1].append(_box_cells(_beyond_plane(crop, inside), inside))
     return np.array([np.concatenate(p) if p else np.zeros(0) for p in parts])
+
+
+def _beyond_plane(image: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """The image minus the least-squares plane a + b row + c column of its box pixels: 0 for a gray or
+    gradient box, the lips, teeth and shadows of a real prediction. Linear, so the smoothing after it
+    leaves a plane's residual 0 too."""
+    rows, cols = np.nonzero(inside)
+    design = np.stack([np.ones(len(rows)), rows, cols], axis=1).astype(np.float64)
+    coef, *_ = np.linalg.lstsq(design, image[rows, cols], rcond=None)
+    grid_rows, grid_cols = np.indices(image.shape)
+    return image - (coef[0] + coef[1] * grid_rows + coef[2] * grid_cols)
+
+
+def is_judged(features: np.ndarray) -> bool:
+    """Whether `participant_features` hold enough beyond each box's plane to be compared (FLAT_ADDED)."""
+    rows = np.atleast_2d(features)
+    return np.std(rows[0]) >= FLAT_SPREAD and _added(rows, len(BLURS)) >= FLAT_ADDED
+
+
+def _added(row: np.ndarray, blurs: int) -> float:
+    """RMS of what a participant's boxes add beyond their planes; inf for features without that row
+    (a 1-D `box_features`), which are judged by their error alone."""
+    return float(np.sqrt(np.mean(row[-1] ** 2))) if len(row) >= 2 + blurs and row.shape[1] else float("inf")
 
 
 def _ratio(distance: np.ndarray, error: np.ndarray) -> np.ndarray:
@@ -133,8 +170,10 @@ def find_copies(features: Mapping[str, np.ndarray], answers: np.ndarray,
     others when it is closer than `mix_limit`. Closest first.
 
     features: participant -> `participant_features` of their chosen submission (one per
-    participant, so nobody is compared with themselves), or a 1-D `box_features` (no blur tried);
-    answers: `box_features` of the answers.
+    participant, so nobody is compared with themselves), or a 1-D `box_features` (no blur tried,
+    judged by the errors alone); answers: `box_features` of the answers. A participant whose boxes
+    add less than FLAT_ADDED beyond their planes is never accused (`is_judged`); they may be one
+    side of another's mix.
     """
     rows = {n: np.atleast_2d(f) for n, f in features.items()}
     names = [n for n, f in rows.items() if np.std(f[0]) >= FLAT_SPREAD]
@@ -145,22 +184,28 @@ def find_copies(features: Mapping[str, np.ndarray], answers: np.ndarray,
     gram = errors @ errors.T / errors.shape[1]  # every distance and error below comes from it
     own = np.diag(gram).copy()
     error = np.sqrt(own)
+    added = np.array([_added(rows[n], len(BLURS)) for n in names])
+    judged = added >= FLAT_ADDED  # the others may be part of a mix, never accused
     apart = np.maximum(own[:, None] + own[None, :] - 2 * gram, 0.0)  # squared distance of a and b
     closest, blur, blurred = _blur_matched(rows, names, errors, own, truth, apart)
-    pair_ratio = _ratio(np.sqrt(closest), np.minimum(error[:, None], error[None, :]))
+    smaller = np.minimum(error[:, None], error[None, :])
+    more_added = np.maximum(added[:, None], added[None, :])
+    pair_ratio = _ratio(np.sqrt(closest), np.minimum(smaller, more_added))
     flags = [CopyFlag((names[a], names[b]), float(pair_ratio[a, b]), float(np.sqrt(closest[a, b])),
-                      float(min(error[a], error[b])), blur=float(blur[a, b]),
-                      blurred=names[blurred[a, b]] if blur[a, b] else "")
-             for a, b in zip(*np.triu_indices(len(names), 1)) if pair_ratio[a, b] < pair_limit]
+                      float(smaller[a, b]), blur=float(blur[a, b]),
+                      blurred=names[blurred[a, b]] if blur[a, b] else "", added=float(more_added[a, b]))
+             for a, b in zip(*np.triu_indices(len(names), 1))
+             if pair_ratio[a, b] < pair_limit and judged[a] and judged[b]]
     copied = {frozenset(f.names) for f in flags}
-    for c in range(len(names)):
-        mix = _closest_mix(c, gram, own, apart)
+    for c in np.flatnonzero(judged):
+        mix = _closest_mix(c, gram, own, apart, added[c])
         if mix is None:
             continue
-        ratio, a, b, w, distance, smaller = mix
+        ratio, a, b, w, distance, smaller_error = mix
         pairs = {frozenset((names[c], names[a])), frozenset((names[c], names[b]))}
         if ratio < mix_limit and not pairs & copied:
-            flags.append(CopyFlag((names[c], names[a], names[b]), ratio, distance, smaller, w))
+            flags.append(CopyFlag((names[c], names[a], names[b]), ratio, distance, smaller_error, w,
+                                  added=float(added[c])))
     return sorted(flags, key=lambda f: (f.ratio, f.names))
 
 
@@ -186,8 +231,9 @@ def _blur_matched(rows: dict, names: list[str], errors: np.ndarray, own: np.ndar
     return closest, blur, blurred
 
 
-def _closest_mix(c: int, gram: np.ndarray, own: np.ndarray, apart: np.ndarray):
-    """(ratio, a, b, weight of b, distance, smaller error) of the mix (1-w) a + w b closest to c, w in [0, 1].
+def _closest_mix(c: int, gram: np.ndarray, own: np.ndarray, apart: np.ndarray, added: float = np.inf):
+    """(ratio, a, b, weight of b, distance, smaller error) of the mix (1-w) a + w b closest to c, w in [0, 1];
+    the ratio's yardstick is the smaller of the errors and of what c adds beyond its planes (`added`).
 
     Vectorised over every pair (a, b) from the Gram matrix of the errors: no box pixel is read again.
     """
@@ -201,7 +247,7 @@ def _closest_mix(c: int, gram: np.ndarray, own: np.ndarray, apart: np.ndarray):
         w = np.clip(np.where(apart > 0, along / apart, 0.0), 0.0, 1.0)
     left = np.maximum(to_a[:, None] - 2 * w * along + w * w * apart, 0.0)
     mix_error = np.sqrt(np.maximum(own[:, None] + 2 * w * (gram - own[:, None]) + w * w * apart, 0.0))
-    ratio = _ratio(np.sqrt(left), np.minimum(np.sqrt(own[c]), mix_error))
+    ratio = _ratio(np.sqrt(left), np.minimum(np.minimum(np.sqrt(own[c]), mix_error), added))
     usable = np.triu(np.ones((n, n), bool), 1)
     usable[c, :] = usable[:, c] = False
     if not usable.any():

@@ -5,6 +5,7 @@ program (competition/platforms/codabench.py) bundles this module as it is.
 """
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,19 @@ def header_causes(columns: list[str], n_rows: int | None) -> list[str]:
     elif first:
         causes.append(f"'id' must be the first column; it is column {id_position(columns) + 1}")
     return causes
+
+
+def layout_problems(first_line: str, n_rows: int) -> list[str]:
+    """`header_problems`' sentences for a table laid out wrongly (transposed, a header of numbers, pandas'
+    default names or its index column), from the first line and the number of data rows alone; [] when the
+    header shows none of these. A transposed table's lines are far longer than a submission row: the server
+    says this before refusing them (competition/judge.py), in the validator's words."""
+    header = next(csv.reader([first_line]), [])
+    if not header or header[0].strip().lower() == ID_COLUMN:
+        return []
+    if not set(header_causes(header, n_rows)) & (WHOLE_HEADER_CAUSES | {INDEX_COLUMN}):
+        return []
+    return header_problems(header, n_rows)
 
 
 def id_position(columns: list[str]) -> int | None:

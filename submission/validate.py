@@ -17,6 +17,7 @@ from submission.csv_read import (WHOLE_HEADER_CAUSES, cell_problems, header_caus
                                  unique_names)
 from submission.errors import SubmissionError, count, list_names
 from submission.scoring import column_problems, row_problems
+from submission.test_images import TestImages
 
 # `inpaint validate`'s exit codes: a script stops before an upload that is refused or scored badly.
 EXIT_OK, EXIT_REJECTED, EXIT_SCORED_BADLY = 0, 2, 3
@@ -126,15 +127,6 @@ def _value_warnings(values) -> list[str]:
     if constant:
         warnings.append(f"constant image columns (the whole image one value): {list_names(constant)}")
     return warnings
-
-
-@dataclass(frozen=True)
-class TestImages:
-    """The blanked test images the diagnosis compares a file with, at the submission's size."""
-
-    names: list[str]
-    white: np.ndarray  # (n, M, N) in [0, 1]
-    mask: np.ndarray  # (n, M, N), 1 inside the box
 
 
 @dataclass

@@ -65,17 +65,17 @@ class Comp:
 
 
 def make_competition(root: Path, people=("ann", "bob"), db_url: str | None = None, size: int = 16,
-                     n_test: int = 3, **rules) -> Comp:
+                     n_test: int = 3, data: Path | None = None, **rules) -> Comp:
     """A competition folder built by init_competition from a tiny generated set, with participants:
     a plain name is registered with the e-mail name@example.org and itself as display name (so the
     tests read it on the leaderboard; a generated one if it is too short to be a display name); a
     tuple is a roster line (name, email, student_id, display_name).
-    Tokens are keyed by the registered name."""
+    Tokens are keyed by the registered name. `data`: a data folder to build it from instead."""
     from competition.db import open_database
     from competition.participants import add_participants
     from competition.setup import init_competition
 
-    data = write_set(root / "data", n_train=2, n_test=n_test, size=size)
+    data = data or write_set(root / "data", n_train=2, n_test=n_test, size=size)
     comp_dir = root / "comp"
     rules.setdefault("title", f"test {uuid.uuid4().hex[:12]}")  # unique: running_server recognises its server by it
     init_competition(data, comp_dir, db_url=db_url, **rules)

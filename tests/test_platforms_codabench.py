@@ -228,6 +228,7 @@ def test_competition_yaml_as_codabench_reads_it(bundle, comp):
         names = set(archive.namelist())
         assert archive.read("student_data.zip") == (comp / "student_data.zip").read_bytes()
         assert archive.read("starting_kit/sample_submission.csv") == (comp / "sample_submission.csv").read_bytes()
+        assert archive.read("starting_kit/test_boxes.csv") == (comp / "test_boxes.csv").read_bytes()  # the judged boxes
     development, final = sorted(spec["phases"], key=lambda p: p["index"])
     assert spec["version"] == 2 and spec["can_participants_make_submissions_public"] is False
     # base_unpacker._validate_phase_ordering: the earlier phase ends, the next starts strictly after
@@ -332,7 +333,7 @@ def test_export_refuses_unknown_format_non_zip_bundle_existing_folder_and_half_m
 
 def test_cli_exports_codabench_from_a_competition_and_kaggle_from_a_data_folder(comp, tmp_path, run_cli):
     code, out, err = run_cli("competition", "export", "--dir", comp, "--package", tmp_path / "bundle.zip", "--format", "codabench")
-    assert (code, err) == (0, "") and out.startswith(f"wrote {tmp_path / 'bundle.zip'}: codabench package of 14 files")
+    assert (code, err) == (0, "") and out.startswith(f"wrote {tmp_path / 'bundle.zip'}: codabench package of 15 files")
     assert zipfile.is_zipfile(tmp_path / "bundle.zip")
     data = write_set(tmp_path / "data", n_train=4, n_test=2, size=16)
     code, out, err = run_cli("competition", "export", "--data", data, "--package", tmp_path / "kaggle", "--format", "kaggle")

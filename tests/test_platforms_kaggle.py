@@ -79,6 +79,7 @@ def test_solution_keeps_the_values_and_marks_each_row_public_or_private(package)
     pd.testing.assert_frame_equal(values, read_table(comp / "solution.csv"), check_names=False)
     assert (out / "sample_submission.csv").read_bytes() == (comp / "sample_submission.csv").read_bytes()
     assert (out / "student_data.zip").read_bytes() == (comp / "student_data.zip").read_bytes()
+    assert (out / "test_boxes.csv").read_bytes() == (comp / "test_boxes.csv").read_bytes()  # the judged boxes
 
 
 def test_metric_on_public_and_private_rows_equals_inpaint_score_split(package, clean_python, tmp_path, run_cli):

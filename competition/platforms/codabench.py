@@ -206,6 +206,7 @@ def codabench_files(paths: CompetitionPaths, s: Settings) -> tuple[dict[str, byt
         # The White images uploaded as they are: the course's identity baseline, and a check that scoring runs.
         "identity_submission.zip": zip_bytes({SUBMISSION_NAME: sample}),
         "starting_kit/sample_submission.csv": sample,
+        "starting_kit/test_boxes.csv": paths.test_boxes.read_bytes(),
     }
     files |= {f"starting_kit/{name}": text.encode() for name, text in texts.starting_kit(s).items()}
     files |= {f"pages/{name}.md": text.encode() for name, text in texts.codabench_pages(s).items()}

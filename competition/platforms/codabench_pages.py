@@ -137,6 +137,8 @@ def starting_kit(s: Settings) -> dict[str, str]:
     readme = f"""# Starting kit: {s.title}
 
 - `sample_submission.csv`: the format to upload (its values are the blanked images: the baseline).
+- `test_boxes.csv`: each test image's painted box (top, left, bottom, right; bottom and right
+  exclusive), as `inpaint check-data` finds it: the pixels the organizer's flags and diagnoses judge.
 - `make_submission.py`: trains with the course kit, writes `Predict.csv`, validates it and zips it
   into `submission.zip`, the file to upload.
 """

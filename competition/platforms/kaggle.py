@@ -96,6 +96,7 @@ def kaggle_files(paths: CompetitionPaths, s: Settings) -> tuple[dict[str, bytes]
     files = {
         "solution.csv": cells.to_csv(index=False, lineterminator="\n").encode(),
         "sample_submission.csv": paths.sample.read_bytes(),
+        "test_boxes.csv": paths.test_boxes.read_bytes(),
         "student_data.zip": paths.student_zip.read_bytes(),
         "metric.py": metric_source().encode(),
     }

@@ -55,7 +55,8 @@ def host_readme(s: Settings, split_note: str) -> str:
 
 1. Create a community competition. Paste `description.md` into the Overview's description and
    `evaluation.md` into its Evaluation section; the terms below go into the Rules.
-2. Data: upload `student_data.zip` (what students download) and `sample_submission.csv`.
+2. Data: upload `student_data.zip` (what students download), `sample_submission.csv` and
+   `test_boxes.csv` (each test image's box, as `inpaint check-data` finds it: the pixels judged).
 3. Metric: create the competition's metric from `metric.py`, pasted as it is. It follows Kaggle's
    metric template and computes what `inpaint score` computes: the RMSE over every cell of the rows
    Kaggle gives it, in float64, refusing what the kit refuses. Do not choose a ready-made RMSE: on a

@@ -1,5 +1,6 @@
 """What the pages draw themselves: the score plot. The thumbnails of an upload are drawn by the judge
-(competition/judge.py) when it is judged and stored with it; the pages serve the stored PNG.
+(competition/judge.py, inside the boxes `inpaint competition init` stored) when it is judged and
+stored with it; the pages serve the stored PNG.
 """
 from __future__ import annotations
 

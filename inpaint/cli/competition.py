@@ -38,8 +38,20 @@ def cmd_init(args) -> int:
           f"(and {rules.rejected_daily_limit} rejected ones); "
           f"{rules.final_picks} final picks; uploads up to {rules.max_upload_mb:g} MB")
     print(f"  student download: {s['dir'] / 'student_data.zip'} ({s['student_files']} images + sample_submission.csv)")
+    print(f"  test boxes: {s['dir'] / 'test_boxes.csv'} (as `inpaint check-data --data {args.data}` finds them; "
+          "judging, flags and pictures use these)")
     print(f"  database: {s['db']}; admin token: {s['admin_token_file']} (readable by you only)")
     print(f"next: inpaint competition participants --dir {args.dir} --add roster.csv")
+    return 0
+
+
+def cmd_boxes(args) -> int:
+    from competition.settings import CompetitionPaths, load_settings
+    from competition.setup import store_test_boxes
+
+    load_settings(args.dir)  # one clear line when --dir is no competition folder
+    path = store_test_boxes(Path(args.data), CompetitionPaths(Path(args.dir)))
+    print(f"wrote {path}: the test boxes as `inpaint check-data --data {args.data}` finds them; restart `inpaint serve`")
     return 0
 
 
@@ -233,6 +245,13 @@ def register(add) -> None:
     p.add_argument("--strong", type=float, default=COURSE_STRONG, help="RMSE graded 8/10 (default: the course's)")
     p.add_argument("--max-upload-mb", type=float, default=50.0)
     _db_option(p)
+
+    p = actions.add_parser("boxes", help="find the test boxes again (COMP/test_boxes.csv) with the kit's finder, for a "
+                                         "folder made by an older kit or after changing the data folder's White images",
+                           **with_examples("inpaint competition boxes --dir COMP --data DATA"))
+    p.set_defaults(handler=cmd_boxes)
+    p.add_argument("--dir", required=True, help="the competition folder")
+    p.add_argument("--data", required=True, help="the data folder the competition was made from")
 
     p = actions.add_parser("participants", help="add participants from a roster and list them (name, display name, "
                                                 "e-mail, submissions)",

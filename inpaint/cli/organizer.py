@@ -131,9 +131,10 @@ def cmd_bench_copies(args) -> int:
         raise ConfigError(f"bench copies needs at least 3 readable submissions ({len(preds)} read)")
     rows = copy_bench.calibrate(preds, data.csv_test.real.astype(np.float64), data.csv_test.mask, args.seed)
     table = pd.DataFrame(copy_bench.summary(rows))
-    print(f"{len(preds)} independent submissions on {args.data}; ratio = distance / smaller error, smoothed box pixels")
+    print(f"{len(preds)} independent submissions on {args.data}; ratio = distance / the smaller error, or the more either "
+          "adds beyond a plane in each box if that is smaller; smoothed box pixels")
     print_table(table)
-    closest = pd.DataFrame([r for r in rows if r["kind"].startswith("independent")]).sort_values("ratio").head(5)
+    closest = pd.DataFrame([r for r in rows if r["kind"].startswith("independent")]).sort_values("ratio").head(8)
     print("closest independent ones:")
     print_table(closest[["kind", "names", "ratio"]])
     path = Path(args.out) / "copies.json"
