@@ -33,10 +33,6 @@ SIGNATURES = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip archive", b"%
               b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"\xd0\xcf\x11\xe0": "an Excel (xls) file"}
 
 
-OLDER_FOLDER = ("{path}: not found; this competition folder was made before `inpaint competition init` stored the "
-                "test boxes: run `inpaint competition boxes --dir {root} --data DATA` with the data folder it was made from")
-
-
 def read_test_inputs(paths: CompetitionPaths, shape: tuple[int, int]) -> TestImages:
     """The White test images from sample_submission.csv (competition/setup.py writes their values into
     it) and the boxes `inpaint competition init` stored (COMP/test_boxes.csv): judging and the pages use
@@ -46,10 +42,8 @@ def read_test_inputs(paths: CompetitionPaths, shape: tuple[int, int]) -> TestIma
     table = read_table(paths.sample)
     names = [str(c) for c in table.columns]
     white = diagnose.table_images(table, names, shape)
-    if not paths.test_boxes.exists():
-        raise UserError(OLDER_FOLDER.format(path=paths.test_boxes, root=paths.root))
     try:
-        boxes = read_boxes(paths.test_boxes, names, shape)
+        boxes = read_boxes(paths.require_test_boxes(), names, shape)
     except SubmissionError as exc:
         raise UserError(f"{exc}; write it again with `inpaint competition boxes --dir {paths.root} --data DATA`") from None
     return TestImages.from_boxes(names, white, boxes)

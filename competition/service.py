@@ -49,6 +49,7 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
         that parsing CSVs does not slow its other requests); 0 judges in the calling thread."""
         self.paths = CompetitionPaths(Path(comp_dir))
         self.settings = load_settings(self.paths.root)
+        self.paths.require_test_boxes()  # judged in other processes: a folder without them stops here, in one line
         protect_private_files(self.paths)  # a folder made by an older kit, too
         self.clock = clock or utc_now
         admin = self.paths.admin_token.read_text().strip() if self.paths.admin_token.exists() else None

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from inpaint.config import _toml_value as config_toml_value
-from inpaint.errors import ConfigError
+from inpaint.errors import ConfigError, UserError
 from inpaint.imaging import atomic_write_bytes
 from submission.grading import COURSE_BASELINE, COURSE_STRONG
 
@@ -53,6 +53,14 @@ class CompetitionPaths:
     @property
     def test_boxes(self) -> Path:
         return self.root / "test_boxes.csv"
+
+    def require_test_boxes(self) -> Path:
+        """test_boxes.csv, or one line telling the organizer of a folder made by an older kit what to run."""
+        if not self.test_boxes.is_file():
+            raise UserError(f"{self.test_boxes}: not found; this competition folder was made before `inpaint competition "
+                            f"init` stored the test boxes: run `inpaint competition boxes --dir {self.root} --data DATA` "
+                            "with the data folder it was made from")
+        return self.test_boxes
 
     @property
     def student_zip(self) -> Path:

@@ -25,6 +25,7 @@ from inpaint.data import load_data
 from inpaint.synth import write_synth_set
 from submission import copies
 from submission.csv_io import export_predictions
+from submission.csv_read import read_table
 from submission.thumbnails import thumbnail_png
 from submission.validate import check_submission
 from test_competition_attacks import sign_in
@@ -72,9 +73,9 @@ def test_stored_boxes_are_check_datas_and_every_judgement_uses_them(white_backgr
     np.testing.assert_array_equal(inputs.boxes, kit.boxes)
     np.testing.assert_array_equal(inputs.mask, kit.mask)
     filled = constant_fill(kit)
-    csv = export_predictions(filled, kit.names, tmp_path / "filled.csv")
-    np.testing.assert_allclose(judge.copy_features(csv), copies.participant_features(filled, kit.mask), atol=1e-9)
-    assert any(f.startswith("constant fill") for f in judge.flags(csv))
+    table = read_table(export_predictions(filled, kit.names, tmp_path / "filled.csv"))
+    np.testing.assert_allclose(judge.copy_features(table), copies.participant_features(filled, kit.mask), atol=1e-9)
+    assert any(f.startswith("constant fill") for f in judge.flags(table))
 
 
 def test_server_diagnoses_and_frames_a_constant_fill_inside_the_stored_boxes(white_background, tmp_path):

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from competition.platforms import codabench, kaggle
 from competition.platforms.zips import write_atomically
-from competition.judge import OLDER_FOLDER
 from competition.settings import CompetitionPaths, Settings, load_settings
 from inpaint.errors import UserError
 
@@ -20,8 +19,7 @@ def load_competition(comp_dir) -> tuple[CompetitionPaths, Settings]:
     missing = [p.name for p in (paths.solution, paths.split, paths.sample, paths.student_zip) if not p.is_file()]
     if missing:
         raise UserError(f"{paths.root}: missing {', '.join(missing)}; was `inpaint competition init` interrupted?")
-    if not paths.test_boxes.is_file():
-        raise UserError(OLDER_FOLDER.format(path=paths.test_boxes, root=paths.root))
+    paths.require_test_boxes()
     return paths, settings
 
 
