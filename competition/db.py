@@ -17,7 +17,7 @@ from sqlalchemy.types import DateTime, TypeDecorator
 
 from inpaint.errors import ConfigError, UserError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # What each version changed, quoted when an older database is refused (the kit never migrates by itself).
 SCHEMA_CHANGES = {2: "submissions gained `diagnoses` (the likely export mistakes) and `disqualified` "
                      "(per submission); participants lost `disqualified`",
@@ -25,6 +25,9 @@ SCHEMA_CHANGES = {2: "submissions gained `diagnoses` (the likely export mistakes
                      "them); nothing else changed",
                   4: "participants gained `display_name`, `display_key`, `name_source` and `student_id` (the names "
                      "shown instead of the roster's; docs/hosting.md, 'Upgrading a running competition', has the SQL)"}
+# issue 33 (uploads in flight): one block, so that another version-5 note merges beside it
+SCHEMA_CHANGES[5] = ("a new table `upload_slots` (the uploads being received or judged, each holding its place "
+                     "in the daily limit); docs/hosting.md, 'Upgrading a running competition', has the SQL")
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL; a larger one is no row on any database
 SQLITE_BUSY_MS = 60_000  # writers queue behind BEGIN IMMEDIATE; a burst of 20 uploads waits, never fails
 
@@ -105,6 +108,17 @@ class SignIn(Base):
     token_hash: Mapped[str] = mapped_column(String(64))  # of the token used to sign in
     created: Mapped[datetime] = mapped_column(UTCDateTime)
     expires: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class UploadSlot(Base):
+    """An upload being received or judged: it holds a place in its participant's daily limit until
+    its submission row is written (the slot is deleted in the same transaction) or it is refused.
+    A slot older than competition/service.py's UPLOAD_SLOT_TTL_S is one a killed server left behind."""
+
+    __tablename__ = "upload_slots"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex: the same SQL on both databases
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    started: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 @dataclass

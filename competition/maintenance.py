@@ -32,7 +32,7 @@ def rescore(comp: Competition) -> dict:
     """Judge every stored file again and compare with the database, exactly (float64 equality).
 
     Returns {"checked": n, "mismatches": [{"id", "stored": (status, public, private), "now": (...)}],
-    "missing_files": [ids]}. Nothing is written.
+    "missing_files": [ids of accepted rows]}. Nothing is written.
     """
     with comp.db.session() as s:
         rows = s.scalars(select(Submission).order_by(Submission.id)).all()
@@ -40,7 +40,8 @@ def rescore(comp: Competition) -> dict:
     for row in rows:
         path = comp.paths.submissions / f"{row.sha256}.csv"
         if not path.exists():
-            missing.append(row.id)
+            if row.status != "rejected":  # a rejected file is kept only up to the participant's cap (service.py)
+                missing.append(row.id)
             continue
         verdict = comp.judge.judge(path, row.filename)
         stored = (row.status, row.public_rmse, row.private_rmse)
