@@ -39,7 +39,8 @@ from inpaint.errors import UserError
 
 Participant, Submission, UploadSlot = database.Participant, database.Submission, database.UploadSlot
 REJECTED_KEEP_BYTES = 64 * 1024  # of a rejected file: its first lines show why (the findings name the rest)
-REJECTED_BYTES_PER_PARTICIPANT = 16 * 2**20  # 256 such beginnings; past it a rejected file keeps its row only
+# 256 such beginnings; past it a rejected file keeps its row only (the environment variable: for tests)
+REJECTED_BYTES_PER_PARTICIPANT = int(os.environ.get("INPAINT_REJECTED_BYTES_PER_PARTICIPANT", str(16 * 2**20)))
 
 
 class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadSlots):
