@@ -51,8 +51,8 @@ class UploadSlots:
                 raise UploadsInFlight(f"{in_flight} of your uploads are still being received or judged, the most "
                                       "at a time")
             if used + in_flight >= self.settings.daily_limit:
-                raise UploadsInFlight(f"your {self.settings.daily_limit - used} uploads left today are being judged; "
-                                      "a place frees if one of them is rejected")
+                raise UploadsInFlight(f"the uploads left to you today ({self.settings.daily_limit - used}) are being "
+                                      "judged; a place frees if one of them is rejected")
             slot = uuid.uuid4().hex
             s.add(UploadSlot(id=slot, participant_id=participant.id, started=now))
         return slot

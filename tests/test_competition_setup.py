@@ -115,9 +115,10 @@ def test_rotate_token_command_replaces_the_organizer_token_and_ends_its_sessions
 
 @pytest.mark.parametrize("version, words", [
     (99, "newer than this kit's"), (0, "older than this kit's"),
-    (1, "older than this kit's (4; version 2: submissions gained `diagnoses`"),
-    (2, "older than this kit's (4; version 3: a new table `sign_ins`"),
-    (3, "older than this kit's (4; version 4: participants gained `display_name`")])  # the previous kit's
+    (1, "older than this kit's (5; version 2: submissions gained `diagnoses`"),
+    (2, "older than this kit's (5; version 3: a new table `sign_ins`"),
+    (3, "older than this kit's (5; version 4: participants gained `display_name`"),
+    (4, "older than this kit's (5; version 5: a new table `upload_slots`")])  # the previous kit's
 def test_another_schema_version_stops_with_what_to_do_and_changes_nothing(run_cli, tmp_path, version, words):
     comp = make_competition(tmp_path)
     db = database.connect(f"sqlite:///{comp.dir / 'competition.db'}")
