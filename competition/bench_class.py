@@ -185,15 +185,17 @@ def viewers_after_deadline(server: Server, tokens: list[str], size: ClassSize, t
             "board_timed_out": sum(s == 0 for s, _ in answers)}
 
 
-def run(out: Path, quick: bool = False, timeout_s: float = 120, log=print) -> dict:
-    """Seed the class, then (b), (c), (a) on fresh servers with (d) throughout; returns one result row."""
+def run(out: Path, quick: bool = False, timeout_s: float = 120, seeded: Path | None = None, log=print) -> dict:
+    """Seed the class (or take `seeded`, a competition folder this scenario seeded, which the phases
+    change: give a copy), then (b), (c), (a) on fresh servers with (d) throughout; returns one result row."""
     from competition.bench_class_setup import _variant
 
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     size = QUICK if quick else ClassSize()
     started = time.perf_counter()
-    comp, tokens, admin = seed(out, size, log)
-    seeded_s = time.perf_counter() - started
+    comp, tokens, admin = seed(out, size, log) if seeded is None else seeded_class(Path(seeded))
+    seeded_s = round(time.perf_counter() - started) if seeded is None else None
     files = sorted((comp / "submissions").glob("*.csv"))
     body = files[0].read_bytes()  # an accepted file: the attacker uploads it again and again
     memory = MemoryWatch()
@@ -209,9 +211,21 @@ def run(out: Path, quick: bool = False, timeout_s: float = 120, log=print) -> di
         server.stop()
         memory.stop()
     return {"scenario": "class", **asdict(size), "csv_MB": round(len(body) / 2**20, 2),
-            "stored_MB": round(sum(f.stat().st_size for f in files) / 2**20), "seed_s": round(seeded_s),
+            "stored_MB": round(sum(f.stat().st_size for f in files) / 2**20), "seed_s": seeded_s,
             "timeout_s": timeout_s, **row, "rss_max_group_MB": round(memory.group_mb),
             "rss_max_process_MB": round(memory.process_mb), "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def seeded_class(comp: Path) -> tuple[Path, list[str], str]:
+    """(comp, tokens in roster order, admin token) of a folder `seed` made."""
+    import csv
+
+    token_files = sorted((comp / "secrets").glob("tokens-*.csv"))
+    if not token_files or not (comp / "competition.toml").exists():
+        raise UserError(f"{comp}: not a competition folder seeded by this scenario (no secrets/tokens-*.csv)")
+    with token_files[0].open(newline="") as fh:
+        tokens = [row["token"] for row in csv.DictReader(fh)]
+    return comp, tokens, (comp / "secrets" / "admin_token.txt").read_text().strip()
 
 
 def save(row: dict, path: Path, args: dict) -> None:
