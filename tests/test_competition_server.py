@@ -198,3 +198,17 @@ def test_bench_serve_runs_a_small_load_and_checks_accepted_stored_scored(tmp_pat
     row = json.loads((tmp_path / "bench" / "serve.json").read_text())["rows"][0]
     assert (row["accepted"], row["stored"], row["scored"], row["consistent"]) == (4, 4, 4, True)
     assert row["upload_p50_ms"] > 0 and "uploads_per_s" in out
+
+
+def test_bench_serve_class_quick_runs_every_phase_and_the_burst_is_refused_unread(tmp_path, run_cli):
+    """The class scenario at its --quick size (12 participants, 6 images of 32 x 32, a burst of 20): a
+    smoke test of its phases, not of its timings."""
+    code, out, err = run_cli("bench", "serve", "--scenario", "class", "--quick", "--out", tmp_path / "class",
+                             "--timeout", "60")
+    assert code == 0, err
+    row = json.loads((tmp_path / "class" / "serve_class.json").read_text())["rows"][0]
+    assert (row["organizer_page_status"], row["admin_standings_status"], row["other_upload_status"]) == (200, 200, 201)
+    assert row["board_ok"] == row["board_requests"] == 2 * row["viewers"]
+    assert row["burst_accepted"] + row["burst_refused"] == row["burst"] and row["burst_accepted"] <= row["daily_limit"]
+    assert row["burst_refused_before_body"] >= row["burst"] // 2  # two in flight at most (before issue 33: none)
+    assert row["rss_max_group_MB"] >= row["rss_max_process_MB"] > 0 and row["seed_s"] >= 0
