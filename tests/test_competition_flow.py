@@ -11,6 +11,8 @@ beyond the second in flight is answered before its body is sent; 100 KB rejected
 """
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import time
 import urllib.error
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from competition.bench_class_setup import post_expecting_continue, signed_in_opener  # noqa: E402
 from competition.db import SignIn, Submission  # noqa: E402
-from competition_fixtures import http, make_competition, noisy_csv, running_server  # noqa: E402
+from competition_fixtures import http, make_competition, noisy_csv, running_server, spawned_children  # noqa: E402
 
 TIMEOUT_S = 60
 
@@ -90,6 +92,32 @@ def test_a_burst_from_one_participant_is_refused_before_its_bodies_are_read_and_
     assert refused_unread >= 10 and accepted <= 3, answers
     assert {status for status, _ in answers} <= {201, 429}
     assert len(rows(comp, status="accepted")) == accepted + 1  # ann's within the daily limit, and bob's
+
+
+def test_uploads_waiting_for_a_stopped_judge_hold_no_thread_that_pages_need(tmp_path):
+    """45 participants' uploads wait for a judging process that is stopped (SIGSTOP): more than the
+    40 threads of the server's pool. Pages and the API still answer at once, and once the judge
+    goes on every upload is accepted (before issue 33, each waiting upload held a thread: GET /
+    got no answer)."""
+    people = [f"p{i:02d}" for i in range(45)]
+    comp = make_competition(tmp_path, people=people, daily_limit=2)
+    env = {"INPAINT_JUDGE_TIMEOUT_S": "300"}
+    with running_server(comp.dir, judge_processes=1, env=env) as server:
+        [judge] = spawned_children(server.process.pid)
+        os.kill(judge, signal.SIGSTOP)
+        try:
+            with ThreadPoolExecutor(len(people)) as pool:
+                uploads = [pool.submit(http, "POST", server.url + "/api/submissions", comp.tokens[p],
+                                       noisy_csv(comp.dir, i), timeout=240) for i, p in enumerate(people)]
+                time.sleep(3)  # every upload received and waiting for the judge
+                assert not any(u.done() for u in uploads)
+                with urllib.request.urlopen(server.url + "/", timeout=15) as page:
+                    assert page.status == 200
+                assert http("GET", server.url + "/api/leaderboard", comp.admin, timeout=15)[0] == 200
+                os.kill(judge, signal.SIGCONT)
+                assert [u.result()[0] for u in uploads] == [201] * len(people)
+        finally:
+            os.kill(judge, signal.SIGCONT)
 
 
 def test_an_upload_being_judged_holds_its_place_across_two_server_processes_and_a_rejected_one_frees_it(tmp_path):
