@@ -142,34 +142,53 @@ def seed(out: Path, size: ClassSize, log=print) -> tuple[Path, list[str], str]:
 
 
 # ---------------------------------------------------------------- talking to the server
+class ContinueUpload:
+    """An upload whose headers are sent with `Expect: 100-continue` and whose body waits for the
+    server: `status` is its first answer (100: it started reading the body; anything else was decided
+    without reading a byte of it), `finish` sends the body and returns the final status."""
+
+    def __init__(self, url: str, path: str, token: str, body: bytes, timeout_s: float):
+        parts = urllib.parse.urlsplit(url)
+        self.body = body
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout_s)
+        self.reader = self.sock.makefile("rb")
+        self.sock.sendall((f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {token}\r\n"
+                           f"Content-Type: text/csv\r\nContent-Length: {len(body)}\r\nExpect: 100-continue\r\n"
+                           "Connection: close\r\n\r\n").encode())
+        self.status = self._read_status()
+
+    def _read_status(self) -> int:
+        line = self.reader.readline()
+        status = int(line.split()[1]) if line.startswith(b"HTTP/") else 0
+        while self.reader.readline() not in (b"\r\n", b"\n", b""):
+            pass  # the headers
+        return status
+
+    def finish(self) -> int:
+        self.sock.sendall(self.body)
+        status = self._read_status()
+        self.close()
+        return status
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
 def post_expecting_continue(url: str, path: str, token: str, body: bytes, timeout_s: float) -> tuple[int, bool]:
-    """POST `body` with `Expect: 100-continue`: returns (final status, whether the body was sent).
-    The body is sent only after the server's 100 Continue (it asked for it by reading), so a final
-    status with `False` was decided before the server read a byte of the body. Status 0: no answer
-    in time or the connection broke."""
-    host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).port
+    """POST `body` the ContinueUpload way: returns (final status, whether the body was sent); a final
+    status with False was decided before the server read a byte of the body. Status 0: no answer in
+    time or the connection broke."""
     sent = False
     try:
-        with socket.create_connection((host, port), timeout=timeout_s) as sock, sock.makefile("rb") as reader:
-            sock.sendall((f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
-                          f"Content-Type: text/csv\r\nContent-Length: {len(body)}\r\nExpect: 100-continue\r\n"
-                          "Connection: close\r\n\r\n").encode())
-            status = _read_status(reader)
-            if status == 100:
-                sock.sendall(body)
-                sent = True
-                status = _read_status(reader)
-            return status, sent
+        upload = ContinueUpload(url, path, token, body, timeout_s)
+        if upload.status != 100:
+            upload.close()
+            return upload.status, sent
+        sent = True
+        return upload.finish(), sent
     except OSError:
         return 0, sent
-
-
-def _read_status(reader) -> int:
-    line = reader.readline()
-    status = int(line.split()[1]) if line.startswith(b"HTTP/") else 0
-    while reader.readline() not in (b"\r\n", b"\n", b""):
-        pass  # the headers
-    return status
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

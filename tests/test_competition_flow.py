@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,42 +24,16 @@ pytest.importorskip("uvicorn")
 from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from competition.bench_class_setup import post_expecting_continue, signed_in_opener  # noqa: E402
+from competition.bench_class_setup import ContinueUpload, post_expecting_continue, signed_in_opener  # noqa: E402
 from competition.db import SignIn, Submission  # noqa: E402
 from competition_fixtures import http, make_competition, noisy_csv, running_server, spawned_children  # noqa: E402
 
 TIMEOUT_S = 60
 
 
-class HeldUpload:
-    """An upload whose headers are sent (with Expect: 100-continue) and whose body waits: `status`
-    is the server's first answer (100: it is reading, a slot was taken), `finish` sends the body."""
-
-    def __init__(self, url: str, token: str, body: bytes):
-        parts = urllib.parse.urlsplit(url)
-        self.body = body
-        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT_S)
-        self.reader = self.sock.makefile("rb")
-        self.sock.sendall((f"POST /api/submissions HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {token}"
-                           f"\r\nContent-Type: text/csv\r\nContent-Length: {len(body)}\r\nExpect: 100-continue\r\n"
-                           "Connection: close\r\n\r\n").encode())
-        self.status = self._status()
-
-    def _status(self) -> int:
-        line = self.reader.readline()
-        while self.reader.readline() not in (b"\r\n", b""):
-            pass
-        return int(line.split()[1])
-
-    def finish(self) -> int:
-        self.sock.sendall(self.body)
-        status = self._status()
-        self.close()
-        return status
-
-    def close(self) -> None:
-        self.reader.close()
-        self.sock.close()
+def held_upload(url: str, token: str, body: bytes) -> ContinueUpload:
+    """An upload whose headers are sent and whose body waits (`finish` sends it)."""
+    return ContinueUpload(url, "/api/submissions", token, body, TIMEOUT_S)
 
 
 def rows(comp, **where) -> list[Submission]:
@@ -124,7 +96,7 @@ def test_an_upload_being_judged_holds_its_place_across_two_server_processes_and_
     comp = make_competition(tmp_path, people=("ann",), daily_limit=1)
     good, bad = noisy_csv(comp.dir, 0), b"id,x\n1,2\n"
     with running_server(comp.dir, workers=2) as server:
-        held = HeldUpload(server.url, comp.tokens["ann"], bad)
+        held = held_upload(server.url, comp.tokens["ann"], bad)
         assert held.status == 100  # a slot is taken: the only place left today
         # new connections each time, so they reach either process: the slot is in the database
         for _ in range(6):
@@ -143,7 +115,7 @@ def test_slots_a_killed_server_left_expire_and_do_not_block_the_participant(tmp_
     ttl = 20  # longer than a restart on a loaded machine, so the refusal is seen before the expiry
     env = {"INPAINT_UPLOAD_SLOT_TTL_S": str(ttl)}
     with running_server(comp.dir, env=env) as server:
-        held = [HeldUpload(server.url, comp.tokens["ann"], body) for _ in range(2)]
+        held = [held_upload(server.url, comp.tokens["ann"], body) for _ in range(2)]
         taken = time.monotonic()
         assert [h.status for h in held] == [100, 100]
         server.kill()  # SIGKILL: no finally runs, the two slots stay in the database
