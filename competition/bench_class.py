@@ -37,10 +37,11 @@ MEMORY_SAMPLE_S = 0.25
 
 
 class MemoryWatch:
-    """The largest RSS seen of a process group (all of it, and its largest single process), in MB."""
+    """The largest RSS seen of a process group (all of it, and its largest single process), in MB;
+    `phase_mb` the group's largest since `new_phase`."""
 
     def __init__(self):
-        self.group_mb = self.process_mb = 0.0
+        self.group_mb = self.process_mb = self.phase_mb = 0.0
         self.pgid: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
@@ -51,7 +52,13 @@ class MemoryWatch:
             if self.pgid is not None:
                 sizes = group_rss_mb(self.pgid)
                 self.group_mb = max(self.group_mb, sum(sizes))
+                self.phase_mb = max(self.phase_mb, sum(sizes))
                 self.process_mb = max(self.process_mb, max(sizes, default=0.0))
+
+    def new_phase(self) -> float:
+        """The largest RSS of the phase that ends, in MB (a new one starts)."""
+        largest, self.phase_mb = self.phase_mb, 0.0
+        return round(largest)
 
     def stop(self) -> None:
         self._stop.set()
@@ -202,11 +209,12 @@ def run(out: Path, quick: bool = False, timeout_s: float = 120, seeded: Path | N
     server = Server(comp, out, memory)
     try:
         log("(b) organizer cold")
-        row = organizer_cold(server, admin, timeout_s)
+        row = organizer_cold(server, admin, timeout_s) | {"rss_b_MB": memory.new_phase()}
         log(f"(c) a burst of {size.burst}")
         row |= burst(server, tokens[0], tokens[1], body, _variant(body, 1), size, timeout_s)
+        row["rss_c_MB"] = memory.new_phase()
         log(f"(a) {size.viewers} viewers after the deadline")
-        row |= viewers_after_deadline(server, tokens, size, timeout_s)
+        row |= viewers_after_deadline(server, tokens, size, timeout_s) | {"rss_a_MB": memory.new_phase()}
     finally:
         server.stop()
         memory.stop()

@@ -3,8 +3,8 @@ daily limit while it is received and judged (the `upload_slots` table).
 
 A slot is taken before a byte of the body is read, in the same kind of transaction as the daily
 count (SQLite: BEGIN IMMEDIATE; PostgreSQL: the participant's row FOR UPDATE), so the rule holds
-across several server processes: a burst of 150 uploads from one participant gets 148 answers 429
-at once, and the two taken judge while everyone else's pages answer. The slot becomes the
+across several server processes: a burst of 150 uploads from one participant gets 149 answers 429
+at once, and the one taken is judged while everyone else's uploads and pages go on. The slot becomes the
 submission row in one transaction (competition/service.py record) or is released when the upload
 is refused. A slot older than UPLOAD_SLOT_TTL_S was left by a server process that died (killed,
 power cut) and no longer counts, so nobody stays blocked. A mixin of competition.service.Competition.
@@ -21,7 +21,10 @@ from competition.db import Participant, UploadSlot
 from competition.refusals import CompetitionClosed, DailyLimitReached, RejectedLimitReached, UploadsInFlight
 from competition.settings import iso
 
-MAX_UPLOADS_IN_FLIGHT = 2
+# One: with the default two judging processes (one per core) a participant's burst then holds one of
+# them and everyone else's uploads get the other at once (with two, the class benchmark's other
+# participant waited for the attacker's judgement and then its own).
+MAX_UPLOADS_IN_FLIGHT = 1
 # Longer than any live upload: a 50 MB body at the body timeout's pace, a queue of judgements, and the
 # judging timeout (competition/judge_pool.py); shorter than a participant would wait before asking.
 UPLOAD_SLOT_TTL_S = float(os.environ.get("INPAINT_UPLOAD_SLOT_TTL_S", "600"))
@@ -48,8 +51,8 @@ class UploadSlots:
             if self._used_today(s, participant.id, now, "rejected") >= self.settings.rejected_daily_limit:
                 raise RejectedLimitReached(self.settings.rejected_daily_limit, now, judged=False)
             if in_flight >= MAX_UPLOADS_IN_FLIGHT:
-                raise UploadsInFlight(f"{in_flight} of your uploads are still being received or judged, the most "
-                                      "at a time")
+                raise UploadsInFlight(f"{in_flight} of your uploads {'is' if in_flight == 1 else 'are'} still being "
+                                      "received or judged, the most at a time")
             if used + in_flight >= self.settings.daily_limit:
                 raise UploadsInFlight(f"the uploads left to you today ({self.settings.daily_limit - used}) are being "
                                       "judged; a place frees if one of them is rejected")

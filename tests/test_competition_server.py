@@ -41,14 +41,14 @@ def simultaneous_uploads(url: str, token: str, bodies: list[bytes]) -> list[tupl
         return list(pool.map(send, bodies))
 
 
-IN_FLIGHT = "refused before it was read"  # competition/upload_slots.py's 429s: uploads in flight
+IN_FLIGHT = "refused before it was read"  # competition/upload_slots.py's 429s: an upload in flight
 LIMIT_REACHED = "resets at"
 
 
 @pytest.mark.parametrize("backend, workers", [("sqlite", 1), ("sqlite", 2), ("postgresql", 2)])
 def test_simultaneous_uploads_with_limit_five_accept_exactly_five(tmp_path, backend, workers, request):
-    """Bursts of 20 at once until the limit is used up: each burst gets at most the uploads left (at
-    most two are taken in flight, the rest 429 at once), and never more than 5 in all."""
+    """Bursts of 20 at once until the limit is used up: each burst gets at most the uploads left (one
+    at a time is taken in flight, the rest 429 at once), and never more than 5 in all."""
     db_url = request.getfixturevalue("postgres")("burst") if backend == "postgresql" else None
     comp = make_competition(tmp_path, db_url=db_url, daily_limit=5)
     accepted_ids = []
@@ -93,7 +93,7 @@ def test_simultaneous_uploads_through_the_web_form_accept_exactly_the_daily_limi
                                 files={"file": ("Predict.csv", noisy_csv(comp.dir, seed), "text/csv")})
 
         answers = []
-        for burst in range(3):  # each burst has at least its first upload accepted (two at most in flight)
+        for burst in range(3):  # each burst has at least its first upload accepted (one at a time in flight)
             start = threading.Barrier(10)
             with ThreadPoolExecutor(10) as pool:
                 answers += list(pool.map(send, range(10 * burst, 10 * burst + 10), [start] * 10))
@@ -210,5 +210,5 @@ def test_bench_serve_class_quick_runs_every_phase_and_the_burst_is_refused_unrea
     assert (row["organizer_page_status"], row["admin_standings_status"], row["other_upload_status"]) == (200, 200, 201)
     assert row["board_ok"] == row["board_requests"] == 2 * row["viewers"]
     assert row["burst_accepted"] + row["burst_refused"] == row["burst"] and row["burst_accepted"] <= row["daily_limit"]
-    assert row["burst_refused_before_body"] >= row["burst"] // 2  # two in flight at most (before issue 33: none)
+    assert row["burst_refused_before_body"] >= row["burst"] // 2  # one in flight at a time (before issue 33: none)
     assert row["rss_max_group_MB"] >= row["rss_max_process_MB"] > 0 and row["seed_s"] >= 0

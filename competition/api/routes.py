@@ -3,7 +3,7 @@
 Bearer token auth; 401 without a valid token; 404 for anything not the caller's (ids do not leak);
 422 for an id outside 1 .. 2^31-1. An upload is the raw CSV as the request body, streamed to
 COMP/submissions/.incoming/ with a size cut-off (413, nothing kept), after a slot was taken for it
-(competition/upload_slots.py: at most two per participant, the rest 429 before the body is read);
+(competition/upload_slots.py: one at a time per participant, the rest 429 before the body is read);
 it is judged in a judging process that the event loop awaits without holding a thread, then
 recorded in a worker thread (a leaderboard request during a burst of uploads is not queued behind
 the scoring, nor short of threads).
@@ -136,7 +136,7 @@ async def upload(request: Request, comp: Comp, who: Who, message: str = "", file
     status, public_rmse, rank, uploads_left, findings (the validator's messages), diagnoses (the likely
     export mistakes, such as transposed images or values in [-1, 1]). A cell beyond +-1000, empty, NaN or
     infinite makes the file rejected. 429 once today's accepted uploads (daily_limit) or rejected ones
-    (rejected_daily_limit: then no more uploads today) are used up, or while two of your uploads are
+    (rejected_daily_limit: then no more uploads today) are used up, or while another of your uploads is
     being received or judged (before this one's body is read; Retry-After); 503 if judging failed twice."""
     try:
         slot = await run_in_threadpool(comp.reserve_upload, who)  # 429 here, before a byte of the body is read

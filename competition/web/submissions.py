@@ -2,7 +2,7 @@
 with its pictures. Every route needs a signed-in participant (the ParticipantOf guard).
 
 An upload is refused before its body is read when the competition is closed, today's caps are
-used up or two of the participant's uploads are in flight (competition/upload_slots.py); the form
+used up or another upload of the participant is in flight (competition/upload_slots.py); the form
 is read with a size limit, then its CSRF token checked, then the file judged (awaited, holding no
 thread).
 """
@@ -53,7 +53,7 @@ def submit_form(request: Request, user: User, status: int = 200, error: str | No
 
 async def upload_slot(request: Request, user: ParticipantOf):
     """A slot for this upload (competition/upload_slots.py), taken before a byte of the form is read:
-    closed, today's caps used up or two uploads already in flight are refused here. Given back
+    closed, today's caps used up or another upload in flight are refused here. Given back
     when the upload ends without a row."""
     comp = competition(request)
     try:
