@@ -68,7 +68,7 @@ class UploadSlots:
                 s.execute(delete(UploadSlot).where(UploadSlot.id == slot))
 
     def uploads_in_flight(self, participant: Participant) -> int:
-        """The participant's live slots (for the pages and tests)."""
+        """The participant's live slots (what the daily limit counts besides the rows)."""
         start = self.clock() - timedelta(seconds=UPLOAD_SLOT_TTL_S)
         with self.db.session() as s:
             return s.scalar(select(func.count()).select_from(UploadSlot).where(
