@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import queue
 import signal
 import subprocess
 import threading
@@ -91,6 +92,9 @@ def run(out: Path, participants: int = 50, uploads: int = 200, concurrency: int 
         db_url: str | None = None, size: int = 128, n_test: int = 10) -> dict:
     """Run the benchmark; returns one result row (also the facts needed to repeat it)."""
     out = Path(out)
+    if concurrency > participants:
+        raise UserError(f"--concurrency {concurrency} is more than --participants {participants}: a participant has "
+                        "one upload in flight at a time")
     comp, tokens, admin = prepare(out, participants, uploads, size, n_test, db_url)
     body = _bodies(comp, seed=1)
     csv_mb = len(body(0)) / 2**20
@@ -109,8 +113,16 @@ def run(out: Path, participants: int = 50, uploads: int = 200, concurrency: int 
         busy = threading.Event()
         busy.set()
 
+        free = queue.Queue()  # a participant has one upload in flight at a time (competition/upload_slots.py)
+        for token in tokens:
+            free.put(token)
+
         def upload(i: int) -> None:
-            status, seconds = _timed(lambda: _request(url + "/api/submissions", tokens[i % len(tokens)], body(i)))
+            token = free.get()
+            try:
+                status, seconds = _timed(lambda: _request(url + "/api/submissions", token, body(i)))
+            finally:
+                free.put(token)
             statuses.append(status)
             upload_times.append(seconds)
 

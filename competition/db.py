@@ -26,11 +26,13 @@ SCHEMA_CHANGES = {2: "submissions gained `diagnoses` (the likely export mistakes
                      "them); nothing else changed",
                   4: "participants gained `display_name`, `display_key`, `name_source` and `student_id` (the names "
                      "shown instead of the roster's; docs/hosting.md, 'Upgrading a running competition', has the SQL)"}
-# --- schema 5, issue 33 (storage): what judging derives is stored, never recomputed by a request ---
+# --- schema 5, issue 33: what judging derives is stored, never recomputed by a request; uploads in flight ---
 SCHEMA_CHANGES[5] = ("a new table `judgements` (per submission, written by the judge: findings and diagnoses as JSON, "
-                     "flags, copy features, thumbnails; submissions lost `findings` and `diagnoses`) and a new table "
-                     "`copy_flags` (the organizer's copy flags, kept up to date at each change)")
-# --- end of schema 5 (storage) ---
+                     "flags, copy features, thumbnails; submissions lost `findings` and `diagnoses`), a new table "
+                     "`copy_flags` (the organizer's copy flags, kept up to date at each change) and a new table "
+                     "`upload_slots` (the uploads being received or judged, each holding its place in the daily "
+                     "limit); docs/hosting.md, 'Upgrading a running competition', has the SQL")
+# --- end of schema 5 ---
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL; a larger one is no row on any database
 SQLITE_BUSY_MS = 60_000  # writers queue behind BEGIN IMMEDIATE; a burst of 20 uploads waits, never fails
 
@@ -137,6 +139,17 @@ class CopyFlagRow(Base):
     submission_ids: Mapped[list] = mapped_column(JSON)  # the counted submissions compared
     ratio: Mapped[float] = mapped_column(Double)
     details: Mapped[dict] = mapped_column(JSON)  # CopyFlag's distance, error, weight, blur, blurred (an id)
+
+
+class UploadSlot(Base):
+    """An upload being received or judged: it holds a place in its participant's daily limit until
+    its submission row is written (the slot is deleted in the same transaction) or it is refused.
+    A slot older than competition/service.py's UPLOAD_SLOT_TTL_S is one a killed server left behind."""
+
+    __tablename__ = "upload_slots"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex: the same SQL on both databases
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    started: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 @dataclass

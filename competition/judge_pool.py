@@ -16,11 +16,12 @@ it imports it only on the judging side (in the judging processes, or in InlineJu
 """
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -126,12 +127,16 @@ class JudgePool:
         return pool
 
     def facts_and_verdict(self, path: Path, shown_name: str) -> tuple[FileFacts, Verdict]:
-        """Judge in a judging process; a broken pool is replaced and the file judged once more, a
-        judgement past the timeout is stopped (JudgingTimedOut)."""
+        """`facts_and_verdict_async`, waiting in the calling thread (one without an event loop)."""
+        return asyncio.run(self.facts_and_verdict_async(path, shown_name))
+
+    async def facts_and_verdict_async(self, path: Path, shown_name: str) -> tuple[FileFacts, Verdict]:
+        """Judge in a judging process, awaited without holding a thread; a broken pool is replaced and
+        the file judged once more, a judgement past the timeout is stopped (JudgingTimedOut)."""
         for _attempt in range(2):
             pool = self.pool
             try:
-                return result_within(pool.submit(_judge_in_worker, str(path), shown_name), self.timeout_s)
+                return await result_within_async(pool.submit(_judge_in_worker, str(path), shown_name), self.timeout_s)
             except BrokenProcessPool:
                 self._replace(pool)
             except _Hung:
@@ -166,15 +171,23 @@ class JudgePool:
 
 
 def result_within(future: Future, timeout_s: float):
+    """`result_within_async` in a thread without an event loop."""
+    return asyncio.run(result_within_async(future, timeout_s))
+
+
+async def result_within_async(future: Future, timeout_s: float):
     """The future's result; _Hung once it has run for timeout_s. The clock starts when the pool
-    hands the call to its processes (running()), so a queue behind a burst is not counted."""
+    hands the call to its processes (running()), so a queue behind a burst is not counted. If the
+    waiting request is cancelled, a judgement still queued is cancelled with it."""
+    waiter = asyncio.wrap_future(future)
     started = None
-    while not wait([future], timeout=min(0.5, timeout_s)).done:
+    while not (await asyncio.wait([waiter], timeout=min(0.5, timeout_s)))[0]:
         if started is None and future.running():
             started = time.monotonic()
         if started is not None and time.monotonic() - started > timeout_s:
+            waiter.cancel()  # nobody waits for it any more (and its late answer must not reach a closed loop)
             raise _Hung
-    return future.result()
+    return waiter.result()
 
 
 def _kill_processes(pool: ProcessPoolExecutor) -> None:

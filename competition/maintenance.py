@@ -34,7 +34,7 @@ def rescore(comp: Competition) -> dict:
     """Judge every stored file again and compare with the database, exactly (float64 equality).
 
     Returns {"checked": n, "mismatches": [{"id", "stored": (status, public, private), "now": (...)}],
-    "missing_files": [ids]}. Nothing is written.
+    "missing_files": [ids of accepted rows]}. Nothing is written.
     """
     with comp.db.session() as s:
         rows = s.scalars(select(Submission).order_by(Submission.id)).all()
@@ -42,7 +42,8 @@ def rescore(comp: Competition) -> dict:
     for row in rows:
         path = comp.paths.submissions / f"{row.sha256}.csv"
         if not path.exists():
-            missing.append(row.id)
+            if row.status != "rejected":  # a rejected file is kept only up to the participant's cap (service.py)
+                missing.append(row.id)
             continue
         verdict = comp.judging.facts_and_verdict(path, row.filename)[1]
         stored = (row.status, row.public_rmse, row.private_rmse)

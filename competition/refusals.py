@@ -40,6 +40,18 @@ class RejectedLimitReached(DayCapReached):
                          "uploading again", now)
 
 
+class UploadsInFlight(Refused):
+    """Uploads of this participant are still being received or judged: this one was refused before
+    a byte of it was read. Worth trying again once they are answered (Retry-After)."""
+
+    status = 429
+    retry_after_s = 10
+
+    def __init__(self, reason: str):
+        super().__init__(f"{reason}; this upload was refused before it was read: send it again once they are "
+                         "answered")
+
+
 class CompetitionClosed(Refused):
     status = 403
 

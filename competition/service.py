@@ -2,7 +2,8 @@
 
     comp = Competition(comp_dir, db_url=None, clock=None)
     p = comp.authenticate(token)          # Participant or None
-    result = comp.submit(p, path, message, filename)   # raises DailyLimitReached / RejectedLimitReached / CompetitionClosed
+    slot = comp.reserve_upload(p)         # before reading the body: raises UploadsInFlight (429) / DailyLimitReached / ...
+    result = comp.submit(p, path, message, filename, slot)   # judge_upload + record; raises DailyLimitReached / ...
     comp.submissions(p); comp.submission(p, id); comp.leaderboard(); comp.select_finals(p, ids)
     comp.organizer_submissions(); comp.standings(); comp.disqualify(sid); comp.restore(sid)
     comp.standings_with_copies()          # the organizer's: standings with the stored copy flags (copy_checks.py)
@@ -21,7 +22,8 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+import anyio.to_thread
+from sqlalchemy import case, delete, func, select
 
 from competition import db as database
 from competition.copy_checks import CopyChecks
@@ -33,15 +35,20 @@ from competition.private_files import protect_private_files
 from competition.ranking import best_public, by_participant, final_choice, finite_or_none, rank_rows, score_key
 from competition.settings import CompetitionPaths, iso, load_settings
 from competition.sign_ins import SignIns
+from competition.upload_slots import UploadSlots
 from competition.tokens import hash_token, same_hash
 from inpaint.errors import UserError
 
-from competition.verdicts import features_from_bytes, finding_lines, judgement_row
+from competition.verdicts import FileFacts, Verdict, features_from_bytes, finding_lines, judgement_row
 
 Participant, Submission, Judgement = database.Participant, database.Submission, database.Judgement
+UploadSlot = database.UploadSlot
+REJECTED_KEEP_BYTES = 64 * 1024  # of a rejected file: its first lines show why (the findings name the rest)
+# 256 such beginnings; past it a rejected file keeps its row only (the environment variable: for tests)
+REJECTED_BYTES_PER_PARTICIPANT = int(os.environ.get("INPAINT_REJECTED_BYTES_PER_PARTICIPANT", str(16 * 2**20)))
 
 
-class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
+class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadSlots):
     def __init__(self, comp_dir, db_url: str | None = None, clock=None, judge_processes: int = 0):
         """Open a competition folder: rules, solution and split (read once), database (schema checked).
 
@@ -101,34 +108,45 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
         """When today's count starts again: the next UTC midnight."""
         return day_start(self.clock()) + timedelta(days=1)
 
-    def check_can_upload(self, participant: Participant) -> None:
-        """Raise CompetitionClosed, DailyLimitReached or RejectedLimitReached before a file is even
-        received or judged (cheap, no lock; `submit` checks again under its lock)."""
-        now = self.clock()
-        if self.settings.is_closed(now):
-            raise CompetitionClosed(f"the competition closed at {iso(self.settings.deadline)}; uploads are no longer accepted")
-        with self.db.session() as s:
-            if self._used_today(s, participant.id, now) >= self.settings.daily_limit:
-                raise DailyLimitReached(self.settings.daily_limit, now)
-            if self._used_today(s, participant.id, now, "rejected") >= self.settings.rejected_daily_limit:
-                raise RejectedLimitReached(self.settings.rejected_daily_limit, now, judged=False)
+    def judge_upload(self, file_path: Path, filename: str) -> tuple[FileFacts, Verdict]:
+        """The file's facts and verdict, from a judging process if there are any (waits in this thread)."""
+        return self.judging.facts_and_verdict(file_path, filename)
 
-    def submit(self, participant: Participant, file_path, message: str = "", filename: str = "") -> dict:
-        """Judge a file, store it as COMP/submissions/<sha256>.csv, record it; returns the result dict.
+    async def judge_upload_async(self, file_path: Path, filename: str) -> tuple[FileFacts, Verdict]:
+        """`judge_upload` for the server's event loop: waiting for a judging process holds no thread
+        (a burst of uploads would otherwise fill the thread pool every page needs)."""
+        if isinstance(self.judging, JudgePool):
+            return await self.judging.facts_and_verdict_async(file_path, filename)
+        return await anyio.to_thread.run_sync(self.judge_upload, file_path, filename)
+
+    def submit(self, participant: Participant, file_path, message: str = "", filename: str = "",
+               slot: str | None = None) -> dict:
+        """Judge a file (`judge_upload`) and `record` it; returns the result dict (see `record`)."""
+        file_path = Path(file_path)
+        filename = (filename or file_path.name)[:255]
+        facts, verdict = self.judge_upload(file_path, filename)
+        return self.record(participant, file_path, facts, verdict, message, filename, slot)
+
+    def record(self, participant: Participant, file_path: Path, facts: FileFacts, verdict: Verdict,
+               message: str = "", filename: str = "", slot: str | None = None) -> dict:
+        """Store a judged file as COMP/submissions/<sha256>.csv and write its row; returns the result dict.
 
         The file at `file_path` is moved (renamed) into place after an fsync, so it should live on
-        the same file system (COMP/submissions/.incoming/ does). The row is written in one
-        transaction that counts today's accepted uploads under a lock; the call returns after the
+        the same file system (COMP/submissions/.incoming/ does). A rejected file keeps only its first
+        REJECTED_KEEP_BYTES (enough to show why), and none once the participant's rejected files
+        would pass REJECTED_BYTES_PER_PARTICIPANT; the row keeps the whole file's size and SHA-256.
+        The row is written in one transaction that counts today's accepted uploads under a lock and
+        deletes the upload's `slot` (competition/upload_slots.py); the call returns after the
         commit. Result keys: id, status ("accepted"/"rejected"), public_rmse (None if rejected),
         rank (public rank of the participant's best, None if none), uploads_left, resets_at,
         findings (validator messages, the full list for a rejected file), diagnoses (the likely
-        export mistakes of a file that parses; [] if none found), sha256.
+        export mistakes of a file that parses; [] if none found), sha256, stored_as (None: not kept).
         Raises DailyLimitReached, RejectedLimitReached or CompetitionClosed (then nothing is
-        recorded and the file is not stored; the caller deletes it).
+        recorded and the file is not stored; the caller deletes it and releases the slot).
         """
-        file_path = Path(file_path)
         filename = (filename or file_path.name)[:255]
-        facts, verdict = self.judging.facts_and_verdict(file_path, filename)  # before the lock: it takes a while
+        if verdict.status == "rejected" and facts.size > REJECTED_KEEP_BYTES:
+            os.truncate(file_path, REJECTED_KEEP_BYTES)
         self._fsync(file_path)  # the slow part of storing, done before the lock that serialises uploads
         with self.db.session(write=True) as s, s.begin():
             # PostgreSQL: FOR UPDATE serialises one participant's uploads. SQLite: the write
@@ -143,9 +161,13 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
             if verdict.status == "rejected" and self._used_today(s, participant.id, now, "rejected") >= \
                     self.settings.rejected_daily_limit:
                 raise RejectedLimitReached(self.settings.rejected_daily_limit, now)
+            if slot:
+                s.execute(delete(UploadSlot).where(UploadSlot.id == slot))
             # Renamed into place under the lock, after the checks: a refused upload leaves no file in
             # submissions/, and the file of a committed row was there before its row.
-            stored = self._store(file_path, facts.sha256)
+            keep = verdict.status == "accepted" or self._rejected_bytes_kept(s, participant.id) + \
+                min(facts.size, REJECTED_KEEP_BYTES) <= REJECTED_BYTES_PER_PARTICIPANT
+            stored = self._store(file_path, facts.sha256) if keep else None
             row = Submission(participant_id=participant.id, created=now, sha256=facts.sha256, filename=filename,
                              size_bytes=facts.size, message=(message or "")[:2000], status=verdict.status,
                              public_rmse=verdict.public_rmse, private_rmse=verdict.private_rmse,
@@ -161,7 +183,15 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames):
         return {"id": row.id, "status": verdict.status, "public_rmse": verdict.public_rmse, "rank": rank,
                 "uploads_left": left, "resets_at": iso(day_start(now) + timedelta(days=1)),
                 "findings": verdict.finding_lines, "diagnoses": verdict.diagnoses, "sha256": facts.sha256,
-                "stored_as": stored.name}
+                "stored_as": stored.name if stored else None}
+
+    @staticmethod
+    def _rejected_bytes_kept(s, participant_id: int) -> int:
+        """What the participant's rejected files hold on disk at most: each row's size up to REJECTED_KEEP_BYTES
+        (a row whose file was not kept counts too, so once the cap is reached it stays reached)."""
+        return s.scalar(select(func.coalesce(func.sum(case((Submission.size_bytes > REJECTED_KEEP_BYTES,
+                                                            REJECTED_KEEP_BYTES), else_=Submission.size_bytes)), 0))
+                        .where(Submission.participant_id == participant_id, Submission.status == "rejected")) or 0
 
     @staticmethod
     def _fsync(path: Path) -> None:

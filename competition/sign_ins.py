@@ -2,7 +2,8 @@
 
 A session is a random id held in the browser's signed cookie; the database keeps its SHA-256,
 who it belongs to, the hash of the token it was opened with, and when it expires. So a copied
-cookie stops working when its owner signs out (the row is deleted), after SESSION_DAYS, and
+cookie stops working when its owner signs out (the row is deleted), after SESSION_DAYS, when its
+owner has signed in MAX_SESSIONS more times since (the oldest sessions end), and
 when the token it was opened with is replaced (an organizer token rotation): the row is checked
 against the current token on every request. A mixin of competition.service.Competition (db, clock).
 """
@@ -18,6 +19,7 @@ from competition.db import Meta, Participant, SignIn
 from competition.tokens import hash_token
 
 SESSION_DAYS = 14
+MAX_SESSIONS = 5  # live sign-ins per participant (and for the organizer): a phone, a laptop, a lab machine...
 
 
 @dataclass(frozen=True)
@@ -30,14 +32,21 @@ class SignedIn:
 
 class SignIns:
     def open_sign_in(self, participant: Participant | None = None, admin: bool = False) -> str:
-        """A new session for a participant (or the organizer); returns the id for the cookie."""
+        """A new session for a participant (or the organizer); returns the id for the cookie. The
+        holder's oldest sessions end beyond MAX_SESSIONS, so a script signing in all day keeps
+        MAX_SESSIONS rows, not one per sign-in; expired rows of anyone are deleted too."""
         now = self.clock()
         session_id = secrets.token_urlsafe(32)
         with self.db.session(write=True) as s, s.begin():
             s.execute(delete(SignIn).where(SignIn.expires <= now))  # expired ones are only clutter
             token_hash = self._admin_token_hash(s) if admin else participant.token_hash
-            s.add(SignIn(id_hash=hash_token(session_id), participant_id=None if admin else participant.id,
+            new = hash_token(session_id)
+            s.add(SignIn(id_hash=new, participant_id=None if admin else participant.id,
                          admin=admin, token_hash=token_hash, created=now, expires=now + timedelta(days=SESSION_DAYS)))
+            holder = SignIn.admin.is_(True) if admin else SignIn.participant_id == participant.id
+            others = (SignIn.id_hash != new, holder)
+            kept = select(SignIn.id_hash).where(*others).order_by(SignIn.created.desc()).limit(MAX_SESSIONS - 1)
+            s.execute(delete(SignIn).where(*others, SignIn.id_hash.not_in(kept.scalar_subquery())))
         return session_id
 
     def signed_in(self, session_id: str | None) -> SignedIn | None:

@@ -226,6 +226,10 @@ def test_the_hand_migration_in_hosting_md_turns_a_schema_3_database_into_a_worki
     assert {p["name_source"] for p in people.values()} == {"generated"} and SCHEMA_VERSION == 5
     zelda = service.authenticate("token-Zelda Quuxworth")
     assert service.choose_display_name(zelda, "Night Owl 7") == "Night Owl 7"
+    slot = service.reserve_upload(zelda)  # the version-5 table, as the SQL made it
+    assert service.uploads_in_flight(zelda) == 1
+    service.release_upload(slot)
+    assert service.uploads_in_flight(zelda) == 0
     yorick = service.authenticate("token-Yorick Blennerhassett")
     with pytest.raises(names.DisplayNameTaken):
         service.choose_display_name(yorick, "night_owl_7")  # the migrated unique index holds

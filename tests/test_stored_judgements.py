@@ -203,10 +203,10 @@ def test_after_the_deadline_ten_viewers_at_once_get_the_final_leaderboard_fast(j
 
 
 def schema_4_metadata() -> MetaData:
-    """The tables as schema 4 had them: no judgements or copy flags, findings and diagnoses as text."""
+    """The tables as schema 4 had them: no judgements, copy flags or upload slots, findings and diagnoses as text."""
     old = MetaData()
     for table in Base.metadata.sorted_tables:
-        if table.name in ("judgements", "copy_flags"):
+        if table.name in ("judgements", "copy_flags", "upload_slots"):
             continue
         columns = [Column(c.name, c.type, *[f._copy() for f in c.foreign_keys], primary_key=c.primary_key,
                           nullable=c.nullable, index=c.index, unique=c.unique) for c in table.columns]

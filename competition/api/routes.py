@@ -2,9 +2,11 @@
 
 Bearer token auth; 401 without a valid token; 404 for anything not the caller's (ids do not leak);
 422 for an id outside 1 .. 2^31-1. An upload is the raw CSV as the request body, streamed to
-COMP/submissions/.incoming/ with a size cut-off (413, nothing kept), then judged and recorded in a
-worker thread so the event loop keeps answering (a leaderboard request during a burst of uploads
-is not queued behind the scoring).
+COMP/submissions/.incoming/ with a size cut-off (413, nothing kept), after a slot was taken for it
+(competition/upload_slots.py: one at a time per participant, the rest 429 before the body is read);
+it is judged in a judging process that the event loop awaits without holding a thread, then
+recorded in a worker thread (a leaderboard request during a burst of uploads is not queued behind
+the scoring, nor short of threads).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
@@ -23,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from competition.api.schemas import Leaderboard, OrganizerSubmission, StandingsRow, SubmissionOut
 from competition.db import MAX_ID, Participant
 from competition.participants import public_name
-from competition.refusals import DayCapReached, Refused
+from competition.refusals import DayCapReached, Refused, UploadsInFlight
 from competition.service import Competition
 
 CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}}
@@ -78,6 +81,8 @@ def refused(exc: Refused) -> HTTPException:
     if isinstance(exc, DayCapReached):
         seconds = max(1, int(exc.seconds_left))
         headers = {"Retry-After": str(seconds), "X-RateLimit-Reset": exc.resets_at.isoformat()}
+    elif isinstance(exc, UploadsInFlight):
+        headers = {"Retry-After": str(exc.retry_after_s)}
     return HTTPException(exc.status, str(exc), headers=headers)
 
 
@@ -136,16 +141,28 @@ async def upload(request: Request, comp: Comp, who: Who, message: str = "", file
     status, public_rmse, rank, uploads_left, findings (the validator's messages), diagnoses (the likely
     export mistakes, such as transposed images or values in [-1, 1]). A cell beyond +-1000, empty, NaN or
     infinite makes the file rejected. 429 once today's accepted uploads (daily_limit) or rejected ones
-    (rejected_daily_limit: then no more uploads today) are used up; 503 if judging failed twice."""
+    (rejected_daily_limit: then no more uploads today) are used up, or while another of your uploads is
+    being received or judged (before this one's body is read; Retry-After); 503 if judging failed twice."""
     try:
-        await run_in_threadpool(comp.check_can_upload, who)
-        path = await receive_body(request, comp.paths.incoming, comp.settings.max_upload_bytes)
-        try:
-            return await run_in_threadpool(comp.submit, who, path, message, filename or "Predict.csv")
-        finally:
-            path.unlink(missing_ok=True)  # moved into place by submit unless it was refused
+        slot = await run_in_threadpool(comp.reserve_upload, who)  # 429 here, before a byte of the body is read
     except Refused as exc:
         raise refused(exc) from None
+    recorded, shown = False, (filename or "Predict.csv")[:255]
+    try:
+        path = await receive_body(request, comp.paths.incoming, comp.settings.max_upload_bytes)
+        try:
+            facts, verdict = await comp.judge_upload_async(path, shown)
+            result = await run_in_threadpool(comp.record, who, path, facts, verdict, message, shown, slot)
+            recorded = True
+            return result
+        finally:
+            path.unlink(missing_ok=True)  # moved into place by record unless it was refused
+    except Refused as exc:
+        raise refused(exc) from None
+    finally:
+        if not recorded:
+            with anyio.CancelScope(shield=True):  # also when the request is cancelled (client gone, shutdown)
+                await run_in_threadpool(comp.release_upload, slot)
 
 
 @router.get("/submissions", tags=["participant"], response_model=list[SubmissionOut], response_model_exclude_unset=True)

@@ -1,8 +1,10 @@
 """A participant's pages: the upload form, my submissions (with the final choice), one submission
 with its pictures. Every route needs a signed-in participant (the ParticipantOf guard).
 
-An upload is refused before its body is read when the competition is closed or today's caps are
-used up; the form is read with a size limit, then its CSRF token checked, then the file judged.
+An upload is refused before its body is read when the competition is closed, today's caps are
+used up or another upload of the participant is in flight (competition/upload_slots.py); the form
+is read with a size limit, then its CSRF token checked, then the file judged (awaited, holding no
+thread).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
@@ -48,16 +51,23 @@ def submit_form(request: Request, user: User, status: int = 200, error: str | No
     return render(request, user, "submit.html", "Submit", status=status, error=error, used_today=used)
 
 
-def may_upload(request: Request, user: ParticipantOf) -> User:
-    """Closed, or today's caps used up: refused before a byte of the file is read."""
+async def upload_slot(request: Request, user: ParticipantOf):
+    """A slot for this upload (competition/upload_slots.py), taken before a byte of the form is read:
+    closed, today's caps used up or another upload in flight are refused here. Given back
+    when the upload ends without a row."""
+    comp = competition(request)
     try:
-        competition(request).check_can_upload(user.participant)
+        slot = await run_in_threadpool(comp.reserve_upload, user.participant)
     except Refused as exc:
         raise UploadRefused(exc.status, str(exc)) from None
-    return user
+    try:
+        yield slot
+    finally:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(comp.release_upload, slot)  # nothing left to release once recorded
 
 
-async def upload_form(request: Request, user: Annotated[User, Depends(may_upload)]) -> FormData:
+async def upload_form(request: Request, user: ParticipantOf, _slot: Annotated[str, Depends(upload_slot)]) -> FormData:
     """The multipart form, read with the upload size limit, carrying this session's CSRF token."""
     try:
         form = await read_upload_form(request, competition(request).settings.max_upload_bytes)
@@ -73,19 +83,27 @@ def submit_page(request: Request, user: ParticipantOf):
 
 
 @router.post("/submit")
-async def submit(request: Request, user: ParticipantOf, form: Annotated[FormData, Depends(upload_form)]):
+async def submit(request: Request, user: ParticipantOf, form: Annotated[FormData, Depends(upload_form)],
+                 slot: Annotated[str, Depends(upload_slot)]):
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise UploadRefused(400, "choose a CSV file to upload")
     comp = competition(request)
-    result = await run_in_threadpool(_store_and_submit, comp, user.participant, upload, str(form.get("message", "")))
-    if isinstance(result, UserError):
-        raise UploadRefused(getattr(result, "status", 400), str(result))
+    name = Path(upload.filename).name[:255]
+    path = await run_in_threadpool(_copy_to_incoming, comp, upload)
+    try:
+        facts, verdict = await comp.judge_upload_async(path, name)  # awaited: no thread held while judging
+        result = await run_in_threadpool(comp.record, user.participant, path, facts, verdict,
+                                         str(form.get("message", "")), name, slot)
+    except UserError as exc:  # Refused (closed, daily limit), judging failed, or a file the service would not take
+        raise UploadRefused(getattr(exc, "status", 400), str(exc)) from None
+    finally:
+        path.unlink(missing_ok=True)  # already moved into place when the service took it
     return redirect(request, f"/submissions/{result['id']}")
 
 
-def _store_and_submit(comp, participant, upload: UploadFile, message: str):
-    """Copy the parsed upload into COMP/submissions/.incoming (same file system) and hand it to the service."""
+def _copy_to_incoming(comp, upload: UploadFile) -> Path:
+    """The parsed upload, copied into COMP/submissions/.incoming (the file system `record` renames on)."""
     comp.paths.incoming.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="web-", suffix=".csv", dir=comp.paths.incoming)  # 0600
     try:
@@ -93,11 +111,10 @@ def _store_and_submit(comp, participant, upload: UploadFile, message: str):
             upload.file.seek(0)
             while chunk := upload.file.read(1 << 20):
                 fh.write(chunk)
-        return comp.submit(participant, Path(tmp), message, Path(upload.filename).name)
-    except UserError as exc:  # Refused (closed, daily limit), judging failed, or a file the service would not take
-        return exc
-    finally:
-        Path(tmp).unlink(missing_ok=True)  # already moved into place when the service took it
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
 
 
 def _row(view: dict) -> dict:

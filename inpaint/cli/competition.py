@@ -327,6 +327,8 @@ def cmd_bench_serve(args) -> int:
     from competition import bench
 
     out = Path(args.out)
+    if args.scenario == "class":
+        return _bench_serve_class(args, out)
     row = bench.run(out, args.participants, args.uploads, args.concurrency, args.workers, args.db, args.size[0])
     for key, value in row.items():
         print(f"  {key:<28} {value}")
@@ -335,7 +337,27 @@ def cmd_bench_serve(args) -> int:
     return 0 if row["consistent"] else 1
 
 
+def _bench_serve_class(args, out: Path) -> int:
+    from competition import bench_class
+
+    row = bench_class.run(out, quick=args.quick, timeout_s=args.timeout, seeded=args.seeded)
+    for key, value in row.items():
+        print(f"  {key:<28} {value}")
+    bench_class.save(row, out / "serve_class.json", {"quick": args.quick, "timeout": args.timeout,
+                                                     "seeded": str(args.seeded) if args.seeded else None})
+    print(f"saved {out / 'serve_class.json'}")
+    return 0
+
+
 def bench_serve_options(p) -> None:
+    p.add_argument("--scenario", choices=("burst", "class"), default="burst",
+                   help="serve: burst (uploads from many participants, the options below) or class (200 "
+                        "participants with 10 stored uploads each: viewers after the deadline, the organizer's "
+                        "pages cold, one participant's burst of 150; BENCHMARKS.md)")
+    p.add_argument("--quick", action="store_true", help="serve --scenario class: a class of 12 on 32 x 32 images")
+    p.add_argument("--timeout", type=float, default=120, help="serve --scenario class: seconds a request may take")
+    p.add_argument("--seeded", help="serve --scenario class: a copy of a competition folder an earlier run seeded "
+                                    "(OUT/comp), to measure another kit on the same uploads without seeding again")
     p.add_argument("--participants", type=int, default=50, help="serve: participants uploading (default 50)")
     p.add_argument("--uploads", type=int, default=200, help="serve: uploads in all (default 200)")
     p.add_argument("--concurrency", type=int, default=20, help="serve: uploads in flight at once (default 20)")
