@@ -24,7 +24,8 @@ def training_config(args):
 
     cfg = resolve_config(args)
     if args.resume and run_folder.is_run(Path(args.run)):
-        return run_folder.config_for(Path(args.run), cfg, resume=True)
+        given = any(budget is not None for budget in (args.epochs, args.steps, args.minutes))
+        return run_folder.config_for(Path(args.run), cfg, resume=True, new_budget=given)
     if not _seed_given(args) and not os.environ.get("TF_CONFIG"):
         # Every worker of a cluster must share the seed, so there the config's stays.
         cfg = with_drawn_seed(cfg)
