@@ -105,6 +105,46 @@ def test_sigterm_saves_a_checkpoint_that_resume_continues(data, tmp_path, capsys
     assert resumed["steps"] == 6
 
 
+def interrupt_at_epoch_end(monkeypatch, owner, epoch):
+    """Ctrl-C while `owner`'s on_epoch_end runs at the end of epoch `epoch` (from 1): the checkpoint (EpochEnd)
+    or D's separation (DSeparation, the slow step between the checkpoint and the log row before issue 36)."""
+    original = owner.on_epoch_end
+
+    def on_epoch_end(self, index, logs=None):
+        if index + 1 == epoch:
+            raise KeyboardInterrupt
+        return original(self, index, logs)
+
+    monkeypatch.setattr(owner, "on_epoch_end", on_epoch_end)
+
+
+@pytest.mark.parametrize("where", ["EpochEnd", "DSeparation"])
+def test_an_interrupt_at_an_epoch_end_never_loses_or_repeats_a_log_row(data, tmp_path, monkeypatch, where):
+    from inpaint import callbacks, d_separation
+
+    owner = {"EpochEnd": callbacks.EpochEnd, "DSeparation": d_separation.DSeparation}[where]
+    run = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        interrupt_at_epoch_end(patch, owner, epoch=2)
+        with pytest.raises(KeyboardInterrupt):
+            train(data, run, lite(epochs=3), verbose=0)
+    state = train(data, run, lite(epochs=3), resume=True, verbose=0)
+    epochs = [line.split(",")[0] for line in (run / "log.csv").read_text().splitlines()[1:]]
+    assert state["epochs_done"] == 3 and epochs == ["1", "2", "3"]
+
+
+def test_a_resumed_step_budget_shows_that_budget_not_an_epoch_count(data, tmp_path, capsys):
+    from inpaint.api import with_budget
+
+    run = tmp_path / "run"
+    steps = 3 * 4  # 16 training pairs of batch 4: 4 steps an epoch
+    train(data, run, with_budget(lite(), steps=4), verbose=0)
+    capsys.readouterr()
+    train(data, run, with_budget(lite(), steps=steps), resume=True, verbose=2)
+    headers = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Epoch")]
+    assert headers == ["Epoch 2 (step 4 of 12)", "Epoch 3 (step 8 of 12)"]
+
+
 def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(data, tmp_path):
     run = tmp_path / "run"
     train(data, run, lite(epochs=1), verbose=0)
