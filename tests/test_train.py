@@ -251,14 +251,29 @@ def test_compare_predictions_weighs_every_variant(tmp_path, run_cli):
     assert float(rows[1][-1]) == pytest.approx(json.loads(out)["rmse"], abs=6e-6)
 
 
-def test_demo_runs_end_to_end_and_prints_the_table(tmp_path, run_cli):
-    code, out, err = run_cli("demo", "--out", tmp_path / "demo", "--minutes", 0.02, "--train", 24, "--preset", "lite")
-    assert code == 0, err
-    lines = out.strip().splitlines()
-    identity = next(l for l in lines if l.strip().startswith("identity"))
-    model = next(l for l in lines if l.strip().startswith("pix2pix, lite preset"))
-    assert 0 < float(model.split()[-1]) < float(identity.split()[-1])  # compositing alone beats a white box
-    assert (tmp_path / "demo" / "Predict.csv").exists() and len(list((tmp_path / "demo" / "pred").iterdir())) == 10
+def demo_table(out: str) -> dict[str, float]:
+    """The demo's printed table: method -> RMSE."""
+    lines = out[out.index("RMSE on the 10 synthetic test faces:"):].splitlines()[2:5]
+    return {line[:42].strip(): float(line.split()[-1]) for line in lines}
+
+
+def test_demo_trains_a_step_budget_and_prints_the_same_table_twice(tmp_path, run_cli):
+    """Issue 36: a minutes budget made the demo's figure depend on the machine; a step budget repeats it."""
+    tables = []
+    for name in ("a", "b"):
+        code, out, err = run_cli("demo", "--out", tmp_path / name, "--steps", 3, "--train", 24, "--preset", "lite")
+        assert code == 0, err
+        assert "training 3 steps of the lite preset" in out and "reached 3 steps" in out
+        tables.append(demo_table(out))
+    table = tables[0]
+    assert list(table) == ["identity (submit the White images)", "OpenCV Telea (inpaint baseline telea)",
+                           "pix2pix, lite preset, 3 steps"]
+    assert 0 < table["pix2pix, lite preset, 3 steps"] < table["identity (submit the White images)"]  # compositing
+    assert 0 < table["OpenCV Telea (inpaint baseline telea)"] < table["identity (submit the White images)"]
+    assert tables[1] == table  # the same seed and steps: the same RMSE, to the printed digit
+    assert (tmp_path / "a" / "Predict.csv").exists() and len(list((tmp_path / "a" / "pred").iterdir())) == 10
+    code, _, err = run_cli("demo", "--out", tmp_path / "c", "--minutes", 3.5)
+    assert code == 2 and "--steps N" in err
 
 
 def test_mixed_precision_path_builds_and_steps(data):
