@@ -200,8 +200,9 @@ def cmd_demo(args) -> int:
 
         shutil.rmtree(run)  # the demo always starts fresh; real runs refuse to overwrite instead
     data = read_data_as(train_args, cfg, need_test=True)
-    print(f"training {args.steps:,} steps of the {args.preset} preset (about {args.steps / DEMO_STEPS_PER_SECOND / 60:.1f} "
-          "min on an idle 2-core CPU with the standard preset)", flush=True)
+    pace = (f" (about {args.steps / DEMO_STEPS_PER_SECOND / 60:.1f} min on an idle 2-core CPU)"
+            if args.preset == "standard" else "")
+    print(f"training {args.steps:,} steps of the {args.preset} preset{pace}", flush=True)
     from inpaint.callbacks import BudgetBar  # after the data check: TensorFlow starts here
 
     _train(train_args, cfg, data, progress=BudgetBar(0, cfg.steps, cfg.epochs))
@@ -229,12 +230,12 @@ def _demo_baselines(data):
 
 
 def cmd_report(args) -> int:
-    from inpaint.report import write_report
+    from inpaint.report import write_report, written_files
 
     # Resolved first: a wrong --answers fails in a second, before TensorFlow starts.
     answers = answers_data_folder(args.answers) if args.answers else None
     out = write_report(Path(args.run), answers)
-    print(f"wrote {out}: report.md, report.html, losses.png, samples.png, architecture.png, architecture.txt, config.toml")
+    print(f"wrote {out}: {', '.join(written_files(out))}")
     return 0
 
 
