@@ -175,7 +175,11 @@ def from_dict(values: dict, base: Config | None = None) -> Config:
     known = {f.name for f in fields(Config)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ConfigError(f"config: unknown keys {', '.join(unknown)}")
+        import difflib
+
+        near = {key: difflib.get_close_matches(key, sorted(known), n=1) for key in unknown}
+        hints = [f"{near[key][0]} for {key}" for key in unknown if near[key]]
+        raise ConfigError(f"config: unknown keys {', '.join(unknown)}" + (f" (did you mean {', '.join(hints)}?)" if hints else ""))
     values = {key: typed_value(key, value) for key, value in values.items()}
     try:
         return base.replace(**values)
