@@ -17,8 +17,8 @@ from inpaint.errors import ConfigError
 
 
 def training_config(args):
-    """The config this training uses: the options', or with --resume the run folder's own (budgets given
-    now still apply), so the data is read as the run reads it."""
+    """The config this training uses: the options', or with --resume the run folder's own (with the budget
+    given now, else the run's own), so the data is read as the run reads it."""
     from inpaint import run_folder
     from inpaint.config import with_drawn_seed
 
@@ -26,8 +26,11 @@ def training_config(args):
     if args.resume and run_folder.is_run(Path(args.run)):
         given = any(budget is not None for budget in (args.epochs, args.steps, args.minutes))
         return run_folder.config_for(Path(args.run), cfg, resume=True, new_budget=given)
-    if not _seed_given(args) and not os.environ.get("TF_CONFIG"):
-        # Every worker of a cluster must share the seed, so there the config's stays.
+    if os.environ.get("TF_CONFIG"):
+        return cfg  # every worker of a cluster must share the seed, so there the config's stays
+    # A folder that holds a run is refused now, before a seed is drawn and printed and TensorFlow starts.
+    run_folder.config_for(Path(args.run), cfg, resume=args.resume)
+    if not _seed_given(args):
         cfg = with_drawn_seed(cfg)
         print(f"seed {cfg.seed} (drawn for this run and saved in its config.toml; --seed {cfg.seed} repeats it)")
     return cfg
@@ -193,12 +196,13 @@ def cmd_demo(args) -> int:
         ["run", "--data", str(data_dir), "--run", str(run), "--csv", str(csv), "--out", str(out / "pred"),
          "--steps", str(args.steps), "--seed", str(args.seed), "--preset", args.preset]
     )
-    cfg = training_config(train_args)  # a bad option fails now, not after writing 700 synthetic pairs
-    cmd_synth(argparse.Namespace(out=data_dir, train=args.train, test=10, seed=args.seed, size=cfg.image_size))
+    resolve_config(train_args)  # a bad option fails now, not after writing 700 synthetic pairs
     if run.exists():
         import shutil
 
         shutil.rmtree(run)  # the demo always starts fresh; real runs refuse to overwrite instead
+    cfg = training_config(train_args)
+    cmd_synth(argparse.Namespace(out=data_dir, train=args.train, test=10, seed=args.seed, size=cfg.image_size))
     data = read_data_as(train_args, cfg, need_test=True)
     pace = (f" (about {args.steps / DEMO_STEPS_PER_SECOND / 60:.1f} min on an idle 2-core CPU)"
             if args.preset == "standard" else "")
