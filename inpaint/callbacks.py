@@ -137,6 +137,9 @@ class SampleGrid(keras.callbacks.Callback):
         with self.writer.as_default():
             tf.summary.image("samples (White | prediction | Real | error)", grid[None, ..., ::-1], step=epoch + 1)
 
+    def on_train_end(self, logs=None):
+        self.writer.close()  # flushed now: the `inpaint` command ends without the interpreter's teardown
+
 
 class EpochLog(keras.callbacks.CSVLogger):
     """RUN/log.csv with epochs counted from 1, as the console, the sample grids and the report count them
