@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = KitParser(
         prog="inpaint", description="pix2pix mouth-inpainting competition kit",
         epilog="first steps:\n  inpaint demo --out demo\n  inpaint check-data --data DATA\n"
-               "  inpaint run --data DATA --run runs/first --csv Predict.csv --minutes 20\n"
+               "  inpaint run --data DATA --run runs/first --csv Predict.csv --steps 10000\n"
                "every command's --help ends with an example",
         formatter_class=ExampleFormatter)
     parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)

@@ -283,7 +283,7 @@ def register(add) -> None:
     data_options(p)
 
     p = add("train", cmd_train, "train the pix2pix GAN into a run folder",
-            example="inpaint train --data DATA --run runs/first --minutes 20")
+            example="inpaint train --data DATA --run runs/first --steps 10000")
     data_options(p)
     _train_options(p)
 
@@ -306,7 +306,7 @@ def register(add) -> None:
     _predict_options(p)
 
     p = add("run", cmd_run, "train, then submit: the whole job",
-            example="inpaint run --data DATA --run runs/first --csv Predict.csv --minutes 20")
+            example="inpaint run --data DATA --run runs/first --csv Predict.csv --steps 10000")
     data_options(p)
     _train_options(p)
     p.add_argument("--csv", required=True, help="submission CSV to write (Predict.csv)")
