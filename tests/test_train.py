@@ -177,6 +177,9 @@ def test_run_writes_a_predict_csv_that_score_accepts(tmp_path, run_cli):
     code, out, err = run_cli("run", "--data", root, "--run", tmp_path / "run", "--csv", tmp_path / "Predict.csv",
                              "--preset", "lite", "--size", 32, 32, "--set", "gen_depth=3", "--steps", 3)
     assert code == 0, err
+    # Three steps are worse than Telea here: the last line says so, after "wrote" (issue 36).
+    assert not read_state(tmp_path / "run")["classical_check"]["better"]
+    assert out.splitlines()[-1].startswith(f"WARNING: {tmp_path / 'Predict.csv'} comes from a run that is NOT better")
     code, out, err = run_cli("solution", "--answers", root, "--csv", tmp_path / "solution.csv")
     assert code == 0, err
     code, out, err = run_cli("score", "--solution", tmp_path / "solution.csv", "--submission",

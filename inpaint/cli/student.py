@@ -149,6 +149,7 @@ def cmd_predict(args) -> int:
 
 def cmd_submit(args, data=None) -> int:
     """Predict with --run and write --csv; `data` is the set `inpaint run` has read already."""
+    from inpaint.run_folder import read_state
     from submission import export_predictions
 
     data = data or read_data_as(args, run_config(args), need_train=False)
@@ -160,6 +161,11 @@ def cmd_submit(args, data=None) -> int:
     # The CSV is written from the float predictions, not from 8-bit PNGs: no rounding loss.
     csv = export_predictions(preds, data.test_white.names, Path(args.csv), sample=opt_path(args.sample))
     print(f"wrote {csv}: {len(preds)} images of {preds.shape[1]}x{preds.shape[2]}")
+    check = read_state(Path(args.run)).get("classical_check")
+    if check and not check.get("better"):  # the last line is where the student looks: not a clean "wrote"
+        print(f"WARNING: {csv} comes from a run that is NOT better than the classical fill (validation RMSE "
+              f"{check['kept_val_rmse']:.5f} against Telea's {check['classical_val_rmse']:.5f}): train longer "
+              "(--resume with a --steps budget) before you upload it")
     return 0
 
 
