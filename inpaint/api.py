@@ -153,10 +153,9 @@ def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: floa
     RMSE. Interrupting the kernel saves a checkpoint; `resume=True` continues it. Returns the Run.
     """
     from inpaint import config as config_mod
+    from inpaint import run_folder
     from inpaint.callbacks import BudgetBar
     from inpaint.train import train as train_run
-
-    from inpaint import run_folder
 
     read_as = {"image_size": data.size, "mask_threshold": data.mask_threshold, "mask_grow": data.mask_grow}
     cfg = config_mod.from_dict(read_as, config or make_config())
@@ -166,6 +165,7 @@ def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: floa
         cfg = run_folder.config_for(Path(run), cfg, resume=True, new_budget=new_budget)
     bars = (BudgetBar(cfg.minutes, cfg.steps, cfg.epochs),) if progress else ()
     if not resume:
+        run_folder.config_for(Path(run), cfg, resume=False)  # a folder that holds a run: refused before the seed line
         print(f"seed {cfg.seed} (saved in {Path(run) / run_folder.CONFIG_FILE}; make_config(..., seed={cfg.seed}) "
               "repeats this run)")
     train_run(data, Path(run), cfg, resume=resume, verbose=0, callbacks=bars)
