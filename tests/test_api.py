@@ -87,3 +87,12 @@ def test_a_run_worse_than_the_classical_fill_does_not_look_finished(tiny_data, t
     verdict = inpaint.validate_submission(csv, tiny_data, run=run)
     assert verdict.exit_code == 3 and "OK" not in str(verdict)
     assert any(d.startswith("the run that predicted it is NOT better than the classical fill") for d in verdict.diagnoses)
+
+
+def test_resume_without_a_budget_keeps_the_budget_the_run_was_started_with(tiny_data, tmp_path):
+    from inpaint.config import UNTIL_BUDGET, load_toml
+
+    run = inpaint.train(tiny_data, tmp_path / "run", inpaint.make_config("lite", seed=5), steps=2, progress=False)
+    inpaint.train(tiny_data, run.folder, resume=True, progress=False)
+    saved = load_toml(run.folder / "config.toml")
+    assert (saved.steps, saved.epochs, saved.seed) == (2, UNTIL_BUDGET, 5)  # not the preset's epochs = 2, steps = 0
