@@ -150,19 +150,22 @@ def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: floa
     `config` defaults to `make_config()`, the standard preset with a seed drawn for this run (printed);
     its image size and mask settings are those `data` was read with (`load_data`), so the run's
     config.toml says how its data was read and which seed it used. `progress` draws one line that says how much of the budget is used and the validation
-    RMSE. Interrupting the kernel saves a checkpoint; `resume=True` continues it. Returns the Run.
+    RMSE and the time left. Interrupting the kernel saves a checkpoint; `resume=True` continues it with
+    the run's own config (`config` is not needed) and its own budget, unless a budget is given now.
+    Returns the Run.
     """
     from inpaint import config as config_mod
     from inpaint import run_folder
     from inpaint.callbacks import BudgetBar
     from inpaint.train import train as train_run
 
-    read_as = {"image_size": data.size, "mask_threshold": data.mask_threshold, "mask_grow": data.mask_grow}
-    cfg = config_mod.from_dict(read_as, config or make_config())
-    cfg = with_budget(cfg, epochs, steps, minutes)
     if resume and run_folder.is_run(Path(run)):  # the run's own config; without a budget now, its own budget
         new_budget = any(budget is not None for budget in (epochs, steps, minutes))
-        cfg = run_folder.config_for(Path(run), cfg, resume=True, new_budget=new_budget)
+        budget = with_budget(config_mod.Config(), epochs, steps, minutes)  # what a budget given now replaces
+        cfg = run_folder.config_for(Path(run), budget, resume=True, new_budget=new_budget)
+    else:
+        read_as = {"image_size": data.size, "mask_threshold": data.mask_threshold, "mask_grow": data.mask_grow}
+        cfg = with_budget(config_mod.from_dict(read_as, config or make_config()), epochs, steps, minutes)
     bars = (BudgetBar(cfg.minutes, cfg.steps, cfg.epochs),) if progress else ()
     if not resume:
         run_folder.config_for(Path(run), cfg, resume=False)  # a folder that holds a run: refused before the seed line
