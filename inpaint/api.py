@@ -150,9 +150,9 @@ def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: floa
     `config` defaults to `make_config()`, the standard preset with a seed drawn for this run (printed);
     its image size and mask settings are those `data` was read with (`load_data`), so the run's
     config.toml says how its data was read and which seed it used. `progress` draws one line that says
-    how much of the budget is used, the time left and the validation RMSE. Interrupting the kernel saves a checkpoint; `resume=True` continues it with
-    the run's own config (`config` is not needed) and its own budget, unless a budget is given now.
-    Returns the Run.
+    how much of the budget is used, the time left and the validation RMSE. Interrupting the kernel
+    saves a checkpoint; `resume=True` continues it with the run's own config (`config` is not needed)
+    and its own budget, unless a budget is given now. Returns the Run.
     """
     from inpaint import config as config_mod
     from inpaint import run_folder
