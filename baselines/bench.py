@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from inpaint import config
-from inpaint.imaging import atomic_write_bytes
+from inpaint.imaging import atomic_write_bytes, to_metric
 
 
 def machine() -> dict:
@@ -37,7 +37,7 @@ def machine() -> dict:
 def _batch(cfg: config.Config, batch: int, seed: int = 0):
     """(white, real, mask) in model space, and with a prefill (config `prefill`) White's box filled by it."""
     from inpaint import prefill
-    from inpaint.imaging import to_metric, to_model
+    from inpaint.imaging import to_model
 
     rng = np.random.default_rng(seed)
     real = rng.uniform(-1, 1, (batch, *cfg.net_size, 1)).astype(np.float32)
@@ -173,7 +173,7 @@ def predict_latency(name: str, generator, cfg: config.Config, n: int = 10, repea
     from inpaint.predict import inpaint_images
 
     white, _, mask, *_ = _batch(cfg, n)
-    white01, mask2 = (white[..., 0] + 1) / 2, mask[..., 0]
+    white01, mask2 = to_metric(white[..., 0]), mask[..., 0]
     fill = prefill.for_training(cfg.prefill, white01)  # the prefill is part of what prediction costs
     inpaint_images(generator, white01, mask2, prefill=fill)
     times = [_timed_call(lambda: inpaint_images(generator, white01, mask2, prefill=fill)) for _ in range(repeats)]

@@ -8,7 +8,7 @@ own train_step; only the config differs. Deck architecture:
   D: on the (White, image) pair: Conv2D(4, k4, s2) + LeakyReLU(0.2); Conv2D 8, 16, 32 (k4 s2) +
      LeakyReLU(0.2) + BN; Conv2D(1, k4, s1).
   Adam(2e-4, beta_1=0.5) for both; G loss = MSE (adversarial) + MAE, 1:1; D loss = MSE.
-Deck training: "3000 epochs" of one batch each, read here as 3000 iterations (see README).
+Deck training: "3000 epochs" of one batch each, read here as 3000 iterations (see docs/organizer.md, Baselines).
 """
 from __future__ import annotations
 

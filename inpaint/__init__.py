@@ -5,23 +5,25 @@ In a notebook (Jupyter, Colab, Kaggle), from a data folder in the data_spec.md l
     import inpaint
 
     data = inpaint.load_data("DATA")                  # checks the folder; shows what it holds
-    config = inpaint.make_config("standard")          # a preset, keys changed by name: batch_size=16, ...
+    config = inpaint.make_config("standard")          # a preset, keys changed by name: batch_size=16, ...;
+                                                      # a seed drawn for this run (train prints it), seed=N repeats one
     run = inpaint.train(data, "runs/first", config, minutes=20)   # a progress line; Ctrl-C keeps a checkpoint
+    run                                               # ends with a WARNING while it is not better than Telea
     run.plot_losses()                                 # the loss curves, inline
     run.show_samples()                                # validation faces from the generator kept as the best
     predictions = inpaint.predict(run, data)          # (n, M, N) in [0, 1]
     inpaint.write_submission(predictions, data, "Predict.csv")
-    inpaint.validate_submission("Predict.csv", data)  # what the scorer will do with it, and why
+    inpaint.validate_submission("Predict.csv", data, run=run)  # what the scorer will do with it, and why
 
 Functions:
     load_data(folder, size=(128, 128))       check and read a data folder (also mask_threshold=, mask_grow=)
-    make_config(preset="standard", **keys)   the training config ('lite', 'standard', 'large')
+    make_config(preset="standard", **keys)   the training config ('lite', 'standard', 'large'); seed drawn unless given
     train(data, run, config, minutes=, steps=, epochs=, resume=False)  -> Run
     open_run(folder)                         a run folder trained earlier -> Run
-    Run: .state .log .config .plot_losses() .show_samples() .report(answers=None)
+    Run: .state .log .config .warning .plot_losses() .show_samples() .report(answers=None)
     predict(run, data)                       the test images inpainted, at the submission's size
     write_submission(predictions, data, csv="Predict.csv", sample=None)
-    validate_submission(csv, data=None, sample=None)  -> verdict (.ok, .exit_code, every reason)
+    validate_submission(csv, data=None, sample=None, run=None)  -> verdict (.ok, .exit_code, every reason)
     score(solution_csv, submission_csv)      RMSE as Kaggle computes it
 
 The same steps on the command line: `inpaint --help`; the student's guide is docs/student.md.

@@ -1,5 +1,3 @@
-import sys
+from inpaint.cli import entry
 
-from inpaint.cli import main
-
-sys.exit(main())
+entry()

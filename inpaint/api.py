@@ -38,19 +38,25 @@ def load_data(folder, size=(128, 128), pair_by_order: bool = False, mask_thresho
 
 def make_config(preset: str = "standard", **overrides) -> "Config":
     """The training config: a preset ('lite', 'standard', 'large') with keys changed, e.g.
-    `make_config("standard", batch_size=16, ema_decay=0.0)`. Each key and its type are checked."""
+    `make_config("standard", batch_size=16, ema_decay=0.0)`. Each key and its type are checked.
+
+    Without `seed=` a seed is drawn for this config, as `inpaint train` draws one without --seed: with
+    one fixed seed classmates' honest runs would be identical, which the copy flags cannot tell from
+    copies. `train` prints it and saves it in the run's config.toml; `seed=N` repeats a run."""
     from inpaint import config
 
-    return config.from_dict(overrides, config.preset(preset))
+    cfg = config.from_dict(overrides, config.preset(preset))
+    return cfg if "seed" in overrides else config.with_drawn_seed(cfg)
 
 
 def with_budget(cfg: "Config", epochs: int | None = None, steps: int | None = None,
                 minutes: float | None = None) -> "Config":
-    """`cfg` with the budgets that are given; a time budget alone trains until the time is up."""
+    """`cfg` with the budgets that are given; a time or step budget alone trains until it is used up
+    (the epoch count then says nothing, and the progress lines show the budget given instead)."""
     from inpaint.config import UNTIL_BUDGET
 
     changes = {k: v for k, v in (("epochs", epochs), ("steps", steps), ("minutes", minutes)) if v is not None}
-    if minutes and epochs is None and steps is None:
+    if (minutes or steps) and epochs is None:
         changes["epochs"] = UNTIL_BUDGET
     return cfg.replace(**changes) if changes else cfg
 
@@ -117,34 +123,54 @@ class Run:
 
         return write_report(self.folder, Path(answers) if answers else None)
 
+    @property
+    def warning(self) -> str | None:
+        """The warning training printed when the generator a submission would use is NOT better than the
+        classical fill (state.json's classical_check); None when it is, or before the check."""
+        from inpaint.predict import classical_verdict
+
+        check = self.state.get("classical_check")
+        return classical_verdict(check) if check and not check.get("better") else None
+
     def __repr__(self) -> str:
         s = self.state
         if not s:
             return f"Run({str(self.folder)!r}): not trained yet"
-        return (f"Run({str(self.folder)!r}): {s.get('epochs_done', 0)} epochs, {s.get('steps', 0)} steps; best "
+        text = (f"Run({str(self.folder)!r}): {s.get('epochs_done', 0)} epochs, {s.get('steps', 0)} steps; best "
                 f"validation RMSE {s.get('best_val_rmse', float('nan')):.5f} (epoch {s.get('best_epoch', '-')}); "
                 f"{s.get('stop_reason') or s.get('status', '')}")
+        # The last line of a notebook cell is where the student looks: the warning goes there too.
+        return text + (f"\n{self.warning}" if self.warning else "")
 
 
 def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: float | None = None,
           steps: int | None = None, epochs: int | None = None, resume: bool = False, progress: bool = True) -> Run:
     """Train pix2pix on `data` into the run folder `run`, within a budget (minutes, steps or epochs).
 
-    `config` defaults to the standard preset with a seed drawn for this run; its image size and mask
-    settings are those `data` was read with (`load_data`), so the run's config.toml says how its data
-    was read. `progress` draws one line that says how much of the budget is used and the validation
-    RMSE. Interrupting the kernel saves a checkpoint; `resume=True` continues it. Returns the Run.
+    `config` defaults to `make_config()`, the standard preset with a seed drawn for this run (printed);
+    its image size and mask settings are those `data` was read with (`load_data`), so the run's
+    config.toml says how its data was read and which seed it used. `progress` draws one line that says
+    how much of the budget is used, the time left and the validation RMSE. Interrupting the kernel
+    saves a checkpoint; `resume=True` continues it with the run's own config (`config` is not needed)
+    and its own budget, unless a budget is given now. Returns the Run.
     """
     from inpaint import config as config_mod
+    from inpaint import run_folder
     from inpaint.callbacks import BudgetBar
     from inpaint.train import train as train_run
 
-    read_as = {"image_size": data.size, "mask_threshold": data.mask_threshold, "mask_grow": data.mask_grow}
-    cfg = config_mod.from_dict(read_as, config or make_config())
-    if config is None and not resume:
-        cfg = config_mod.with_drawn_seed(cfg)  # as `inpaint train` without --seed; config.toml records it
-    cfg = with_budget(cfg, epochs, steps, minutes)
+    if resume and run_folder.is_run(Path(run)):  # the run's own config; without a budget now, its own budget
+        new_budget = any(budget is not None for budget in (epochs, steps, minutes))
+        budget = with_budget(config_mod.Config(), epochs, steps, minutes)  # what a budget given now replaces
+        cfg = run_folder.config_for(Path(run), budget, resume=True, new_budget=new_budget)
+    else:
+        read_as = {"image_size": data.size, "mask_threshold": data.mask_threshold, "mask_grow": data.mask_grow}
+        cfg = with_budget(config_mod.from_dict(read_as, config or make_config()), epochs, steps, minutes)
     bars = (BudgetBar(cfg.minutes, cfg.steps, cfg.epochs),) if progress else ()
+    if not resume:
+        run_folder.config_for(Path(run), cfg, resume=False)  # a folder that holds a run: refused before the seed line
+        print(f"seed {cfg.seed} (saved in {Path(run) / run_folder.CONFIG_FILE}; make_config(..., seed={cfg.seed}) "
+              "repeats this run)")
     train_run(data, Path(run), cfg, resume=resume, verbose=0, callbacks=bars)
     return Run(run)
 
@@ -170,11 +196,14 @@ def write_submission(predictions, data: "Dataset", csv="Predict.csv", sample=Non
     return export_predictions(predictions, data.test_white.names, Path(csv), Path(sample) if sample else None)
 
 
-def validate_submission(csv="Predict.csv", data=None, sample=None, size=None, images: int | None = None) -> "Verdict":
+def validate_submission(csv="Predict.csv", data=None, sample=None, size=None, images: int | None = None,
+                        run=None) -> "Verdict":
     """What the scorer will do with the file: refuse it (every reason), score it badly (the mistake named),
     or score it. `data` (a Dataset or its folder) gives the expected names and size and lets the
-    diagnosis compare with the test images; `sample` the competition's sample submission.
-    `verdict.ok`, `verdict.exit_code` (0, 2 or 3, as `inpaint validate`)."""
+    diagnosis compare with the test images; `sample` the competition's sample submission; `run` (a Run
+    or its folder) the run that predicted it: a run NOT better than the classical fill is named as the
+    mistake, so the file is "SCORED BADLY", not "OK". `verdict.ok`, `verdict.exit_code` (0, 2 or 3, as
+    `inpaint validate`)."""
     from submission.validate import Expected, check_submission
 
     expected = Expected.from_sample(Path(sample)) if sample else None
@@ -185,7 +214,12 @@ def validate_submission(csv="Predict.csv", data=None, sample=None, size=None, im
         test = data.csv_test
         expected = expected or Expected.from_test_images(data.test_white.names, data.csv_test.white.shape[1:],
                                                          str(data.folder))
-    return check_submission(Path(csv), expected or Expected.from_shape(size, images), test)
+    verdict = check_submission(Path(csv), expected or Expected.from_shape(size, images), test)
+    if run is not None and not verdict.errors:
+        warning = (run if isinstance(run, Run) else Run(run)).warning
+        if warning:
+            verdict.diagnoses.append("the run that predicted it is " + warning.split("the kept generator is ", 1)[-1])
+    return verdict
 
 
 def score(solution, submission) -> "ScoreResult":

@@ -94,11 +94,18 @@ class EpochProgbar(keras.callbacks.ProgbarLogger):
             super()._finalize_progbar(logs)
 
     def header(self, epoch: int) -> str:
+        """"Epoch 3/50", or with a step or time budget the budget the student set and how much of it is
+        used: "Epoch 17 (step 32 of 50)", "Epoch 3 (4.1 of 20 min)"."""
         text = f"Epoch {epoch}" if self.epochs >= UNTIL_BUDGET else f"Epoch {epoch}/{self.epochs}"
-        if self.guard.deadline is None:
-            return text
-        used = self.guard.minutes - (self.guard.deadline - time.monotonic()) / 60
-        return f"{text} ({max(used, 0.0):.1f} of {self.guard.minutes:g} min)"
+        used = []
+        if self.guard.max_steps:
+            model = getattr(self, "_model", None)
+            done = int(model.g_optimizer.iterations.numpy()) if model is not None else 0
+            used.append(f"step {done} of {self.guard.max_steps}")
+        if self.guard.deadline is not None:
+            minutes = self.guard.minutes - (self.guard.deadline - time.monotonic()) / 60
+            used.append(f"{max(minutes, 0.0):.1f} of {self.guard.minutes:g} min")
+        return f"{text} ({', '.join(used)})" if used else text
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -129,6 +136,9 @@ class SampleGrid(keras.callbacks.Callback):
         write_png(self.out_dir / f"epoch_{epoch + 1:04d}.png", grid)
         with self.writer.as_default():
             tf.summary.image("samples (White | prediction | Real | error)", grid[None, ..., ::-1], step=epoch + 1)
+
+    def on_train_end(self, logs=None):
+        self.writer.close()  # flushed now: the `inpaint` command ends without the interpreter's teardown
 
 
 class EpochLog(keras.callbacks.CSVLogger):
@@ -162,7 +172,17 @@ class BudgetBar(keras.callbacks.Callback):
         minutes = (time.monotonic() - self.start) / 60
         budget = f" of {self.minutes:g}" if self.minutes else ""
         bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
-        return f"training [{bar}] {minutes:.1f}{budget} min, epoch {self.epoch + 1}, step {step}{self.val}"
+        steps = f"step {step} of {self.max_steps}" if self.max_steps else f"step {step}"
+        return f"training [{bar}] {minutes:.1f}{budget} min{self.time_left(step)}, epoch {self.epoch + 1}, {steps}{self.val}"
+
+    def time_left(self, step: int) -> str:
+        """", about 2.4 min left" from this session's pace over the step budget (a resumed run counts
+        from the step it resumed at); nothing before there is a pace to go by."""
+        seconds = time.monotonic() - self.start
+        ran = step - self.first_step
+        if not self.max_steps or ran <= 0 or seconds < 1.0:
+            return ""
+        return f", about {max(self.max_steps - step, 0) * seconds / ran / 60:.1f} min left"
 
     def draw(self, end: str = "") -> None:
         print("\r" + self.line(int(self.model.g_optimizer.iterations)), end=end, file=self.out or sys.stdout,
@@ -170,6 +190,7 @@ class BudgetBar(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.start = time.monotonic()
+        self.first_step = int(self.model.g_optimizer.iterations)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch

@@ -39,8 +39,10 @@ class Config:
     gen_act_before_norm: bool = False  # the course deck activates, then normalises
     gen_innermost_norm: bool = True  # False: no norm at the bottleneck, as pix2pix (see inpaint/models.py)
     # Batch norm's moving statistics: each step keeps this share of the old value. Keras' 0.99 lags the
-    # fast-changing early generator, and inference (validation, prediction) then scores worse than
-    # the first step for hundreds of steps; 0.9 is PyTorch's (pix2pix's) default (BENCHMARKS.md, third round).
+    # fast-changing early generator, so inference (validation, prediction) scores worse than Telea for
+    # about the first 750 steps; 0.9 (PyTorch's, pix2pix's) passes Telea after about 100, but was as good
+    # at 2,500 and 10,000 steps on one Yale set and worse on the other, so 0.99 stays (BENCHMARKS.md,
+    # third round; docs/student.md, How long to train).
     gen_bn_momentum: float = 0.99
     mask_input: bool = False  # G also reads the mask as a second channel, not only the white paint
     prefill: str = "none"  # telea | ns | mean: G reads the box classically filled (+ the mask) and learns a correction
@@ -173,7 +175,11 @@ def from_dict(values: dict, base: Config | None = None) -> Config:
     known = {f.name for f in fields(Config)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ConfigError(f"config: unknown keys {', '.join(unknown)}")
+        import difflib
+
+        near = {key: difflib.get_close_matches(key, sorted(known), n=1) for key in unknown}
+        hints = [f"{near[key][0]} for {key}" for key in unknown if near[key]]
+        raise ConfigError(f"config: unknown keys {', '.join(unknown)}" + (f" (did you mean {', '.join(hints)}?)" if hints else ""))
     values = {key: typed_value(key, value) for key, value in values.items()}
     try:
         return base.replace(**values)

@@ -228,6 +228,20 @@ def load_data(
     return ds
 
 
+def _is_photo(path: Path) -> bool:
+    """An image by its name, or by its content when the name has no image extension (the Yale faces are
+    GIFs named `subject01.happy`); Pillow reads the header only."""
+    if imaging.is_image_name(path):
+        return True
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path):
+            return True
+    except (UnidentifiedImageError, OSError):
+        return False
+
+
 def _wrong_folder(data_dir: Path) -> str | None:
     """A folder with neither Training/ nor Testing/: a part of a data folder, or photos not yet made into pairs."""
     if (data_dir / "Training").is_dir() or (data_dir / "Testing").is_dir():
@@ -236,7 +250,7 @@ def _wrong_folder(data_dir: Path) -> str | None:
         if (parent / "Training").is_dir() or (parent / "Testing").is_dir():
             shown = parent if data_dir.is_absolute() else Path(os.path.relpath(parent))
             return f"{data_dir}: no Training/ or Testing/ inside; it is part of a data folder: did you mean --data {shown}?"
-    photos = [p for p in data_dir.iterdir() if p.is_file() and imaging.is_image_name(p)]
+    photos = [p for p in data_dir.iterdir() if p.is_file() and not p.name.startswith(".") and _is_photo(p)]
     if photos:
         return (f"{data_dir}: {len(photos)} images but no Training/ and Testing/ folders (data_spec.md); to build a "
                 f"data set from face photos: inpaint make-pairs --faces {data_dir} --out DATA")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import keras
 
+from inpaint.imaging import save_figure
+
 HEADS = ("InputLayer", "Conv2D", "Conv2DTranspose", "UpSampling2D", "SpectralNormalization", "Concatenate")
 PART_NAMES = {"BatchNormalization": "BatchNorm", "GroupNormalization": "InstanceNorm", "LeakyReLU": "LeakyReLU",
               "ReLU": "ReLU", "Dropout": "Dropout", "Activation": None, "Concatenate": "concat skip"}
@@ -130,4 +132,4 @@ def draw_architecture(generator: keras.Model, discriminator: keras.Model, path: 
     patches = "x".join(str(s) for s in d[-1].shape[:2])
     _draw(axes[1], d, f"Discriminator (PatchGAN on the (White, image) pair): {discriminator.count_params():,} "
                       f"parameters; a {patches} map of real/fake logits, one per patch", columns)
-    fig.savefig(path, dpi=130)
+    save_figure(fig, path, dpi=130)

@@ -49,3 +49,12 @@ def to_metric(x_model):
     import tensorflow as tf  # only the training side passes tensors
 
     return tf.clip_by_value(y, 0.0, 1.0)
+
+
+def save_figure(fig, path: Path, dpi: int = 100) -> None:
+    """A matplotlib Figure as a PNG, written atomically: a failed report leaves no half-drawn picture."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    atomic_write_bytes(Path(path), buf.getvalue())

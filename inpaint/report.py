@@ -1,4 +1,4 @@
-"""`inpaint report`: a run folder -> RUN/report/ (losses.png, samples.png, architecture.png/.txt, report.md/.html).
+"""`inpaint report`: a run folder -> RUN/report/ (losses.png, d_separation.png, samples.png, architecture.png/.txt, report.md/.html).
 
 Meant as the base of a student's write-up: the network architecture, the G and D loss
 curves, the method (the resolved config) and, given answers, the test RMSE beside baselines.
@@ -9,7 +9,6 @@ import base64
 import html
 import os
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import pandas as pd
 from inpaint import config as config_mod
 from inpaint import run_folder as rf
 from inpaint.errors import UserError
+from inpaint.imaging import atomic_write_bytes
 from inpaint.visuals import loss_figure, separation_figure
 from submission.leaderboard import markdown_table
 
@@ -105,17 +105,33 @@ def write_report(run: Path, answers: Path | None = None) -> Path:
     grid, caption = samples_shown(run, cfg, rf.read_state(run))
     notes = []
     if grid:
-        shutil.copyfile(grid, out / "samples.png")
+        _copy(grid, out / "samples.png")
     else:
         notes.append("no sample grid yet (they are written every `sample_every` epochs)")
-    (out / "architecture.txt").write_text(architecture_text(cfg))
+    _write_text(out / "architecture.txt", architecture_text(cfg))
     write_diagram(cfg, out / "architecture.png")
-    shutil.copyfile(run / rf.CONFIG_FILE, out / rf.CONFIG_FILE)
+    _copy(run / rf.CONFIG_FILE, out / rf.CONFIG_FILE)
     table = results_table(run, Path(answers), cfg) if answers else None
     markdown = report_markdown(run, cfg, log, table, caption, notes, out)
-    (out / "report.md").write_text(markdown)
-    (out / "report.html").write_text(report_html(markdown, out))
+    _write_text(out / "report.md", markdown)
+    _write_text(out / "report.html", report_html(markdown, out))
     return out
+
+
+def written_files(out: Path) -> list[str]:
+    """What `write_report` wrote into `out`, for the command to list (d_separation.png only when the log
+    has D's outputs)."""
+    names = ("report.md", "report.html", "losses.png", "d_separation.png", "samples.png", "architecture.png",
+             "architecture.txt", rf.CONFIG_FILE)
+    return [name for name in names if (Path(out) / name).exists()]
+
+
+def _write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())  # a failed report leaves no half-written file
+
+
+def _copy(source: Path, path: Path) -> None:
+    atomic_write_bytes(path, Path(source).read_bytes())
 
 
 def report_markdown(run, cfg, log, table, samples_caption, notes, out: Path) -> str:

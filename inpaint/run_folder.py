@@ -53,15 +53,19 @@ def save_config(cfg: Config, folder: Path) -> None:
     config_mod.save_toml(cfg, Path(folder) / CONFIG_FILE)
 
 
-def config_for(run: Path, cfg: Config, resume: bool, writes_run: bool = True) -> Config:
-    """The config a training into `run` uses: a resumed run keeps its own (budgets given now, epochs/steps/
-    minutes, still apply); a new one takes `cfg` and refuses a folder that already holds a run."""
+BUDGETS = ("epochs", "steps", "minutes")
+
+
+def config_for(run: Path, cfg: Config, resume: bool, writes_run: bool = True, new_budget: bool = True) -> Config:
+    """The config a training into `run` uses: a resumed run keeps its own, with `cfg`'s budgets (epochs,
+    steps, minutes) when a budget is given now (`new_budget`), else with the budget the run was started
+    with; a new one takes `cfg` and refuses a folder that already holds a run."""
     run = Path(run)
     if resume:
         if not is_run(run):
             raise RunFolderError(f"{run}: not a run folder (no {CONFIG_FILE}); drop --resume to start one")
-        budgets = {k: getattr(cfg, k) for k in ("epochs", "steps", "minutes")}
-        return config_mod.load_toml(run / CONFIG_FILE).replace(**budgets)
+        saved = config_mod.load_toml(run / CONFIG_FILE)
+        return saved.replace(**{k: getattr(cfg, k) for k in BUDGETS}) if new_budget else saved
     if writes_run and (run / CHECKPOINTS).exists():
         raise RunFolderError(f"{run}: already holds a run; use --resume to continue it or choose another --run")
     return cfg
@@ -74,6 +78,20 @@ def read_state(run: Path) -> dict:
 
 def write_state(run: Path, state: dict) -> None:
     atomic_write_bytes(Path(run) / STATE_FILE, (json.dumps(state, indent=2) + "\n").encode())
+
+
+def trim_log(run: Path, epochs_done: int) -> None:
+    """Drop log.csv's rows after epoch `epochs_done` (the checkpoint a resumed run starts from), so the
+    epochs it trains again are not logged twice. Lines are kept byte for byte (Keras ends them with CRLF)."""
+    path = Path(run) / LOG_FILE
+    if not path.exists():
+        return
+    header, *rows = path.read_bytes().decode().splitlines(keepends=True) or [""]
+    if not header.startswith("epoch,"):
+        return
+    kept = [row for row in rows if row.strip() and int(float(row.split(",", 1)[0])) <= epochs_done]
+    if len(kept) < len(rows):
+        atomic_write_bytes(path, "".join([header, *kept]).encode())
 
 
 def read_log(run: Path):

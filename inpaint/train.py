@@ -128,15 +128,20 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
     early = keras.callbacks.EarlyStopping("val_rmse", patience=cfg.patience, mode="min") if cfg.patience else None
     samples = SampleGrid(*(x[:SAMPLES_SHOWN] for x in val_view[:3]), written / rf.SAMPLES, written / rf.TENSORBOARD,
                          cfg.sample_every, filled=val_view[3][:SAMPLES_SHOWN] if fill.active else None)
+    if resume:
+        rf.trim_log(written, first_epoch)  # rows of epochs the checkpoint does not hold are trained again
+    decay_steps = cfg.steps or (0 if epochs >= config_mod.UNTIL_BUDGET else epochs * spe)
     callbacks = [
         guard,
         EpochProgbar(guard),
-        EpochEnd(written, checkpoint, guard, state, on_best=samples.write_best),
         DSeparation(train_view, tuple(x[:len(shown)] for x in val_view), batch),  # before the loggers: they log what it adds
+        # The log row before the checkpoint: an interrupt between the two leaves a row the checkpoint
+        # lacks (trimmed on --resume, that epoch trains again), never a checkpoint whose row is lost.
         EpochLog(str(written / rf.LOG_FILE), append=resume),
+        EpochEnd(written, checkpoint, guard, state, on_best=samples.write_best),
         keras.callbacks.TensorBoard(str(written / rf.TENSORBOARD), update_freq="epoch"),
         samples,
-        *([LearningRateDecay(cfg, 0 if epochs >= config_mod.UNTIL_BUDGET else epochs * spe)] if cfg.lr_decay != "none" else []),
+        *([LearningRateDecay(cfg, decay_steps)] if cfg.lr_decay != "none" else []),
         *([early] if early else []),
         *callbacks,
     ]

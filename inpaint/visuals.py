@@ -6,7 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inpaint.imaging import metric_to_u8
+from inpaint.imaging import metric_to_u8, save_figure
 
 COLUMNS = ("White", "prediction", "Real", "|error|")
 ERROR_FULL_SCALE = 0.5  # an absolute error of 0.5 (half the grey range) is shown as the hottest colour
@@ -29,11 +29,23 @@ def _pad(cell: np.ndarray, width: int = 1) -> np.ndarray:
     return cv2.copyMakeBorder(cell, width, width, width, width, cv2.BORDER_CONSTANT, value=(255, 255, 255))
 
 
-def _header(width: int, columns: int, height: int = 22) -> np.ndarray:
-    header = np.full((height, width, 3), 255, np.uint8)
+def _header(width: int, columns: int, height: int = 22, scale_height: int = 16) -> np.ndarray:
+    """Column names, and under |error| its colour scale: black at 0, the hottest colour at ERROR_FULL_SCALE
+    and above, so the error panel can be read as numbers."""
+    header = np.full((height + scale_height, width, 3), 255, np.uint8)
     step = width // columns
     for i, name in enumerate(COLUMNS):
         cv2.putText(header, name, (i * step + 4, height - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    font, size = cv2.FONT_HERSHEY_SIMPLEX, 0.35
+    low, high = "0", f"{ERROR_FULL_SCALE:g}+"
+    left = (columns - 1) * step + 4 + cv2.getTextSize(low, font, size, 1)[0][0] + 3
+    right = columns * step - 4 - cv2.getTextSize(high, font, size, 1)[0][0] - 3
+    if right - left >= 8:  # room for a readable bar (not on tiny test grids)
+        ramp = np.linspace(0, 255, right - left).astype(np.uint8)[None, :].repeat(scale_height - 6, axis=0)
+        header[height:height + scale_height - 6, left:right] = cv2.applyColorMap(ramp, cv2.COLORMAP_INFERNO)
+        baseline = height + scale_height - 7
+        cv2.putText(header, low, ((columns - 1) * step + 4, baseline), font, size, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(header, high, (right + 3, baseline), font, size, (0, 0, 0), 1, cv2.LINE_AA)
     return header
 
 
@@ -63,7 +75,7 @@ def loss_figure(log, out: Path) -> None:
         ax.set_ylabel("loss" if "RMSE" not in title else "RMSE")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.savefig(out, dpi=100)
+    save_figure(fig, out)
 
 
 def separation_figure(log, out: Path) -> bool:
@@ -84,11 +96,12 @@ def separation_figure(log, out: Path) -> bool:
         kind = "real" if column.endswith("real") else "generated"
         ax.plot(epoch, log[column], "--" if pairs == "validation" else "-", color=color,
                 marker="o" if len(log) < 30 else None, label=f"{pairs} pairs, {kind}")
-    ax.set_title("Discriminator's mean output (real 1, generated 0): training and validation curves parting = "
+    # Two lines: on one, the title ran past the figure's edges and was cut (issue 36).
+    ax.set_title("Discriminator's mean output (real 1, generated 0)\ntraining and validation curves parting = "
                  "D memorising the training pairs", fontsize=9)
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean D output")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.savefig(out, dpi=100)
+    save_figure(fig, out)
     return True

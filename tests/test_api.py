@@ -58,3 +58,41 @@ def test_written_and_validated_in_python_as_on_the_command_line(tmp_path):
     (tmp_path / "bad.csv").write_text("id,test_1\n0,0.5\n")
     rejected = inpaint.validate_submission(tmp_path / "bad.csv", data)
     assert rejected.exit_code == 2 and "missing image columns: test_2" in str(rejected)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    return inpaint.load_data(write_set(tmp_path_factory.mktemp("api") / "data", n_train=8, n_test=2), size=(32, 32))
+
+
+def test_api_trainings_without_a_seed_draw_their_own_and_print_and_save_it(tiny_data, tmp_path, capsys):
+    """Issue 36: make_config pinned seed 0, so every notebook student trained the same run."""
+    from inpaint.config import load_toml
+
+    seeds = []
+    for name in ("a", "b"):
+        run = inpaint.train(tiny_data, tmp_path / name, inpaint.make_config("lite"), steps=1, progress=False)
+        seed = load_toml(run.folder / "config.toml").seed
+        assert f"seed {seed} (saved in {run.folder / 'config.toml'}; make_config(..., seed={seed})" in capsys.readouterr().out
+        seeds.append(seed)
+    assert seeds[0] != seeds[1]  # two draws from a million
+    assert inpaint.make_config("lite", seed=7).seed == 7
+
+
+def test_a_run_worse_than_the_classical_fill_does_not_look_finished(tiny_data, tmp_path):
+    run = inpaint.train(tiny_data, tmp_path / "run", inpaint.make_config("lite", seed=3), steps=1, progress=False)
+    assert not run.state["classical_check"]["better"]  # one step of a fresh U-Net: gray boxes, far from Telea
+    assert repr(run).splitlines()[-1].startswith("WARNING: the kept generator is NOT better than the classical fill")
+    csv = inpaint.write_submission(inpaint.predict(run, tiny_data), tiny_data, tmp_path / "Predict.csv")
+    verdict = inpaint.validate_submission(csv, tiny_data, run=run)
+    assert verdict.exit_code == 3 and "OK" not in str(verdict)
+    assert any(d.startswith("the run that predicted it is NOT better than the classical fill") for d in verdict.diagnoses)
+
+
+def test_resume_without_a_budget_keeps_the_budget_the_run_was_started_with(tiny_data, tmp_path):
+    from inpaint.config import UNTIL_BUDGET, load_toml
+
+    run = inpaint.train(tiny_data, tmp_path / "run", inpaint.make_config("lite", seed=5), steps=2, progress=False)
+    inpaint.train(tiny_data, run.folder, resume=True, progress=False)
+    saved = load_toml(run.folder / "config.toml")
+    assert (saved.steps, saved.epochs, saved.seed) == (2, UNTIL_BUDGET, 5)  # not the preset's epochs = 2, steps = 0

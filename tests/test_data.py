@@ -182,6 +182,19 @@ def test_a_folder_of_photos_points_to_make_pairs(tiny_set, run_cli):
     assert f"inpaint make-pairs --faces {tiny_set.parent / 'photos'} --out DATA" in out
 
 
+def test_photos_without_an_extension_point_to_make_pairs_too(tiny_set, run_cli):
+    """The Yale faces are GIFs named `subject01.happy`: found by their content, not their names."""
+    from PIL import Image
+
+    (tiny_set.parent / "yale").mkdir()
+    for i, png in enumerate(sorted((tiny_set / "Training" / "Real").iterdir())[:3]):
+        Image.open(png).save(tiny_set.parent / "yale" / f"subject0{i}.happy", format="GIF")
+    (tiny_set.parent / "yale" / "Readme").write_text("not a photo\n")
+    code, out, _ = run_cli("check-data", "--data", tiny_set.parent / "yale")
+    assert code == 2 and "3 images but no Training/ and Testing/ folders" in out
+    assert f"inpaint make-pairs --faces {tiny_set.parent / 'yale'} --out DATA" in out
+
+
 def test_one_problem_is_one_problem(tiny_set):
     (tiny_set / "Training/White/face_3.png").unlink()
     with pytest.raises(DataError, match=r"\(1 problem\): "):

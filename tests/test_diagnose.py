@@ -128,6 +128,19 @@ def test_rule_breaking_fills_reuse_the_flags_and_say_what_to_do(case, fill, word
     assert words in sentence and "Generator" in sentence
 
 
+def test_a_nearly_flat_box_is_named_but_not_a_classical_fill(case):
+    """Issue 36: an untrained generator's gray boxes (spread 0.009) were accepted as OK."""
+    real, white, mask, pred = case
+    gray = np.clip(0.5 + np.random.default_rng(4).normal(0, 0.009, white.shape), 0, 1)
+    (sentence,) = diagnose.diagnose_images(mask * gray + (1 - mask) * white, white, mask, NAMES)
+    assert "nearly flat in 10 of 10 images" in sentence and "Train longer" in sentence
+    # OpenCV Telea's fill is smooth but follows the face around the box: not flat.
+    telea = np.stack([cv2.inpaint((w * 255).round().astype(np.uint8), (m * 255).astype(np.uint8), 3,
+                                  cv2.INPAINT_TELEA) / 255.0 for w, m in zip(white, mask)])
+    spread = min(t[m > 0.5].std() for t, m in zip(telea, mask))
+    assert spread > diagnose.FLAT_BOX_STD and diagnose.diagnose_images(telea, white, mask, NAMES) == []
+
+
 def test_row_count_of_another_image_size_is_named():
     (sentence,) = diagnose.row_count_diagnosis(16 * 16, (32, 32))
     assert "images of 16x16" in sentence and "the test images are 32x32 (1024 rows)" in sentence

@@ -11,7 +11,7 @@ PACKAGES = ("submission", "inpaint", "baselines", "competition")
 # What each layer may import of ours, besides itself; the CLI may import every package.
 MAY_IMPORT = {"submission": set(), "inpaint": {"submission"}, "baselines": {"inpaint", "submission"},
               "competition": {"inpaint", "submission"}, "inpaint.cli": {"inpaint", "submission", "baselines", "competition"}}
-CLI_ENTRY_POINTS = {"inpaint/__main__.py"}  # `python -m inpaint`; pyproject's script names inpaint.cli:main
+CLI_ENTRY_POINTS = {"inpaint/__main__.py"}  # `python -m inpaint`; pyproject's script names inpaint.cli:entry
 
 
 def layer(module: str) -> str | None:

@@ -62,7 +62,7 @@ def test_deck_discriminator_shape_order_and_hand_counted_size():
     expected = conv(4, 2, 4) + conv(4, 4, 8) + bn(8) + conv(4, 8, 16) + bn(16) + conv(4, 16, 32) + bn(32) \
         + conv(4, 32, 1)
     assert d.count_params() == expected == 11_677
-    # G + D = 77,638, 128 short of the 77,766 the course deck quotes (see README).
+    # G + D = 77,638, 128 short of the 77,766 the course deck quotes (see docs/organizer.md, Baselines).
     assert 65_961 + expected == 77_638
 
 

@@ -1,4 +1,5 @@
 """The starter notebook runs top to bottom on a tiny synthetic set, and shows what it promises inline."""
+import json
 import os
 from pathlib import Path
 
@@ -45,9 +46,17 @@ def test_starter_notebook_runs_top_to_bottom_and_writes_a_valid_predict_csv(tmp_
     assert list(table.columns) == ["test_1", "test_2", "test_3"] and len(table) == 32 * 32
     shown = [o for o in outputs(nb, "execute_result") + outputs(nb, "display_data") if "image/png" in o.data]
     assert len(shown) == 2  # the loss curves and the sample grid, inline
-    text = "\n".join(o.data.get("text/plain", "") for o in outputs(nb, "execute_result"))
-    assert "OK: the scorer would accept and score Predict.csv" in text
+    results = [o.data.get("text/plain", "") for o in outputs(nb, "execute_result")]
+    text = "\n".join(results)
     assert "training pairs: 16" in text and "reached 4 steps" in text
+    # Four steps of a fresh U-Net fill gray boxes, worse than Telea (issue 36): the warning ends the training
+    # cell, where the student looks, and the notebook does not end on "OK".
+    assert not json.loads((tmp_path / "run" / "state.json").read_text())["classical_check"]["better"]
+    run_shown = next(r for r in results if r.startswith("Run("))
+    assert run_shown.splitlines()[-1].startswith("WARNING: the kept generator is NOT better than the classical fill")
+    assert results[-1].splitlines()[-1].startswith("SCORED BADLY: the scorer would accept and score Predict.csv")
+    stdout = "".join(o.text for o in outputs(nb, "stream") if o.name == "stdout")
+    assert "OK" not in text + stdout and "seed " in stdout and "make_config(..., seed=" in stdout  # a seed drawn, printed
     stderr = "".join(o.text for o in outputs(nb, "stream") if o.name == "stderr")
     for noise in ("oneDNN", "cuda", "cuInit", "retracing", "absl"):
         assert noise not in stderr, stderr  # TensorFlow's start-up notices stay hidden in a notebook too

@@ -36,6 +36,8 @@ def test_report_writes_every_file_with_real_content(tiny_run, run_cli):
     code, out, err = run_cli("report", "--run", run, "--answers", data_dir)
     assert code == 0, err
     report = run / "report"
+    listed = out.strip().split(": ", 1)[1].split(", ")
+    assert "d_separation.png" in listed and sorted(listed) == sorted(p.name for p in report.iterdir())
     for name in ("losses.png", "samples.png", "architecture.png", "d_separation.png"):
         img = decoded(report / name)
         assert img.std() > 10  # not a blank canvas
@@ -96,9 +98,20 @@ def test_sample_grid_layout_and_error_colours():
     white = np.zeros((2, 8, 8), np.float32)
     real = np.full((2, 8, 8), 0.5, np.float32)
     grid = sample_grid(white, real.copy(), real, scale=1)
-    assert grid.shape == (22 + 2 * 10, 4 * 10, 3)  # header + 2 rows of four 8px cells with 1px borders
-    error_cell = grid[23:31, 31:39]
+    assert grid.shape == (38 + 2 * 10, 4 * 10, 3)  # header + 2 rows of four 8px cells with 1px borders
+    error_cell = grid[39:47, 31:39]
     assert error_cell.max() < 10  # a perfect prediction shows no error
+
+
+def test_the_error_column_has_its_colour_scale_in_the_header():
+    faces = np.full((1, 64, 64), 0.5, np.float32)
+    grid = sample_grid(faces, faces, faces)  # 4 columns of 132 px
+    scale = grid[22:38, 3 * 132:]  # under the "|error|" title
+    hot = cv2.applyColorMap(np.array([[255]], np.uint8), cv2.COLORMAP_INFERNO)[0, 0]
+    dark = cv2.applyColorMap(np.array([[0]], np.uint8), cv2.COLORMAP_INFERNO)[0, 0]
+    row = scale[4].astype(int)
+    assert (np.abs(row - hot).sum(axis=1) < 30).any() and (np.abs(row - dark).sum(axis=1) < 30).any()
+    assert (grid[22:38, :3 * 132] == 255).all()  # the other columns have no scale
 
 
 def test_the_method_names_every_training_option_the_run_used():

@@ -1,5 +1,12 @@
 """A training without --seed draws its own, so two students' honest runs of one command differ."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+
+from conftest import write_set
 
 from inpaint.cli import build_parser
 from inpaint.cli.student import training_config
@@ -43,3 +50,18 @@ def test_cluster_workers_keep_the_config_seed_so_they_agree(capsys, monkeypatch)
     monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, '
                                     '"task": {"type": "worker", "index": 0}}')
     assert config_of().seed == 0 and capsys.readouterr().out == ""
+
+
+def test_a_run_folder_in_use_is_refused_before_a_seed_is_drawn_or_tensorflow_starts(tmp_path):
+    """Issue 36: `inpaint run` into a used folder printed a fresh seed and started TensorFlow, then refused."""
+    data = write_set(tmp_path / "data", n_train=4, n_test=1)
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)  # what a trained run folder holds
+    script = ("import sys; from inpaint.cli import main; "
+              f"code = main(['run', '--data', {str(data)!r}, '--run', {str(tmp_path / 'run')!r}, '--csv', 'P.csv']); "
+              "print('exit', code, 'tensorflow' in sys.modules)")
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": repo}
+    env.pop("TF_CONFIG", None)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.splitlines() == ["exit 2 False"], done.stdout + done.stderr
+    assert "already holds a run; use --resume" in done.stderr and "seed" not in done.stdout

@@ -105,6 +105,46 @@ def test_sigterm_saves_a_checkpoint_that_resume_continues(data, tmp_path, capsys
     assert resumed["steps"] == 6
 
 
+def interrupt_at_epoch_end(monkeypatch, owner, epoch):
+    """Ctrl-C while `owner`'s on_epoch_end runs at the end of epoch `epoch` (from 1): the checkpoint (EpochEnd)
+    or D's separation (DSeparation, the slow step between the checkpoint and the log row before issue 36)."""
+    original = owner.on_epoch_end
+
+    def on_epoch_end(self, index, logs=None):
+        if index + 1 == epoch:
+            raise KeyboardInterrupt
+        return original(self, index, logs)
+
+    monkeypatch.setattr(owner, "on_epoch_end", on_epoch_end)
+
+
+@pytest.mark.parametrize("where", ["EpochEnd", "DSeparation"])
+def test_an_interrupt_at_an_epoch_end_never_loses_or_repeats_a_log_row(data, tmp_path, monkeypatch, where):
+    from inpaint import callbacks, d_separation
+
+    owner = {"EpochEnd": callbacks.EpochEnd, "DSeparation": d_separation.DSeparation}[where]
+    run = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        interrupt_at_epoch_end(patch, owner, epoch=2)
+        with pytest.raises(KeyboardInterrupt):
+            train(data, run, lite(epochs=3), verbose=0)
+    state = train(data, run, lite(epochs=3), resume=True, verbose=0)
+    epochs = [line.split(",")[0] for line in (run / "log.csv").read_text().splitlines()[1:]]
+    assert state["epochs_done"] == 3 and epochs == ["1", "2", "3"]
+
+
+def test_a_resumed_step_budget_shows_that_budget_not_an_epoch_count(data, tmp_path, capsys):
+    from inpaint.api import with_budget
+
+    run = tmp_path / "run"
+    steps = 3 * 4  # 16 training pairs of batch 4: 4 steps an epoch
+    train(data, run, with_budget(lite(), steps=4), verbose=0)
+    capsys.readouterr()
+    train(data, run, with_budget(lite(), steps=steps), resume=True, verbose=2)
+    headers = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Epoch")]
+    assert headers == ["Epoch 2 (step 4 of 12)", "Epoch 3 (step 8 of 12)"]
+
+
 def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(data, tmp_path):
     run = tmp_path / "run"
     train(data, run, lite(epochs=1), verbose=0)
@@ -137,6 +177,9 @@ def test_run_writes_a_predict_csv_that_score_accepts(tmp_path, run_cli):
     code, out, err = run_cli("run", "--data", root, "--run", tmp_path / "run", "--csv", tmp_path / "Predict.csv",
                              "--preset", "lite", "--size", 32, 32, "--set", "gen_depth=3", "--steps", 3)
     assert code == 0, err
+    # Three steps are worse than Telea here: the last line says so, after "wrote" (issue 36).
+    assert not read_state(tmp_path / "run")["classical_check"]["better"]
+    assert out.splitlines()[-1].startswith(f"WARNING: {tmp_path / 'Predict.csv'} comes from a run that is NOT better")
     code, out, err = run_cli("solution", "--answers", root, "--csv", tmp_path / "solution.csv")
     assert code == 0, err
     code, out, err = run_cli("score", "--solution", tmp_path / "solution.csv", "--submission",
@@ -211,14 +254,27 @@ def test_compare_predictions_weighs_every_variant(tmp_path, run_cli):
     assert float(rows[1][-1]) == pytest.approx(json.loads(out)["rmse"], abs=6e-6)
 
 
-def test_demo_runs_end_to_end_and_prints_the_table(tmp_path, run_cli):
-    code, out, err = run_cli("demo", "--out", tmp_path / "demo", "--minutes", 0.02, "--train", 24, "--preset", "lite")
-    assert code == 0, err
-    lines = out.strip().splitlines()
-    identity = next(l for l in lines if l.strip().startswith("identity"))
-    model = next(l for l in lines if l.strip().startswith("pix2pix, lite preset"))
-    assert 0 < float(model.split()[-1]) < float(identity.split()[-1])  # compositing alone beats a white box
-    assert (tmp_path / "demo" / "Predict.csv").exists() and len(list((tmp_path / "demo" / "pred").iterdir())) == 10
+def demo_table(out: str) -> dict[str, float]:
+    """The demo's printed table: method -> RMSE."""
+    lines = out[out.index("RMSE on the 10 synthetic test faces:"):].splitlines()[2:5]
+    return {line[:42].strip(): float(line.split()[-1]) for line in lines}
+
+
+def test_demo_trains_a_step_budget_and_prints_the_same_table_twice(tmp_path, run_cli):
+    """Issue 36: a minutes budget made the demo's figure depend on the machine; a step budget repeats it."""
+    tables = []
+    for name in ("a", "b"):
+        code, out, err = run_cli("demo", "--out", tmp_path / name, "--steps", 3, "--train", 24, "--preset", "lite")
+        assert code == 0, err
+        assert "training 3 steps of the lite preset" in out and "reached 3 steps" in out
+        tables.append(demo_table(out))
+    table = tables[0]
+    assert list(table) == ["identity (submit the White images)", "OpenCV Telea (inpaint baseline telea)",
+                           "pix2pix, lite preset, 3 steps"]
+    assert 0 < table["pix2pix, lite preset, 3 steps"] < table["identity (submit the White images)"]  # compositing
+    assert 0 < table["OpenCV Telea (inpaint baseline telea)"] < table["identity (submit the White images)"]
+    assert tables[1] == table  # the same seed and steps: the same RMSE, to the printed digit
+    assert (tmp_path / "a" / "Predict.csv").exists() and len(list((tmp_path / "a" / "pred").iterdir())) == 10
 
 
 def test_mixed_precision_path_builds_and_steps(data):

@@ -138,6 +138,16 @@ def test_a_file_scored_badly_is_not_called_ok_and_exits_3(contest, tmp_path, run
     assert last.startswith("SCORED BADLY: the scorer would accept and score") and "OK" not in out
 
 
+def test_a_nearly_flat_box_is_scored_badly_and_exits_3(contest, tmp_path, run_cli):
+    root, data, _ = contest
+    ds = load_data(data, size=(32, 32), need_train=False)
+    gray = np.clip(0.5 + np.random.default_rng(1).normal(0, 0.009, ds.test_mask.shape), 0, 1)
+    export_predictions(ds.test_mask * gray + (1 - ds.test_mask) * ds.test_white.images, NAMES, tmp_path / "Predict.csv")
+    code, out, _ = run_cli("validate", tmp_path / "Predict.csv", "--data", data)
+    assert code == EXIT_SCORED_BADLY and "OK" not in out
+    assert any(line.startswith("diagnosis: the box is nearly flat in 3 of 3 images") for line in out.splitlines()), out
+
+
 @pytest.mark.parametrize("kind, words", [
     ("the deck's (n, M*N) array untransposed", "the table looks transposed: 3 rows of 1024 values, one row per image"),
     ("a pandas index column", "index=False"),

@@ -151,7 +151,7 @@ def _print_lite_params(size) -> None:
     cfg = deck_config(image_size=size)
     g, d = build_generator(cfg).count_params(), build_discriminator(cfg).count_params()
     print(f"pix2pix-lite at {size[0]}x{size[1]}x1: generator {g:,} + discriminator {d:,} = {g + d:,} parameters "
-          "(the deck quotes 77,766; see README)")
+          "(the deck quotes 77,766; see docs/organizer.md, Baselines)")
 
 
 def _attach_answers(data, answers: Path, size) -> None:

@@ -93,7 +93,8 @@ def resolve_config(args):
         if not sep:
             raise ConfigError(f"--set expects key=value, got {item!r}")
         if key.strip() not in cfg.__dataclass_fields__:
-            raise ConfigError(f"--set {item}: unknown config key {key.strip()!r} (RUN/config.toml lists every key)")
+            raise ConfigError(f"--set {item}: unknown config key {key.strip()!r}{did_you_mean(key.strip(), cfg.__dataclass_fields__)}"
+                              " (RUN/config.toml lists every key)")
         try:
             changes[key.strip()] = config.typed_value(key.strip(), _parse_value(value.strip()))
         except ConfigError as exc:
@@ -246,6 +247,23 @@ class KitParser(argparse.ArgumentParser):
             parser = chosen_parser(self, parsed)
             parser.error(unrecognized(parser, extras))
         return parsed
+
+    def error(self, message):
+        """argparse's message, with the nearest choice for a mistyped command or choice (`inpaint trian`)."""
+        import re
+
+        wrong = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if wrong:
+            message += did_you_mean(wrong.group(1), re.findall(r"'([^']*)'", wrong.group(2)))
+        super().error(message)
+
+
+def did_you_mean(word: str, known, cutoff: float = 0.6) -> str:
+    """' (did you mean X?)' for the nearest of `known` (difflib), or '' when none is near."""
+    import difflib
+
+    near = difflib.get_close_matches(word, list(known), n=1, cutoff=cutoff)
+    return f" (did you mean {near[0]}?)" if near else ""
 
 
 def chosen_parser(parser: argparse.ArgumentParser, parsed) -> argparse.ArgumentParser:
