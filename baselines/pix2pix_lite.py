@@ -21,6 +21,7 @@ DECK_ITERATIONS, DECK_BATCH = 3000, 16
 DECK_LITE = dict(
     gen_depth=5, gen_base_filters=4, gen_max_filters=32, gen_upsample="upsample_conv", gen_dropout=0.0,
     gen_norm="batch", gen_act_before_norm=True,
+    gen_bn_momentum=0.99,  # Keras' default, which the deck's BatchNormalization layers keep
     disc_depth=4, disc_base_filters=4, disc_max_filters=32, disc_norm="batch", disc_act_before_norm=True,
     disc_final_stride1=False,
     adversarial="lsgan", lambda_adv=1.0, lambda_l1=1.0, hole_weight=1.0, lambda_l2=0.0,

@@ -39,11 +39,11 @@ class Config:
     gen_act_before_norm: bool = False  # the course deck activates, then normalises
     gen_innermost_norm: bool = True  # False: no norm at the bottleneck, as pix2pix (see inpaint/models.py)
     # Batch norm's moving statistics: each step keeps this share of the old value. Keras' 0.99 lags the
-    # fast-changing early generator, so inference (validation, prediction) scores worse than Telea for
-    # about the first 750 steps; 0.9 (PyTorch's, pix2pix's) passes Telea after about 100, but was as good
-    # at 2,500 and 10,000 steps on one Yale set and worse on the other, so 0.99 stays (BENCHMARKS.md,
-    # third round; docs/student.md, How long to train).
-    gen_bn_momentum: float = 0.99
+    # fast-changing early generator, so inference (validation, prediction) scored worse than Telea for
+    # about the first 750 steps (500 steps: 0.054-0.091 against Telea's 0.045-0.054 on three real sets);
+    # 0.9 (PyTorch's, pix2pix's) beats Telea at 500 steps on all three, within the seed spread of 0.99 at
+    # 2,500 and 10,000 (BENCHMARKS.md, "Course-sized photographs: short runs").
+    gen_bn_momentum: float = 0.9
     mask_input: bool = False  # G also reads the mask as a second channel, not only the white paint
     prefill: str = "none"  # telea | ns | mean: G reads the box classically filled (+ the mask) and learns a correction
     # discriminator (PatchGAN on the (White, image) pair)
