@@ -112,7 +112,13 @@ def graph_flops(concrete_function) -> int:
 
     options = (tf.compat.v1.profiler.ProfileOptionBuilder(tf.compat.v1.profiler.ProfileOptionBuilder.float_operation())
                .with_empty_output().build())
-    return int(tf.compat.v1.profiler.profile(concrete_function.graph, options=options).total_float_ops)
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")  # the v1 profiler's own deprecation notice says nothing about the kit
+    try:
+        return int(tf.compat.v1.profiler.profile(concrete_function.graph, options=options).total_float_ops)
+    finally:
+        logger.setLevel(level)
 
 
 def step_flops(gan, cfg: config.Config, batch: int) -> int:
