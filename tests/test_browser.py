@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # a real server and Chromium
+
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 pytest.importorskip("fastapi", reason="the server extras are not installed (pip install -e '.[serve]')")
 try:

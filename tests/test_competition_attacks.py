@@ -167,6 +167,7 @@ def send_body(url: str, method: str, path: str, megabytes: int, chunked: bool, s
     return (int(status.group(1)) if status else None), peak
 
 
+@pytest.mark.slow
 def test_a_large_body_without_a_token_is_refused_before_it_is_read_and_memory_stays_flat(tmp_path):
     comp = make_competition(tmp_path)
     with running_server(comp.dir) as server:
@@ -193,6 +194,7 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+@pytest.mark.slow
 def test_a_killed_judging_process_is_replaced_and_the_upload_it_was_judging_is_retried(tmp_path):
     comp = make_competition(tmp_path, size=96, n_test=10, daily_limit=50)
     with running_server(comp.dir, judge_processes=1) as server:
@@ -221,6 +223,7 @@ def test_a_killed_judging_process_is_replaced_and_the_upload_it_was_judging_is_r
         assert status == 200 and all(math.isfinite(r["public_rmse"]) and math.isfinite(r["private_rmse"]) for r in rows)
 
 
+@pytest.mark.slow
 def test_a_hung_judging_process_is_killed_after_the_timeout_and_its_upload_refused(tmp_path):
     comp = make_competition(tmp_path, size=96, n_test=10, daily_limit=50)
     with running_server(comp.dir, judge_processes=1, env={"INPAINT_JUDGE_TIMEOUT_S": "3"}) as server:
@@ -267,6 +270,7 @@ def test_past_the_rejected_cap_an_upload_is_refused_before_it_is_read_or_judged(
 
 
 # ---------------------------------------------------------------- 5. sessions end on the server
+@pytest.mark.slow
 def test_a_copied_cookie_dies_with_sign_out_and_the_organizers_with_a_token_rotation(tmp_path):
     comp = make_competition(tmp_path)
     with running_server(comp.dir) as server, httpx.Client(base_url=server.url, timeout=30) as browser:
@@ -328,6 +332,7 @@ def test_absurd_ids_are_not_found_never_a_server_error(site, bad):
 
 
 # ---------------------------------------------------------------- 7. the Secure flag, per request
+@pytest.mark.slow
 def test_the_secure_cookie_flag_follows_each_requests_scheme_under_concurrent_sign_ins(tmp_path):
     comp = make_competition(tmp_path)
     with running_server(comp.dir) as server:
@@ -349,6 +354,7 @@ def test_the_secure_cookie_flag_follows_each_requests_scheme_under_concurrent_si
 
 
 # ---------------------------------------------------------------- 8. private files
+@pytest.mark.slow
 def test_everything_under_the_competition_folder_that_holds_private_data_is_owner_only(tmp_path):
     comp = make_competition(tmp_path)
     with running_server(comp.dir) as server:
@@ -406,6 +412,7 @@ def closed_after(sock: socket.socket, limit_s: float) -> tuple[float, bytes]:
     return time.monotonic() - start, said
 
 
+@pytest.mark.slow
 def test_half_sent_requests_are_dropped_after_the_header_and_body_timeouts(tmp_path):
     comp = make_competition(tmp_path)
     timeouts = {"INPAINT_HEADER_TIMEOUT_S": "1", "INPAINT_BODY_TIMEOUT_S": "2"}
@@ -426,6 +433,7 @@ def test_half_sent_requests_are_dropped_after_the_header_and_body_timeouts(tmp_p
         assert request_json("GET", server.url + "/api/me", comp.tokens["ann"])[1]["uploads_left"] == 20
 
 
+@pytest.mark.slow
 def test_workers_and_their_judging_processes_exit_when_the_master_is_killed(tmp_path):
     comp = make_competition(tmp_path)
     with running_server(comp.dir, workers=2) as server:

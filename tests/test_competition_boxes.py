@@ -78,6 +78,7 @@ def test_stored_boxes_are_check_datas_and_every_judgement_uses_them(white_backgr
     assert any(f.startswith("constant fill") for f in judge.flags(table))
 
 
+@pytest.mark.slow
 def test_server_diagnoses_and_frames_a_constant_fill_inside_the_stored_boxes(white_background, tmp_path):
     """On the shape-only boxes the fill's region takes in the White background too, and is no longer
     flat; the upload's pictures frame the stored boxes, not the shape-only ones."""

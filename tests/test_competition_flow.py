@@ -28,6 +28,8 @@ from competition.bench_class_setup import ContinueUpload, post_expecting_continu
 from competition.db import SignIn, Submission  # noqa: E402
 from competition_fixtures import http, make_competition, noisy_csv, running_server, spawned_children  # noqa: E402
 
+pytestmark = pytest.mark.slow  # real `inpaint serve` processes
+
 TIMEOUT_S = 60
 
 

@@ -16,6 +16,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 from competition_fixtures import http as request_json, make_competition, running_server  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a real `inpaint serve` process
+
 NUMBERS = st.tuples(st.floats(-1000, 1000), st.sampled_from(["{!r}", "{:.3g}", "{:e}", "{:.17g}", " {} "])).map(
     lambda pair: pair[1].format(pair[0]))  # numbers a file may hold: scored as they are
 CELLS = st.one_of(

@@ -19,6 +19,8 @@ from competition.service import Competition  # noqa: E402
 from competition_fixtures import (http as request_json, make_competition, noisy_csv, postgres, running_server,  # noqa: E402,F401
                                   transposed_csv)
 
+pytestmark = pytest.mark.slow  # real `inpaint serve` processes (and PostgreSQL)
+
 
 def stored_rows(comp_dir, db_url=None) -> list:
     db = database.connect(db_url or f"sqlite:///{comp_dir / 'competition.db'}")

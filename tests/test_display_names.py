@@ -148,6 +148,7 @@ def test_the_organizer_replaces_any_name_and_the_participant_cannot_change_it_ba
     assert code == 2 and "taken" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_ten_participants_asking_for_one_name_at_once_get_it_once(tmp_path, request, database):
     db_url = request.getfixturevalue("postgres")(f"race_{tmp_path.name[-20:].lower()}") if database == "postgresql" \
@@ -204,6 +205,7 @@ def documented_migration(since: int = 3) -> list[str]:
             for statement in block.split(";") if statement.strip()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_hand_migration_in_hosting_md_turns_a_schema_3_database_into_a_working_one(tmp_path, request, database):
     comp = make_competition(tmp_path, people=[])

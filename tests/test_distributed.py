@@ -62,6 +62,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_one_step_on_two_replicas_matches_one_replica():
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=root, timeout=300)

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 
 pytest.importorskip("uvicorn")
+
+pytestmark = pytest.mark.slow  # a real `inpaint serve` process
 httpx = pytest.importorskip("httpx")
 
 from competition_fixtures import make_competition, noisy_csv, running_server  # noqa: E402

@@ -167,6 +167,7 @@ print(repr(float(sum(np.abs(w).sum() for w in unet((32, 32, 1), depth=3, base_fi
 """
 
 
+@pytest.mark.slow
 def test_a_seed_gives_the_same_initial_weights_in_another_process():
     runs = [subprocess.run([sys.executable, "-c", SEEDED_BUILD], capture_output=True, text=True) for _ in range(2)]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr[-500:]

@@ -23,6 +23,8 @@ from inpaint.data import load_data
 from inpaint.run_folder import read_state
 from inpaint.train import train
 
+pytestmark = pytest.mark.slow  # training in two worker processes
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).with_name("distributed_worker.py")
 LOSSES = ["G_GAN", "G_L1", "D_real", "D_fake"]

@@ -8,6 +8,8 @@ import pytest
 from conftest import write_set
 from submission import read_table
 
+pytestmark = pytest.mark.slow  # the starter notebook in a real kernel, training
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "starter.ipynb"
 

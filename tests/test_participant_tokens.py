@@ -8,6 +8,8 @@ from contextlib import contextmanager
 import pytest
 
 pytest.importorskip("uvicorn")
+
+pytestmark = pytest.mark.slow  # real `inpaint serve` processes
 httpx = pytest.importorskip("httpx")
 from sqlalchemy import func, select  # noqa: E402
 

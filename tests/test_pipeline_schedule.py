@@ -106,6 +106,7 @@ TWO_REPLICAS = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_weight_average_is_the_same_on_two_replicas_as_on_one():
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, "-c", TWO_REPLICAS], capture_output=True, text=True, cwd=root, timeout=300)

@@ -117,6 +117,7 @@ def broken(comp: Path, kind: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+@pytest.mark.slow
 def test_clean_interpreter_has_numpy_and_pandas_but_not_the_kit(clean_python, tmp_path):
     assert clean_run(clean_python, ["-c", "import numpy, pandas"], tmp_path).returncode == 0
     for module in ("inpaint", "submission", "competition", "cv2", "tensorflow"):
@@ -124,6 +125,7 @@ def test_clean_interpreter_has_numpy_and_pandas_but_not_the_kit(clean_python, tm
         assert result.returncode == 1 and "ModuleNotFoundError" in result.stderr, module
 
 
+@pytest.mark.slow
 def test_no_phase_that_runs_before_the_deadline_can_score_the_private_part(bundle, comp, clean_python, tmp_path,
                                                                            run_cli):
     before, after = phases_by_time(bundle)
@@ -151,6 +153,7 @@ def test_development_answers_are_exactly_the_public_cells_of_the_solution(bundle
     pd.testing.assert_frame_equal(public.astype(np.float64), read_table(comp / "solution.csv")[["test_3"]])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("split_by", ["image", "pixel"])
 @pytest.mark.parametrize("which", ["good", "identity"])
 def test_final_phase_gives_the_private_and_public_rmse_of_inpaint_score_split(split_by, which, clean_python, tmp_path,
@@ -179,6 +182,7 @@ def test_final_phase_gives_the_private_and_public_rmse_of_inpaint_score_split(sp
         assert 0.02 < scores["rmse_private"] < 0.06
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["empty cell", "missing column", "semicolons", "huge value"])
 def test_every_phase_rejects_what_inpaint_score_rejects_with_its_message(kind, bundle, comp, clean_python,
                                                                          tmp_path, run_cli):
@@ -192,6 +196,7 @@ def test_every_phase_rejects_what_inpaint_score_rejects_with_its_message(kind, b
         assert scores is None  # failed, not scored
 
 
+@pytest.mark.slow
 def test_scoring_program_asks_for_exactly_one_csv_in_the_zip(bundle, comp, clean_python, tmp_path):
     sample = (comp / "sample_submission.csv").read_bytes()
     development = bundle_yaml(bundle)["phases"][0]
@@ -200,6 +205,7 @@ def test_scoring_program_asks_for_exactly_one_csv_in_the_zip(bundle, comp, clean
     assert result.stderr.strip() == "error: the submission zip must hold exactly one CSV file (Predict.csv); found: a.csv, b.CSV"
 
 
+@pytest.mark.slow
 def test_scoring_program_finds_the_csv_in_a_zipped_folder_beside_macos_litter(bundle, comp, clean_python, tmp_path):
     sample = (comp / "sample_submission.csv").read_bytes()
     development = bundle_yaml(bundle)["phases"][0]
@@ -257,6 +263,7 @@ def test_competition_yaml_as_codabench_reads_it(bundle, comp):
     assert "accepts_only_result_submissions" not in development  # the V2 unpacker does not read it
 
 
+@pytest.mark.slow
 def test_without_a_deadline_the_bundle_has_no_final_phase_and_says_so(tmp_path, clean_python, run_cli):
     comp = make_competition(tmp_path / "c", deadline=None)
     summary = export_competition(comp, tmp_path / "b.zip", "codabench")

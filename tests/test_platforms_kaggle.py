@@ -82,6 +82,7 @@ def test_solution_keeps_the_values_and_marks_each_row_public_or_private(package)
     assert (out / "test_boxes.csv").read_bytes() == (comp / "test_boxes.csv").read_bytes()  # the judged boxes
 
 
+@pytest.mark.slow
 def test_metric_on_public_and_private_rows_equals_inpaint_score_split(package, clean_python, tmp_path, run_cli):
     comp, out = package
     for submission in (noisy(comp, tmp_path / "Predict.csv"), comp / "sample_submission.csv"):
@@ -95,6 +96,7 @@ def test_metric_on_public_and_private_rows_equals_inpaint_score_split(package, c
         assert scores["Public"] != scores["Private"]
 
 
+@pytest.mark.slow
 def test_metric_follows_the_per_pixel_split_kaggle_gets_for_a_competition_split_by_image(clean_python, tmp_path,
                                                                                            run_cli):
     comp = make_competition(tmp_path / "c")  # split by image: Kaggle's solution is split by pixel instead
@@ -112,6 +114,7 @@ def test_metric_follows_the_per_pixel_split_kaggle_gets_for_a_competition_split_
     assert scores == pytest.approx({"Public": expected["public"], "Private": expected["private"]}, abs=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cells, kit_error", [
     ({(3, "test_2"): "inf"}, "submission: 1 NaN or infinite cells"),
     ({(3, "test_2"): ""}, "submission: 1 NaN or infinite cells"),
@@ -128,6 +131,7 @@ def test_metric_refuses_bad_cells_with_a_participant_visible_kit_message(cells, 
     assert isinstance(scores["Public" if part == "Private" else "Private"], float)
 
 
+@pytest.mark.slow
 def test_metric_refuses_a_missing_column_or_id_with_the_kits_message(package, clean_python, tmp_path):
     comp, out = package
     table = pd.read_csv(noisy(comp, tmp_path / "Predict.csv"))
@@ -170,6 +174,7 @@ def test_metric_reports_a_broken_solution_to_the_host_only():
         kaggle_metric.score(solution, solution.copy(), "id")
 
 
+@pytest.mark.slow
 def test_metric_py_is_standalone_follows_the_template_and_its_example_holds(package, clean_python, tmp_path):
     _, out = package
     source = (out / "metric.py").read_text()

@@ -85,6 +85,7 @@ def test_what_was_written_before_an_exception_is_still_replayed():
     assert lines[-1] == "ImportError: libtensorflow_framework.so.2: cannot open shared object file"
 
 
+@pytest.mark.slow
 def test_first_keras_import_prints_one_device_line_and_leaves_no_hook_behind():
     done = python("""
         import sys
@@ -129,6 +130,7 @@ def test_a_crash_inside_the_block_still_says_where_on_the_real_stderr():
     assert 'line 5 in <module>' in done.stderr
 
 
+@pytest.mark.slow
 def test_a_python_user_who_imports_the_kit_sees_one_device_line_and_no_retracing_warnings():
     """The kit's import covers TensorFlow's start-up notices and the retracing paragraphs that predicting with
     several generators triggers (compare-predictions builds six); INPAINT_VERBOSE=1 shows them again."""

@@ -207,6 +207,7 @@ def test_an_answer_of_an_unexpected_shape_is_one_clear_line(run_cli, tmp_path, c
 
 
 # ---------------------------------------------------------------- item 3, against the real server
+@pytest.mark.slow
 def test_a_remote_only_participant_sees_their_name_changes_it_and_sees_why_a_file_was_rejected(tmp_path, run_cli,
                                                                                                monkeypatch):
     pytest.importorskip("uvicorn")

@@ -52,6 +52,7 @@ def test_cluster_workers_keep_the_config_seed_so_they_agree(capsys, monkeypatch)
     assert config_of().seed == 0 and capsys.readouterr().out == ""
 
 
+@pytest.mark.slow
 def test_a_run_folder_in_use_is_refused_before_a_seed_is_drawn_or_tensorflow_starts(tmp_path):
     """Issue 36: `inpaint run` into a used folder printed a fresh seed and started TensorFlow, then refused."""
     data = write_set(tmp_path / "data", n_train=4, n_test=1)

@@ -41,6 +41,8 @@ from inpaint.data import load_data  # noqa: E402
 from inpaint.synth import write_synth_set  # noqa: E402
 from submission import copies, export_predictions  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a class judged by a real `inpaint serve` process (and PostgreSQL)
+
 SIZE, N_TEST = 64, 4
 POISON = b"0," * 5_000_000  # 10 MB, one line: minutes of read_table (see the module's docstring)
 FAST_S = 10  # a stored row is read in milliseconds; this leaves room for a loaded 2-core machine
