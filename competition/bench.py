@@ -25,7 +25,7 @@ import pandas as pd
 
 from competition.launch import free_port, serve_command, wait_ready
 from competition.settings import load_settings
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 REQUEST_TIMEOUT_S = 300
 
@@ -180,7 +180,7 @@ def _count_stored(comp: Path, db_url: str | None) -> tuple[int, int]:
 
 
 def save(row: dict, path: Path, args: dict) -> None:
-    from inpaint.imaging import atomic_write_bytes
+    from submission.image_files import atomic_write_bytes
 
     atomic_write_bytes(path, (json.dumps({"benchmark": "serve", "args": args, "cores": os.cpu_count(),
                                           "rows": [row]}, indent=2) + "\n").encode())

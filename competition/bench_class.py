@@ -31,7 +31,7 @@ import numpy as np
 from competition.bench_class_setup import QUICK, ClassSize, post_expecting_continue, seed, signed_in_opener, timed_get
 from competition.launch import free_port, serve_command, wait_ready
 from competition.settings import load_settings, write_settings
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 MEMORY_SAMPLE_S = 0.25
 
@@ -237,7 +237,7 @@ def seeded_class(comp: Path) -> tuple[Path, list[str], str]:
 
 
 def save(row: dict, path: Path, args: dict) -> None:
-    from inpaint.imaging import atomic_write_bytes
+    from submission.image_files import atomic_write_bytes
 
     atomic_write_bytes(path, (json.dumps({"benchmark": "serve class", "args": args, "cores": os.cpu_count(),
                                           "rows": [row]}, indent=2) + "\n").encode())

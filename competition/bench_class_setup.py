@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 TIMEOUT_S = 300  # the whole request: an upload of a full CSV is judged before the answer comes back
 MAX_ANSWER_BYTES = 8 * 2**20  # a class's leaderboard is a few kB, a rejected file's findings a few more

@@ -16,7 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import DateTime, TypeDecorator
 
-from inpaint.errors import ConfigError, UserError
+from submission.errors import ConfigError, UserError
 
 SCHEMA_VERSION = 5
 # What each version changed, quoted when an older database is refused (the kit never migrates by itself).

@@ -27,7 +27,7 @@ import hashlib
 import re
 import unicodedata
 
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 MIN_LENGTH, MAX_LENGTH = 3, 24
 ALLOWED = re.compile(r"[A-Za-z0-9]+(?:[ ._-][A-Za-z0-9]+)*")

@@ -29,9 +29,9 @@ from sqlalchemy import case, func, select
 
 from competition.db import Submission
 from competition.settings import iso
-from inpaint.errors import UserError
-from inpaint.imaging import atomic_write_bytes
+from submission.errors import UserError
 from submission.grading import grades
+from submission.image_files import atomic_write_bytes
 from submission.spreadsheet_cells import inert_cell, inert_row
 
 LMS = ("moodle", "canvas")

@@ -16,9 +16,9 @@ import pandas as pd
 
 from competition.settings import CompetitionPaths, Settings
 from competition.verdicts import FileFacts, Verdict, features_bytes, finding
-from inpaint.errors import SubmissionError, UserError
 from submission import copies, diagnose
 from submission.csv_read import layout_problems, read_table
+from submission.errors import SubmissionError, UserError
 from submission.flags import submission_flags
 from submission.grading import split_masks
 from submission.scoring import align, rmse

@@ -28,7 +28,7 @@ from pathlib import Path
 from competition.lifeline import exit_with_parent_thread
 from competition.settings import CompetitionPaths, load_settings
 from competition.verdicts import FileFacts, Verdict, features_bytes
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 _WORKER_JUDGE = None  # the judging process's competition.judge.Judge
 # A judgement takes about a second (a legal file is a few MB); the wait for a free process is not counted.

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ from competition.db import Judgement, Submission
 from competition.service import Competition
 from competition.settings import CompetitionPaths
 from competition.verdicts import judgement_row
-from inpaint.imaging import atomic_write_bytes
+from submission.image_files import atomic_write_bytes
 from submission.spreadsheet_cells import inert_table
 
 STALE_INCOMING_S = 3600  # a started server leaves younger .part files alone: another worker may be writing them

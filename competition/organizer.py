@@ -15,7 +15,7 @@ from competition.db import MAX_ID, Judgement, Meta, Participant, SignIn, Submiss
 from competition.ranking import best_private, by_participant, final_choice, finite_or_none, rank_rows
 from competition.settings import iso
 from competition.tokens import hash_token, new_token, write_secret
-from inpaint.errors import UserError
+from submission.errors import UserError
 from submission.grading import grades
 
 

@@ -23,7 +23,7 @@ from competition import display_names as names
 from competition.db import MAX_ID, Database, Participant, Submission
 from competition.settings import CompetitionPaths, load_settings
 from competition.tokens import hash_token, new_token, write_secret
-from inpaint.errors import UserError
+from submission.errors import UserError
 from submission.spreadsheet_cells import inert_row, starts_a_formula
 
 ROSTER_COLUMNS = ("name", "email", "student_id", "display_name")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 
 class Refused(UserError):

@@ -37,7 +37,7 @@ from competition.settings import CompetitionPaths, iso, load_settings
 from competition.sign_ins import SignIns
 from competition.upload_slots import UploadSlots
 from competition.tokens import hash_token, same_hash
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 from competition.verdicts import FileFacts, Verdict, features_from_bytes, finding_lines, judgement_row
 

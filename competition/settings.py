@@ -20,10 +20,10 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from inpaint.config import _toml_value as config_toml_value
-from inpaint.errors import ConfigError, UserError
-from inpaint.imaging import atomic_write_bytes
+from submission.errors import ConfigError, UserError
 from submission.grading import COURSE_BASELINE, COURSE_STRONG
+from submission.image_files import atomic_write_bytes
+from submission.toml_values import toml_value
 
 SETTINGS_FILE = "competition.toml"
 
@@ -177,7 +177,7 @@ def iso(value: datetime | None) -> str | None:
 def _toml_value(value) -> str:
     if isinstance(value, datetime):
         return value.isoformat()  # a TOML offset date-time: tomllib reads it back as an aware datetime
-    return config_toml_value(value)
+    return toml_value(value)
 
 
 def settings_to_toml(s: Settings) -> str:

@@ -14,10 +14,10 @@ from competition import db as database
 from competition.private_files import create_private_database_file, protect_private_files
 from competition.settings import CompetitionPaths, Settings, write_settings
 from competition.tokens import hash_token, new_token, secrets_folder, write_secret
-from inpaint.errors import DataError, UserError
-from inpaint.imaging import atomic_write_bytes
 from submission.csv_io import export_folder, read_table, solution_from_answers
+from submission.errors import DataError, UserError
 from submission.grading import make_split
+from submission.image_files import atomic_write_bytes
 from submission.test_images import write_boxes
 
 STUDENT_FOLDERS = ("Training/Real", "Training/White", "Testing/White")  # never Testing/Real

@@ -28,13 +28,12 @@ Functions:
 
 The same steps on the command line: `inpaint --help`; the student's guide is docs/student.md.
 TensorFlow starts with the first function that needs it, with one line about the device instead of
-its start-up notices (set INPAINT_VERBOSE=1 to see them all).
+its start-up notices (set INPAINT_VERBOSE=1 to see them all); importing the package starts nothing
+and changes nothing in the import system.
 """
-import os as _os
 import sys as _sys
 import types as _types
 
-from inpaint import quiet_start as _quiet_start
 from inpaint.api import (Run, load_data, make_config, open_run, predict, score, train, validate_submission,
                          write_submission)
 
@@ -46,7 +45,9 @@ __all__ = ["Run", "load_data", "make_config", "open_run", "predict", "score", "t
 class _Package(_types.ModuleType):
     """`inpaint.train` and `inpaint.predict` stay the functions above once the modules of the same name
     (inpaint/train.py, inpaint/predict.py) are imported: the import system would otherwise bind each
-    submodule over the function. Those modules are reached by `from inpaint.train import ...`."""
+    submodule over the function. Those modules are reached by `from inpaint.train import ...`.
+    (A module-level __getattr__ cannot do this: it is asked only for names the package does not hold.
+    Modules whose names are not those of the API functions would; see issue 37.)"""
 
     def __setattr__(self, name, value):
         if name in __all__ and isinstance(value, _types.ModuleType):
@@ -55,4 +56,3 @@ class _Package(_types.ModuleType):
 
 
 _sys.modules[__name__].__class__ = _Package
-_quiet_start.install(verbose=bool(_os.environ.get("INPAINT_VERBOSE")))

@@ -3,7 +3,9 @@
 Every function here is a thin door to the same code the `inpaint` command runs, so a notebook and
 the command line train, predict, write and check the same way. Nothing is imported at the top
 but the standard library: `import inpaint` stays quick and TensorFlow starts with the first
-function that needs it.
+function that needs it: each function here that can start it first installs the quiet start
+(inpaint/quiet_start.py: one line about the device instead of TensorFlow's notices), as the
+command line does; importing the package installs nothing.
 """
 from __future__ import annotations
 
@@ -17,6 +19,16 @@ if TYPE_CHECKING:  # names for the signatures only
     from inpaint.data import Dataset
     from submission.scoring import ScoreResult
     from submission.validate import Verdict
+
+
+def _quiet_tensorflow() -> None:
+    """Before a function that may start TensorFlow: its start-up notices become one device line
+    (INPAINT_VERBOSE=1 shows them all). Does nothing once TensorFlow has started."""
+    import os
+
+    from inpaint import quiet_start
+
+    quiet_start.install(verbose=bool(os.environ.get("INPAINT_VERBOSE")))
 
 
 def load_data(folder, size=(128, 128), pair_by_order: bool = False, mask_threshold: float | None = None,
@@ -107,6 +119,7 @@ class Run:
 
     def show_samples(self) -> PngImage:
         """Validation faces (White | prediction | Real | error) from the generator kept as the best."""
+        _quiet_tensorflow()
         from inpaint.report import samples_shown
 
         grid, caption = samples_shown(self.folder, self.config, self.state)
@@ -119,6 +132,7 @@ class Run:
 
     def report(self, answers=None) -> Path:
         """RUN/report/ (report.md, report.html, plots, architecture): the base of the write-up."""
+        _quiet_tensorflow()
         from inpaint.report import write_report
 
         return write_report(self.folder, Path(answers) if answers else None)
@@ -127,6 +141,7 @@ class Run:
     def warning(self) -> str | None:
         """The warning training printed when the generator a submission would use is NOT better than the
         classical fill (state.json's classical_check); None when it is, or before the check."""
+        _quiet_tensorflow()
         from inpaint.predict import classical_verdict
 
         check = self.state.get("classical_check")
@@ -154,6 +169,7 @@ def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: floa
     saves a checkpoint; `resume=True` continues it with the run's own config (`config` is not needed)
     and its own budget, unless a budget is given now. Returns the Run.
     """
+    _quiet_tensorflow()
     from inpaint import config as config_mod
     from inpaint import run_folder
     from inpaint.callbacks import BudgetBar
@@ -183,6 +199,7 @@ def open_run(folder) -> Run:
 def predict(run, data: "Dataset", tta: bool | None = None) -> "np.ndarray":
     """The inpainted test images, (n, M, N) in [0, 1] at the submission's size, from the run's best
     generator (flip averaging as the run's config says, unless `tta` is given)."""
+    _quiet_tensorflow()
     from inpaint.predict import predict_run
 
     return predict_run(Path(getattr(run, "folder", run)), data, tta_flip=tta)

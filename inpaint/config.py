@@ -12,6 +12,7 @@ from pathlib import Path
 
 from inpaint.errors import ConfigError
 from inpaint.imaging import atomic_write_bytes
+from submission.toml_values import toml_value
 
 ADVERSARIAL_KINDS = ("lsgan", "bce", "hinge")
 NORMS = ("batch", "instance", "none")
@@ -231,18 +232,8 @@ def load_toml(path: Path, base: Config | None = None) -> Config:
     return from_dict(values, base)
 
 
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return repr(value)
-
-
 def to_toml(cfg: Config) -> str:
-    return "".join(f"{f.name} = {_toml_value(getattr(cfg, f.name))}\n" for f in fields(cfg))
+    return "".join(f"{f.name} = {toml_value(getattr(cfg, f.name))}\n" for f in fields(cfg))
 
 
 def save_toml(cfg: Config, path: Path) -> None:

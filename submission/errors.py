@@ -1,7 +1,7 @@
 """Errors a user can cause, shared by every package: the CLI prints their message on one line and exits 2.
 
 They live in the TensorFlow-free base so that the scorer, the server and the Codabench scoring
-program raise the same errors as the training library, which adds its own `ConfigError`.
+program raise the same errors as the training library (inpaint/errors.py re-exports them).
 """
 
 
@@ -15,6 +15,10 @@ class DataError(UserError):
 
 class SubmissionError(UserError):
     """A submission or solution CSV does not follow the CSV contract."""
+
+
+class ConfigError(UserError):
+    """A config file, preset or option value (a run's or a competition's) is not valid."""
 
 
 def list_names(names, limit: int = 10) -> str:

@@ -110,6 +110,22 @@ def test_a_run_folders_config_and_state_are_read_without_tensorflow(tmp_path):
     assert done.returncode == 0 and done.stdout.strip() == "4 0.9 3 []", done.stdout + done.stderr
 
 
+
+def test_the_server_imports_the_base_directly_hooks_no_import_and_starts_no_tensorflow():
+    """competition/ reaches errors, image files and TOML values in submission/, not through inpaint/, so
+    importing the server runs no inpaint/__init__.py (whose notebook API is not the server's business)."""
+    code = textwrap.dedent("""
+        import sys
+        hooks = list(sys.meta_path)
+        import competition.service, competition.api.app, competition.settings
+        ours = ("inpaint", "submission", "competition", "baselines")
+        added = [type(f).__module__ for f in sys.meta_path if f not in hooks]  # six adds one for pandas's dateutil
+        print(sorted(m for m in added if m.split(".")[0] in ours), sorted(m for m in sys.modules if m.split(".")[0] == "inpaint"),
+              sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0 and done.stdout.strip() == "[] [] []", done.stdout + done.stderr
+
 # The judging side: competition/judge_pool.py runs it in separate processes (InlineJudging only for the
 # command line and in-process tests), so the search for parsing stops at that module.
 JUDGING_BOUNDARY = "competition.judge_pool"

@@ -24,7 +24,7 @@ from competition.api.responses import FiniteJSONResponse
 from competition.judge_pool import JudgingFailed
 from competition.lifeline import terminate_with_parent
 from competition.service import Competition, NotFound
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 # Swagger UI's files for /docs, served by the server itself from a pip package (a fixed version, no CDN,
 # works offline); the one FastAPI names by default is a floating version on a CDN, with no integrity hash.

@@ -35,8 +35,8 @@ from competition.platforms import codabench_pages as texts
 from competition.platforms import pages
 from competition.platforms.zips import zip_bytes
 from competition.settings import CompetitionPaths, Settings
-from inpaint.errors import UserError
 from submission.csv_read import read_table
+from submission.errors import UserError
 from submission.grading import split_masks
 
 # The default image (codalab-legacy:py37) carries Anaconda 2019's pandas 0.25, older than the

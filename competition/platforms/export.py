@@ -7,7 +7,7 @@ from pathlib import Path
 from competition.platforms import codabench, kaggle
 from competition.platforms.zips import write_atomically
 from competition.settings import CompetitionPaths, Settings, load_settings
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 FORMATS = ("codabench", "kaggle")
 

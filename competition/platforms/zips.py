@@ -10,8 +10,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from inpaint.errors import UserError
-from inpaint.imaging import atomic_write_bytes
+from submission.errors import UserError
+from submission.image_files import atomic_write_bytes
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from competition.display_names import RULES
 from competition.web.guards import CheckedForm, ParticipantOf
 from competition.web.render import User, competition, redirect, render
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 router = APIRouter(include_in_schema=False)
 

@@ -17,7 +17,7 @@ from competition.web.guards import CheckedForm, Organizer, PageRefused
 from competition.web.render import competition, redirect, render
 from competition.web.session import new_session
 from competition.web.submissions import SubmissionId
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 router = APIRouter(include_in_schema=False)
 

@@ -27,7 +27,7 @@ from competition.web.guards import CheckedForm, PageRefusal, PageRefused, Partic
 from competition.web.pictures import score_plot_svg
 from competition.web.render import User, competition, redirect, render
 from competition.web.upload import UploadTooLarge, read_upload_form
-from inpaint.errors import UserError
+from submission.errors import UserError
 
 router = APIRouter(include_in_schema=False)
 SubmissionId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
