@@ -11,6 +11,7 @@ from inpaint.run_folder import load_generator
 from test_train import SIZE, write_set
 
 
+@pytest.mark.slow
 def test_a_run_not_yet_better_than_telea_says_so_and_what_to_do(tmp_path, run_cli):
     data_dir = write_set(tmp_path / "data", n_train=20, n_test=3)
     run = tmp_path / "run"
@@ -43,6 +44,7 @@ def test_a_run_better_than_telea_says_so_with_both_figures():
                     "0.05120 on the same 13 held-out pairs")
 
 
+@pytest.mark.slow
 def test_a_short_run_of_the_default_batch_norm_beats_telea(tmp_path, run_cli):
     """Issue 35's safety default, on a stand-in a test can afford: the lite preset on 60 synthetic pairs
     at 64 x 64 for 150 steps (the real photo sets: 500 steps of the standard preset, BENCHMARKS.md).

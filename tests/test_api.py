@@ -65,6 +65,7 @@ def tiny_data(tmp_path_factory):
     return inpaint.load_data(write_set(tmp_path_factory.mktemp("api") / "data", n_train=8, n_test=2), size=(32, 32))
 
 
+@pytest.mark.slow
 def test_api_trainings_without_a_seed_draw_their_own_and_print_and_save_it(tiny_data, tmp_path, capsys):
     """Issue 36: make_config pinned seed 0, so every notebook student trained the same run."""
     from inpaint.config import load_toml
@@ -79,6 +80,7 @@ def test_api_trainings_without_a_seed_draw_their_own_and_print_and_save_it(tiny_
     assert inpaint.make_config("lite", seed=7).seed == 7
 
 
+@pytest.mark.slow
 def test_a_run_worse_than_the_classical_fill_does_not_look_finished(tiny_data, tmp_path):
     run = inpaint.train(tiny_data, tmp_path / "run", inpaint.make_config("lite", seed=3), steps=1, progress=False)
     assert not run.state["classical_check"]["better"]  # one step of a fresh U-Net: gray boxes, far from Telea
@@ -89,6 +91,7 @@ def test_a_run_worse_than_the_classical_fill_does_not_look_finished(tiny_data, t
     assert any(d.startswith("the run that predicted it is NOT better than the classical fill") for d in verdict.diagnoses)
 
 
+@pytest.mark.slow
 def test_resume_without_a_budget_keeps_the_budget_the_run_was_started_with(tiny_data, tmp_path):
     from inpaint.config import UNTIL_BUDGET, load_toml
 

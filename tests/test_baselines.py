@@ -53,6 +53,7 @@ def test_classical_methods_change_only_masked_pixels(method):
     assert filled.max() < 0.9 and 0.2 <= filled.min()  # the box was filled from its surroundings
 
 
+@pytest.mark.slow
 def test_pix2pix_lite_short_run_writes_a_valid_csv_and_all_scores_every_method(tiny_set, tmp_path, run_cli):
     code, out, err = run_cli("baseline", "pix2pix-lite", "--data", tiny_set, "--size", 32, 32,
                              "--csv", tmp_path / "lite.csv", "--iterations", 3, "--batch", 4)

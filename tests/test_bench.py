@@ -7,6 +7,7 @@ from baselines import bench
 from inpaint import config
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("prefill", ["none", "telea"])  # a prefill generator reads the filled face and the mask
 def test_speed_benchmark_times_kit_step_and_deck_loop(prefill):
     cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3, prefill=prefill)
@@ -26,6 +27,7 @@ def test_deck_loop_trains_d_in_its_own_step_and_freezes_it_in_the_combined_one()
     assert any((a != b).any() for a, b in zip(d0, loop.d.get_weights()))
 
 
+@pytest.mark.slow
 def test_quality_benchmark_on_a_tiny_set(tiny_set, tmp_path, run_cli):
     code, out, err = run_cli("bench", "quality", "--data", tiny_set, "--out", tmp_path / "b", "--minutes", 0.01,
                              "--preset", "lite", "--iterations", 2)
@@ -47,6 +49,7 @@ def test_graph_flops_counts_a_convolution_as_hand_computed():
     assert flops == 2 * (2 * 16 * 16 * 4) * (3 * 3 * 3)
 
 
+@pytest.mark.slow
 def test_speed_rows_give_the_step_rate_against_the_matmul_peak():
     cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3)
     rows = bench.speed({"tiny": cfg}, batch=2, steps=1, repeats=1)

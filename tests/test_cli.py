@@ -123,6 +123,7 @@ def tiny_run(sets, tmp_path_factory):
     return run
 
 
+@pytest.mark.slow
 def test_report_answers_in_either_form_give_the_same_test_table(sets, tiny_run, run_cli):
     _, grader = sets
     expected = identity_rmse_by_hand(grader)
@@ -150,6 +151,7 @@ def test_answers_that_are_not_there_name_the_option_and_exit_2(command, sets, tm
     assert f"--answers {student}: a data folder without Testing/Real" in err
 
 
+@pytest.mark.slow
 def test_report_answers_without_test_images_beside_them_is_a_clear_error(sets, tiny_run, tmp_path, run_cli):
     _, grader = sets
     lone = shutil.copytree(grader / "Testing" / "Real", tmp_path / "answers")

@@ -35,6 +35,7 @@ def off_white(tmp_path_factory):
     return data
 
 
+@pytest.mark.slow
 def test_mask_threshold_from_set_finds_the_masks_in_train_submit_and_report(off_white, tmp_path, run_cli):
     code, _, err = run_cli("train", "--data", off_white, "--run", tmp_path / "default", *LITE, "--steps", 1)
     assert code == 2 and "no white box found (try --mask-threshold)" in err  # 0.94 misses these boxes
@@ -54,6 +55,7 @@ def test_mask_threshold_from_set_finds_the_masks_in_train_submit_and_report(off_
     assert code == 2 and "trained with mask_threshold = 0.92" in err and not (tmp_path / "other.csv").exists()
 
 
+@pytest.mark.slow
 def test_mask_threshold_option_and_set_write_the_same_config(off_white, tmp_path, run_cli):
     for how in (["--mask-threshold", 0.92], ["--set", "mask_threshold=0.92"]):
         run = tmp_path / how[0].strip("-")
@@ -62,6 +64,7 @@ def test_mask_threshold_option_and_set_write_the_same_config(off_white, tmp_path
         assert saved(run).mask_threshold == 0.92
 
 
+@pytest.mark.slow
 def test_mask_grow_from_set_widens_the_masks_the_submission_fills(tiny_set, tmp_path, run_cli):
     run, csv = tmp_path / "run", tmp_path / "Predict.csv"
     code, _, err = run_cli("run", "--data", tiny_set, "--run", run, "--csv", csv, *LITE, "--steps", 1,
@@ -77,6 +80,7 @@ def test_mask_grow_from_set_widens_the_masks_the_submission_fills(tiny_set, tmp_
     assert all(c.sum() > (bottom - top + 2) * (right - left + 2) for c in changed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch, used, steps", [(2, 2, 5), (64, 11, 1)])
 def test_batch_size_and_image_size_from_set_are_what_trains_and_what_config_toml_says(batch, used, steps, tmp_path,
                                                                                    run_cli):

@@ -90,6 +90,7 @@ def test_the_training_stream_yields_windows(data):
     assert all(float(tf.reduce_sum(m)) == float(data.train_mask[0].sum()) for m in mask)  # every box whole
 
 
+@pytest.mark.slow
 def test_a_crop_run_validates_on_the_whole_image_scale_and_predicts_whole_faces(data, tmp_path):
     cfg = lite(steps=3, epochs=1, crop_size=(16, 16), tta_flip=False)
     state = train(data, tmp_path / "run", cfg, verbose=0)
@@ -107,6 +108,7 @@ def test_a_crop_run_validates_on_the_whole_image_scale_and_predicts_whole_faces(
         assert np.abs(p[top:top + 16, left:left + 16] - w[top:top + 16, left:left + 16]).max() > 0
 
 
+@pytest.mark.slow
 def test_a_box_too_large_for_the_window_stops_training_before_it_starts(tmp_path):
     big = load_data(write_set(tmp_path / "d", n_train=8, n_test=2, size=32), size=(32, 32))
     with pytest.raises(DataError, match="training boxes are larger than crop_size 8x8"):

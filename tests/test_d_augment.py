@@ -105,6 +105,7 @@ def test_adaptive_probability_moves_toward_the_target_by_the_pairs_seen():
     assert float(gan.d_augment_p) == pytest.approx(0.1)
 
 
+@pytest.mark.slow
 def test_resumed_run_with_augmentation_reproduces_the_uninterrupted_one(data, tmp_path):
     # The draws follow the step (stateless), so a run resumed at an epoch boundary augments as the
     # uninterrupted one did and ends with the same weights.
@@ -148,6 +149,7 @@ def test_r1_of_a_linear_discriminator_is_the_hand_computed_value():
     assert float(penalty) == pytest.approx(4.0 / 64, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_r1_run_logs_the_penalty(data, tmp_path):
     train(data, tmp_path / "run", lite(steps=2, epochs=1, r1_gamma=10.0), verbose=0)
     log = pd.read_csv(tmp_path / "run" / "log.csv")
@@ -173,6 +175,7 @@ def test_separation_log_is_d_mean_output_on_training_and_validation_pairs(data, 
         np.testing.assert_array_equal(v.numpy(), before)
 
 
+@pytest.mark.slow
 def test_a_run_logs_d_separation_for_tensorboard_and_the_report(data, tmp_path):
     train(data, tmp_path / "run", lite(steps=2, epochs=1), verbose=0)
     log = pd.read_csv(tmp_path / "run" / "log.csv")

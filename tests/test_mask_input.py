@@ -22,6 +22,7 @@ def test_generator_input_adds_the_mask_only_for_a_two_channel_generator():
     np.testing.assert_array_equal(both[..., 1], mask[..., 0])
 
 
+@pytest.mark.slow
 def test_a_mask_input_run_saves_a_two_channel_generator_that_reads_the_mask(data, tmp_path):
     train(data, tmp_path / "run", lite(steps=2, epochs=1, mask_input=True), verbose=0)
     generator, cfg = load_generator(tmp_path / "run", which="best")

@@ -22,6 +22,7 @@ class KeepWeights(keras.callbacks.Callback):
         self.raw = self.model.generator.get_weights()
 
 
+@pytest.mark.slow
 def test_predict_loads_the_weight_average_not_the_raw_generator(data, tmp_path):
     seen = KeepWeights()
     state = train(data, tmp_path / "run", lite(steps=2, epochs=1, ema_decay=0.9), verbose=0, callbacks=[seen])
@@ -58,6 +59,7 @@ def test_learning_rate_follows_a_time_budget_when_it_ends_first():
     assert math.isclose(decay.factor(100, seconds=90.0), 0.25)  # 75% of the minutes, 10% of the steps
 
 
+@pytest.mark.slow
 def test_learning_rate_decay_reaches_both_optimizers_during_training(data, tmp_path):
     state = train(data, tmp_path / "run", lite(steps=4, epochs=1, lr_decay="linear", learning_rate=1e-3), verbose=0,
                   callbacks=[seen := RecordRate()])
@@ -118,6 +120,7 @@ def test_weight_average_is_the_same_on_two_replicas_as_on_one():
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_patience_stops_when_validation_stops_improving(data, tmp_path):
     # A learning rate of ~0 and no batch statistics: validation RMSE is the same every epoch, so it
     # stops improving after the first and the run ends `patience` epochs later, not after 10.
@@ -127,6 +130,7 @@ def test_patience_stops_when_validation_stops_improving(data, tmp_path):
     assert state["stop_reason"] == "validation RMSE did not improve for 2 epochs"
 
 
+@pytest.mark.slow
 def test_no_patience_trains_through_a_flat_validation_curve(data, tmp_path):
     cfg = lite(epochs=4, learning_rate=1e-12, gen_norm="instance", disc_norm="none", gen_dropout=0.0)
     state = train(data, tmp_path / "run", cfg, verbose=0)

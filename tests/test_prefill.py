@@ -28,6 +28,7 @@ def test_untrained_prefill_generator_predicts_exactly_the_classical_fill(data, m
     assert np.abs(unfilled - expected).max() > 0.1
 
 
+@pytest.mark.slow
 def test_a_prefill_run_submits_the_classical_fill_before_it_has_learnt_anything(data, tmp_path):
     # One step at a vanishing learning rate: the zero-initialised correction stays ~0, so the
     # prediction that `submit` writes (loaded from the run folder) must be Telea's fill.
@@ -73,6 +74,7 @@ def test_mean_prefill_fills_the_box_with_the_mean_face_at_the_brightness_of_its_
     np.testing.assert_array_equal(filled[mask == 0], white[mask == 0])
 
 
+@pytest.mark.slow
 def test_mean_prefill_run_keeps_its_mean_face_and_predicts_with_it(data, tmp_path):
     run = tmp_path / "run"
     train(data, run, lite(prefill="mean", steps=1, epochs=1, learning_rate=1e-12), verbose=0)

@@ -31,6 +31,7 @@ def decoded(path):
     return img
 
 
+@pytest.mark.slow
 def test_report_writes_every_file_with_real_content(tiny_run, run_cli):
     run, data_dir = tiny_run
     code, out, err = run_cli("report", "--run", run, "--answers", data_dir)
@@ -52,11 +53,13 @@ def test_report_writes_every_file_with_real_content(tiny_run, run_cli):
     assert config.load_toml(report / "config.toml") == config.load_toml(run / "config.toml")
 
 
+@pytest.mark.slow
 def test_train_saves_sample_grids_every_n_epochs_and_one_of_the_best_generator(tiny_run):
     run, _ = tiny_run
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["best.png", "epoch_0001.png", "epoch_0002.png"]
 
 
+@pytest.mark.slow
 def test_the_samples_shown_are_from_the_generator_the_submission_used_and_name_its_epoch(tiny_run, tmp_path):
     """The report used to show the last epoch's grid while the submission came from the best epoch."""
     run, _ = tiny_run
@@ -84,6 +87,7 @@ def test_a_log_written_before_epochs_counted_from_1_is_read_as_such(tmp_path):
     assert list(read_log(tmp_path)["epoch"]) == [1, 2]
 
 
+@pytest.mark.slow
 def test_run_folder_without_log_is_a_clear_error(tiny_run, tmp_path, run_cli):
     run, _ = tiny_run
     (tmp_path / "run").mkdir()

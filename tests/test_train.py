@@ -33,6 +33,7 @@ def generator_weights(run):
     return generator.get_weights()
 
 
+@pytest.mark.slow
 def test_one_epoch_lowers_the_l1_loss(data, tmp_path):
     from inpaint.pipeline import eval_dataset
     from inpaint.gan import build_gan
@@ -47,6 +48,7 @@ def test_one_epoch_lowers_the_l1_loss(data, tmp_path):
     assert after < before
 
 
+@pytest.mark.slow
 def test_train_writes_run_folder_and_respects_step_budget(data, tmp_path):
     run = tmp_path / "run"
     state = train(data, run, lite(steps=5, epochs=100), verbose=0)
@@ -62,11 +64,13 @@ def test_train_writes_run_folder_and_respects_step_budget(data, tmp_path):
     assert cv2.imread(str(run / "samples" / "best.png")).shape[1] > 0
 
 
+@pytest.mark.slow
 def test_time_budget_stops_after_the_step_that_exceeds_it(data, tmp_path):
     state = train(data, tmp_path / "run", lite(minutes=1e-6, epochs=50), verbose=0)
     assert state["stop_reason"] == "time budget used" and state["steps"] == 1
 
 
+@pytest.mark.slow
 def test_resume_continues_step_counter_and_reproduces_uninterrupted_weights(data, tmp_path):
     cfg = lite(epochs=2)
     train(data, tmp_path / "straight", cfg, verbose=0)
@@ -79,6 +83,7 @@ def test_resume_continues_step_counter_and_reproduces_uninterrupted_weights(data
     assert len((tmp_path / "split" / "log.csv").read_text().splitlines()) == 3  # header + 2 epochs, appended
 
 
+@pytest.mark.slow
 def test_existing_run_needs_resume_and_resume_needs_a_run(data, tmp_path):
     train(data, tmp_path / "run", lite(steps=1), verbose=0)
     with pytest.raises(UserError, match="--resume"):
@@ -93,6 +98,7 @@ class SendSignal(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGTERM)
 
 
+@pytest.mark.slow
 def test_sigterm_saves_a_checkpoint_that_resume_continues(data, tmp_path, capsys):
     run = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
@@ -118,6 +124,7 @@ def interrupt_at_epoch_end(monkeypatch, owner, epoch):
     monkeypatch.setattr(owner, "on_epoch_end", on_epoch_end)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["EpochEnd", "DSeparation"])
 def test_an_interrupt_at_an_epoch_end_never_loses_or_repeats_a_log_row(data, tmp_path, monkeypatch, where):
     from inpaint import callbacks, d_separation
@@ -133,6 +140,7 @@ def test_an_interrupt_at_an_epoch_end_never_loses_or_repeats_a_log_row(data, tmp
     assert state["epochs_done"] == 3 and epochs == ["1", "2", "3"]
 
 
+@pytest.mark.slow
 def test_a_resumed_step_budget_shows_that_budget_not_an_epoch_count(data, tmp_path, capsys):
     from inpaint.api import with_budget
 
@@ -145,6 +153,7 @@ def test_a_resumed_step_budget_shows_that_budget_not_an_epoch_count(data, tmp_pa
     assert headers == ["Epoch 2 (step 4 of 12)", "Epoch 3 (step 8 of 12)"]
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(data, tmp_path):
     run = tmp_path / "run"
     train(data, run, lite(epochs=1), verbose=0)
@@ -158,6 +167,7 @@ def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(data, tmp_pa
     assert read_state(run)["status"] == "failed: NaN loss"
 
 
+@pytest.mark.slow
 def test_predict_keeps_pixels_outside_the_mask(data, tmp_path, run_cli):
     root = tmp_path / "data"
     write_set(root, n_train=20, n_test=3)
@@ -172,6 +182,7 @@ def test_predict_keeps_pixels_outside_the_mask(data, tmp_path, run_cli):
         assert (pred[mask] != 255).any()  # the box was filled, not copied
 
 
+@pytest.mark.slow
 def test_run_writes_a_predict_csv_that_score_accepts(tmp_path, run_cli):
     root = write_set(tmp_path / "data", n_train=20, n_test=3)
     code, out, err = run_cli("run", "--data", root, "--run", tmp_path / "run", "--csv", tmp_path / "Predict.csv",
@@ -189,6 +200,7 @@ def test_run_writes_a_predict_csv_that_score_accepts(tmp_path, run_cli):
     assert 0 < result["rmse"] < 0.5 and result["n_rows"] == 32 * 32 and result["n_columns"] == 3
 
 
+@pytest.mark.slow
 def test_run_reads_the_data_folder_once(tmp_path, run_cli, monkeypatch):
     """`inpaint run` used to read the folder three times, the last time re-reading every pair for its boxes."""
     import inpaint.data
@@ -209,6 +221,7 @@ def test_run_reads_the_data_folder_once(tmp_path, run_cli, monkeypatch):
     assert reads == {"folder": 1, "training pairs": 1}
 
 
+@pytest.mark.slow
 def test_submission_is_written_at_the_test_images_own_size(tmp_path, run_cli):
     """Kaggle's solution is built from the answers as they are: a 48x48 set trained at 32x32
     must still give a 48*48-row CSV, with every pixel outside the box the White image's own."""
@@ -233,6 +246,7 @@ def test_submission_is_written_at_the_test_images_own_size(tmp_path, run_cli):
     assert code == 0 and "2304 rows (48x48 pixels) x 3 image columns" in out
 
 
+@pytest.mark.slow
 def test_compare_predictions_weighs_every_variant(tmp_path, run_cli):
     root = write_set(tmp_path / "data", n_train=20, n_test=3)
     code, _, err = run_cli("train", "--data", root, "--run", tmp_path / "run", "--preset", "lite", "--size", 32, 32,
@@ -260,6 +274,7 @@ def demo_table(out: str) -> dict[str, float]:
     return {line[:42].strip(): float(line.split()[-1]) for line in lines}
 
 
+@pytest.mark.slow
 def test_demo_trains_a_step_budget_and_prints_the_same_table_twice(tmp_path, run_cli):
     """Issue 36: a minutes budget made the demo's figure depend on the machine; a step budget repeats it."""
     tables = []
@@ -277,6 +292,7 @@ def test_demo_trains_a_step_budget_and_prints_the_same_table_twice(tmp_path, run
     assert (tmp_path / "a" / "Predict.csv").exists() and len(list((tmp_path / "a" / "pred").iterdir())) == 10
 
 
+@pytest.mark.slow
 def test_mixed_precision_path_builds_and_steps(data):
     """The GPU option's code path (float16 compute, loss-scaled optimizers) runs, here on the CPU."""
     import keras
