@@ -1,7 +1,7 @@
 """What one upload costs the host: CPU seconds of judging (each derived part timed), bytes stored, and
 the cost of one change of the copy flags among N participants. A measurement for docs/hosting.md:
 
-    python -m competition.judge_cost --work /tmp/judge_cost --images 50 --size 128 --participants 200
+    python -m benchmarks.judge_cost --work /tmp/judge_cost --images 50 --size 128 --participants 200
 
 builds a synthetic competition (inpaint/synth.py, answers included) in --work, judges an upload
 (the answers plus noise) in the calling process (process CPU time, so the figures do not depend on other load), stores

@@ -1,7 +1,7 @@
 """`inpaint bench serve --scenario class`: a class of 200 against a real `inpaint serve` on 127.0.0.1.
 
 A competition with 200 participants, 50 test images of 128 x 128 and 10 accepted uploads each
-already stored (competition/bench_class_setup.py seed), then, each on a freshly started server
+already stored (benchmarks/serve_class_setup.py seed), then, each on a freshly started server
 (nothing cached in it):
   (b) the organizer page, then GET /api/admin/standings, each the first request after a restart;
   (c) one participant sending 150 uploads at once while another uploads one file a second later:
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from competition.bench_class_setup import QUICK, ClassSize, post_expecting_continue, seed, signed_in_opener, timed_get
+from benchmarks.serve_class_setup import QUICK, ClassSize, post_expecting_continue, seed, signed_in_opener, timed_get
 from competition.launch import free_port, serve_command, wait_ready
 from competition.settings import load_settings, write_settings
 from submission.errors import UserError
@@ -195,7 +195,7 @@ def viewers_after_deadline(server: Server, tokens: list[str], size: ClassSize, t
 def run(out: Path, quick: bool = False, timeout_s: float = 120, seeded: Path | None = None, log=print) -> dict:
     """Seed the class (or take `seeded`, a competition folder this scenario seeded, which the phases
     change: give a copy), then (b), (c), (a) on fresh servers with (d) throughout; returns one result row."""
-    from competition.bench_class_setup import _variant
+    from benchmarks.serve_class_setup import _variant
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

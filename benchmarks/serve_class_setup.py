@@ -1,4 +1,4 @@
-"""What the class scenario (competition/bench_class.py) needs besides the server: the class's stored
+"""What the class scenario (benchmarks/serve_class.py) needs besides the server: the class's stored
 uploads, made by the kit's own upload path, and clients that measure what the server does with a
 request (an upload refused before its body is read, a signed-in viewer of the pages)."""
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`inpaint bench quality|speed`: the numbers in BENCHMARKS.md, measured by anyone on their machine.
 
-It measures the kit against the baselines (quality: every baseline of compare.py; speed: the course
-deck's training loop), so it sits here, above inpaint/ like the baselines it compares with.
+It measures the kit's training against the baselines (quality: every baseline of baselines/compare.py;
+speed: the course deck's training loop).
 
 quality: train the default preset on a data set with answers (a fixed-seed synthetic set by
 default) within a time budget, then score it beside every baseline.

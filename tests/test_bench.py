@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from baselines import bench
+from benchmarks import training as bench
 from inpaint import config
 
 

@@ -24,7 +24,7 @@ pytest.importorskip("uvicorn")
 from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from competition.bench_class_setup import ContinueUpload, post_expecting_continue, signed_in_opener  # noqa: E402
+from benchmarks.serve_class_setup import ContinueUpload, post_expecting_continue, signed_in_opener  # noqa: E402
 from competition.db import SignIn, Submission  # noqa: E402
 from competition_fixtures import http, make_competition, noisy_csv, running_server, spawned_children  # noqa: E402
 

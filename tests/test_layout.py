@@ -1,5 +1,5 @@
-"""Dependencies point one way: competition/ and baselines/ over inpaint/ over submission/, the command
-line (inpaint/cli/) on top, imported by nothing but its entry points."""
+"""Dependencies point one way: benchmarks/ over competition/ and baselines/ over inpaint/ over submission/,
+the command line (inpaint/cli/) on top, imported by nothing but its entry points."""
 import ast
 import subprocess
 import sys
@@ -7,10 +7,13 @@ import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("submission", "inpaint", "baselines", "competition")
-# What each layer may import of ours, besides itself; the CLI may import every package.
+PACKAGES = ("submission", "inpaint", "baselines", "competition", "benchmarks")
+# What each layer may import of ours, besides itself; the CLI may import every package. The benchmarks
+# measure the others from above (training against baselines/, the server of competition/).
 MAY_IMPORT = {"submission": set(), "inpaint": {"submission"}, "baselines": {"inpaint", "submission"},
-              "competition": {"inpaint", "submission"}, "inpaint.cli": {"inpaint", "submission", "baselines", "competition"}}
+              "competition": {"inpaint", "submission"},
+              "benchmarks": {"inpaint", "submission", "baselines", "competition"},
+              "inpaint.cli": {"inpaint", "submission", "baselines", "competition", "benchmarks"}}
 CLI_ENTRY_POINTS = {"inpaint/__main__.py"}  # `python -m inpaint`; pyproject's script names inpaint.cli:entry
 
 
@@ -80,6 +83,9 @@ def test_the_check_finds_an_upward_import_even_inside_a_function(tmp_path):
         "baselines/bench.py": "from inpaint import train\nfrom competition import judge\n",
         "competition/__init__.py": "",
         "competition/service.py": "from inpaint.errors import UserError\nfrom . import judge\n",
+        "competition/judge.py": "from benchmarks import serve\n",
+        "benchmarks/__init__.py": "",
+        "benchmarks/serve.py": "from competition import launch\nfrom baselines import classical\nfrom inpaint.cli import shared\n",
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +97,8 @@ def test_the_check_finds_an_upward_import_even_inside_a_function(tmp_path):
         "inpaint/train.py:2 imports inpaint.cli.student",
         "inpaint/train.py:5 imports inpaint.cli.shared",
         "baselines/bench.py:2 imports competition.judge",
+        "competition/judge.py:1 imports benchmarks.serve",
+        "benchmarks/serve.py:3 imports inpaint.cli.shared",
     ]
 
 

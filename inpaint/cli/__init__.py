@@ -1,9 +1,9 @@
 """The `inpaint` command line: parse, call one library function, print.
 
 One module per audience: student (check data, train, predict, submit, report, demo), grader (CSVs,
-scores, splits, leaderboards), organizer (data sets, baselines, benchmarks), competition (hosting:
-competition, serve), remote (a student's side of the server), cluster (TF_CONFIG); shared holds what
-they have in common. The library never imports this package.
+scores, splits, leaderboards), organizer (data sets, baselines), bench (every benchmark), competition
+(hosting: competition, serve), remote (a student's side of the server), cluster (TF_CONFIG); shared
+holds what they have in common. The library never imports this package.
 
 Errors a user can cause (UserError) become one line on stderr and exit code 2. TensorFlow is imported
 only by the commands that train or predict, so data checks and scoring start in about a second.
@@ -21,7 +21,7 @@ VERBOSE_HELP = "show TensorFlow's own start-up messages (hidden by default: only
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from inpaint.cli import cluster, competition, grader, organizer, remote, student
+    from inpaint.cli import bench, cluster, competition, grader, organizer, remote, student
 
     parser = KitParser(
         prog="inpaint", description="pix2pix mouth-inpainting competition kit",
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
         return p
 
-    for audience in (student, organizer, grader, competition, remote, cluster):
+    for audience in (student, organizer, bench, grader, competition, remote, cluster):
         audience.register(add)
     return parser
 

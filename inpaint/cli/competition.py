@@ -1,5 +1,5 @@
-"""The organizer's hosting commands: `inpaint competition init|participants|rescore|export`, `inpaint serve`,
-and the server's load test `inpaint bench serve` (the student's side is remote.py)."""
+"""The organizer's hosting commands: `inpaint competition init|participants|rescore|export` and `inpaint serve`
+(the student's side is remote.py; the server's load test, `inpaint bench serve`, is bench.py's)."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from inpaint.cli.shared import command_group, size_option, with_examples
+from inpaint.cli.shared import command_group, with_examples
 from inpaint.errors import UserError
 
 SERVER_PACKAGES_HINT = 'the server needs its extra packages: pip install -e ".[serve]"'
@@ -320,48 +320,3 @@ def register(add) -> None:
                    help="processes per worker that parse and score uploads (default: one per CPU core)")
     p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
     _db_option(p)
-
-
-# ---------------------------------------------------------------- `inpaint bench serve` (hooked into `bench`)
-def cmd_bench_serve(args) -> int:
-    from competition import bench
-
-    out = Path(args.out)
-    if args.scenario == "class":
-        return _bench_serve_class(args, out)
-    row = bench.run(out, args.participants, args.uploads, args.concurrency, args.workers, args.db, args.size[0])
-    for key, value in row.items():
-        print(f"  {key:<28} {value}")
-    bench.save(row, out / "serve.json", {k: v for k, v in vars(args).items() if k != "handler" and "db" != k})
-    print(f"saved {out / 'serve.json'}")
-    return 0 if row["consistent"] else 1
-
-
-def _bench_serve_class(args, out: Path) -> int:
-    from competition import bench_class
-
-    row = bench_class.run(out, quick=args.quick, timeout_s=args.timeout, seeded=args.seeded)
-    for key, value in row.items():
-        print(f"  {key:<28} {value}")
-    bench_class.save(row, out / "serve_class.json", {"quick": args.quick, "timeout": args.timeout,
-                                                     "seeded": str(args.seeded) if args.seeded else None})
-    print(f"saved {out / 'serve_class.json'}")
-    return 0
-
-
-def bench_serve_options(p) -> None:
-    p.add_argument("--scenario", choices=("burst", "class"), default="burst",
-                   help="serve: burst (uploads from many participants, the options below) or class (200 "
-                        "participants with 10 stored uploads each: viewers after the deadline, the organizer's "
-                        "pages cold, one participant's burst of 150; BENCHMARKS.md)")
-    p.add_argument("--quick", action="store_true", help="serve --scenario class: a class of 12 on 32 x 32 images")
-    p.add_argument("--timeout", type=float, default=120, help="serve --scenario class: seconds a request may take")
-    p.add_argument("--seeded", help="serve --scenario class: a copy of a competition folder an earlier run seeded "
-                                    "(OUT/comp), to measure another kit on the same uploads without seeding again")
-    p.add_argument("--participants", type=int, default=50, help="serve: participants uploading (default 50)")
-    p.add_argument("--uploads", type=int, default=200, help="serve: uploads in all (default 200)")
-    p.add_argument("--concurrency", type=int, default=20, help="serve: uploads in flight at once (default 20)")
-    p.add_argument("--workers", type=int, default=1, help="serve: server processes (default 1)")
-    size_option(p, "serve: rows and columns of the square test images; CSVs have M*N rows (default 128 128)",
-                default=(128, 128), square=True)
-    p.add_argument("--db", help="serve: database URL (default: SQLite in the competition folder)")

@@ -1,11 +1,11 @@
-"""The organizer's commands: synthetic sets, sets from photos, baselines, benchmarks."""
+"""The organizer's commands: synthetic sets, sets from photos, baselines (benchmarks: bench.py)."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from inpaint.cli.shared import (answers_folder, data_options, positive_int, preset_option, print_table, progress,
-                                read_data, size_of, size_option)
+from inpaint.cli.shared import (answers_folder, data_options, positive_int, print_table, progress, read_data, size_of,
+                                size_option)
 from inpaint.errors import ConfigError
 
 
@@ -69,78 +69,6 @@ def cmd_baseline(args) -> int:
         preds = classical.run(args.method, data.csv_test.white, data.csv_test.mask)
     csv = export_predictions(preds, data.test_white.names, Path(args.csv))
     print(f"wrote {csv}: {args.method} predictions for {len(preds)} test images")
-    return 0
-
-
-def cmd_bench(args) -> int:
-    if args.kind == "serve":  # the competition server's load test: no TensorFlow involved
-        from inpaint.cli.competition import cmd_bench_serve
-
-        return cmd_bench_serve(args)
-    if args.kind == "copies":  # the calibration of copy detection: no TensorFlow either
-        return cmd_bench_copies(args)
-    import pandas as pd
-
-    from baselines import bench
-
-    out = Path(args.out)
-    if args.kind == "speed":
-        from baselines.pix2pix_lite import deck_config
-        from inpaint import config
-
-        models = {"pix2pix-lite (deck)": deck_config(), "standard preset": config.preset("standard")}
-        rows = bench.speed(models, args.batch, args.timing_steps, args.repeats, args.jit)
-    else:
-        data_dir = Path(args.data) if args.data else out / "data"
-        if not args.data:
-            cmd_synth(argparse.Namespace(out=data_dir, train=700, test=10, seed=args.seed, size=(128, 128)))
-        rows = bench.quality(data_dir, out, args.minutes, args.preset, args.iterations, args.seed)
-    table = pd.DataFrame(rows)
-    # Throughput rows and latency rows have different columns: print them as two tables.
-    latency = table["method"].str.startswith("predict")
-    for part in (table[~latency], table[latency]):
-        if len(part):
-            print_table(part.dropna(axis=1, how="all").convert_dtypes())
-    path = out / f"{args.kind}.json"
-    bench.save(rows, path, {"benchmark": args.kind, "machine": bench.machine(), "args": {
-        k: v for k, v in vars(args).items() if k != "handler"}})
-    print(f"saved {path}")
-    return 0
-
-
-def cmd_bench_copies(args) -> int:
-    import json
-
-    import numpy as np
-    import pandas as pd
-
-    from inpaint import copy_bench
-    from inpaint.imaging import atomic_write_bytes
-    from submission.leaderboard import collect_files
-
-    if not args.data or not args.submissions:
-        raise ConfigError("bench copies needs --data (a folder with Testing/Real) and --submissions (independent CSVs)")
-    data = read_data(args, (128, 128), need_train=False)  # the masks are found at 128x128, as training does
-    if data.csv_test.real is None:
-        raise ConfigError(f"--data {args.data}: no Testing/Real; the calibration needs the answers")
-    preds, skipped = copy_bench.read_submissions(collect_files(args.submissions), data.test_white.names,
-                                                 data.csv_test.white.shape[1:])
-    for line in skipped:
-        print(f"left out: {line}")
-    if len(preds) < 3:
-        raise ConfigError(f"bench copies needs at least 3 readable submissions ({len(preds)} read)")
-    rows = copy_bench.calibrate(preds, data.csv_test.real.astype(np.float64), data.csv_test.mask, args.seed)
-    table = pd.DataFrame(copy_bench.summary(rows))
-    print(f"{len(preds)} independent submissions on {args.data}; ratio = distance / the smaller error, or the more either "
-          "adds beyond a plane in each box if that is smaller; smoothed box pixels")
-    print_table(table)
-    closest = pd.DataFrame([r for r in rows if r["kind"].startswith("independent")]).sort_values("ratio").head(8)
-    print("closest independent ones:")
-    print_table(closest[["kind", "names", "ratio"]])
-    path = Path(args.out) / "copies.json"
-    atomic_write_bytes(path, (json.dumps({"benchmark": "copies", "data": str(args.data), "submissions": sorted(preds),
-                                          "summary": copy_bench.summary(rows), "rows": rows}, indent=2) + "\n").encode())
-    print(f"saved {path}")
     return 0
 
 
@@ -212,26 +140,3 @@ def register(add) -> None:
     p.add_argument("--iterations", type=positive_int, default=3000, help="pix2pix-lite iterations (default 3000, the deck's)")
     p.add_argument("--batch", type=positive_int, default=16, help="pix2pix-lite batch size (default 16)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-
-    p = add("bench", cmd_bench, "benchmarks: quality (kit vs baselines), speed (kit step vs the deck's loop), serve "
-                                "(the competition server under a class's uploads) or copies (copy detection's calibration)",
-          example=["inpaint bench speed --batch 8", "inpaint bench quality --data DATA --minutes 20",
-                   "inpaint bench serve --participants 50 --uploads 200 --concurrency 20",
-                   "inpaint bench copies --data DATA --submissions independent/ --out bench_results"])
-    p.add_argument("kind", choices=("quality", "speed", "serve", "copies"))
-    p.add_argument("--out", default="bench_results", help="folder for JSON results (and the quality run)")
-    p.add_argument("--data", help="quality: a data folder with answers (default: a synthetic set, seed --seed); "
-                                  "copies: the set the submissions answer, with Testing/Real")
-    p.add_argument("--submissions", nargs="+", help="copies: independently produced submission CSVs or folders of them")
-    p.add_argument("--minutes", type=float, default=20.0, help="quality: training budget (default 20)")
-    preset_option(p)
-    p.add_argument("--iterations", type=positive_int, default=3000, help="quality: pix2pix-lite iterations")
-    p.add_argument("--batch", type=positive_int, default=8, help="speed: batch size (default 8)")
-    p.add_argument("--timing-steps", type=positive_int, default=20,
-                   help="speed: train steps in each timing (default 20); not --steps, which is a training budget elsewhere")
-    p.add_argument("--repeats", type=positive_int, default=3, help="speed: timings per method (default 3)")
-    p.add_argument("--jit", action="store_true", help="speed: also time jit_compile=True")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    from inpaint.cli.competition import bench_serve_options
-
-    bench_serve_options(p)
