@@ -2,6 +2,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from baselines import classical
 from inpaint.data import load_data

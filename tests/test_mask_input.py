@@ -1,5 +1,6 @@
 """The mask as the generator's second input channel (`mask_input`): trained, saved and predicted with."""
 import numpy as np
+import pytest
 
 from inpaint import imaging
 from inpaint.models import build_generator, generator_input
