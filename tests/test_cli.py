@@ -271,8 +271,7 @@ def test_set_with_a_value_of_the_wrong_type_names_the_key_and_the_type(item, mes
     assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-# The hosting commands (inpaint/cli/competition.py) are the competition server's; they are not checked here.
-@pytest.mark.parametrize("path", sorted(p for p in commands() if p[0] not in ("competition", "serve")), ids=" ".join)
+@pytest.mark.parametrize("path", sorted(commands()), ids=" ".join)
 def test_every_option_says_what_it_is_for(path):
     undocumented = [a.option_strings or a.dest for a in commands()[path]._actions
                     if not a.help and not isinstance(a, argparse._SubParsersAction) and a.option_strings]

@@ -231,19 +231,22 @@ def register(add) -> None:
     p.set_defaults(handler=cmd_init)
     p.add_argument("--data", required=True, help="data folder with Testing/Real")
     p.add_argument("--dir", required=True, help="competition folder to create")
-    p.add_argument("--title", default="Mouth generation")
+    p.add_argument("--title", default="Mouth generation", help="the title every page shows (default: Mouth generation)")
     p.add_argument("--deadline", help="end, with a UTC offset: 2026-12-20T23:59:00+08:00 (default: none)")
     p.add_argument("--daily-limit", type=int, default=20, help="accepted uploads per participant per UTC day (default 20)")
     p.add_argument("--rejected-daily-limit", type=int, default=None,
                    help="rejected uploads taken per participant per UTC day; they are stored, so this bounds the disk "
                         "(default 5 x --daily-limit)")
     p.add_argument("--final-picks", type=int, default=2, help="submissions each may select for the private board (default 2)")
-    p.add_argument("--public-fraction", type=float, default=0.3)
-    p.add_argument("--split-by", choices=("image", "pixel"), default="image")
+    p.add_argument("--public-fraction", type=float, default=0.3,
+                   help="the part of the test set the public leaderboard scores; the rest decides the final one (default 0.3)")
+    p.add_argument("--split-by", choices=("image", "pixel"), default="image",
+                   help="split the test set into public and private by whole images or by pixels (default image)")
     p.add_argument("--seed", type=int, default=0, help="seed of the public/private split")
     p.add_argument("--baseline", type=float, default=COURSE_BASELINE, help="RMSE graded 3/10 (default: the course's)")
     p.add_argument("--strong", type=float, default=COURSE_STRONG, help="RMSE graded 8/10 (default: the course's)")
-    p.add_argument("--max-upload-mb", type=float, default=50.0)
+    p.add_argument("--max-upload-mb", type=float, default=50.0,
+                   help="the largest upload accepted, in MB (default 50)")
     _db_option(p)
 
     p = actions.add_parser("boxes", help="find the test boxes again (COMP/test_boxes.csv) with the kit's finder, for a "
@@ -258,7 +261,7 @@ def register(add) -> None:
                            **with_examples(["inpaint competition participants --dir COMP --add roster.csv",
                                             "inpaint competition participants --dir COMP --display-name 7 quiet-otter"]))
     p.set_defaults(handler=cmd_participants)
-    p.add_argument("--dir", required=True)
+    p.add_argument("--dir", required=True, help="the competition folder (`inpaint competition init`)")
     p.add_argument("--add", help="roster CSV: a header naming the columns name,email,student_id,display_name (all but "
                                  "name optional), or one name[,email] a line; prints where the new tokens were written")
     p.add_argument("--display-name", nargs=2, metavar=("ID", "NAME"),
@@ -271,7 +274,7 @@ def register(add) -> None:
                            **with_examples(["inpaint competition rotate-token --dir COMP",
                                             "inpaint competition rotate-token --dir COMP --participant 7"]))
     p.set_defaults(handler=cmd_rotate_token)
-    p.add_argument("--dir", required=True)
+    p.add_argument("--dir", required=True, help="the competition folder (`inpaint competition init`)")
     p.add_argument("--participant", type=int, metavar="ID",
                    help="replace this participant's token instead (the id `participants` lists); a leaked token")
     _db_option(p)
@@ -279,7 +282,7 @@ def register(add) -> None:
     p = actions.add_parser("rescore", help="recompute every score from the stored files; exit 1 unless all are identical",
                            **with_examples("inpaint competition rescore --dir COMP"))
     p.set_defaults(handler=cmd_rescore)
-    p.add_argument("--dir", required=True)
+    p.add_argument("--dir", required=True, help="the competition folder (`inpaint competition init`)")
     p.add_argument("--fill-judgements", action="store_true",
                    help="first judge again each stored file without stored findings, flags, copy features and "
                         "thumbnails (a database upgraded to schema 5), and rebuild the copy flags")
@@ -312,11 +315,12 @@ def register(add) -> None:
 
     p = add("serve", cmd_serve, "run the competition server (JSON API /api, docs /docs, web pages)",
             example="inpaint serve --dir COMP --host 0.0.0.0 --port 8000")
-    p.add_argument("--dir", required=True)
+    p.add_argument("--dir", required=True, help="the competition folder (`inpaint competition init`)")
     p.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (this machine only, default) or 0.0.0.0 (the network)")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=int, default=8000, help="the TCP port to listen on (default 8000)")
     p.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL recommended above 1)")
     p.add_argument("--judge-processes", type=int, default=os.cpu_count() or 1,
                    help="processes per worker that parse and score uploads (default: one per CPU core)")
-    p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"),
+                   help="what the server logs to stderr (default warning)")
     _db_option(p)
