@@ -31,11 +31,6 @@ def resize_metric(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def read_metric(path: Path, size: tuple[int, int]) -> np.ndarray:
-    """Image file -> (M, N) float32 in [0, 1]."""
-    return u8_to_metric(resize_u8(read_gray_u8(path), size))
-
-
 def to_model(x_metric):
     """[0, 1] -> [-1, 1]. Works on numpy arrays and tensors alike."""
     return x_metric * 2.0 - 1.0
