@@ -1,5 +1,6 @@
-"""A contact sheet of made pairs: each Real crop with its white box outlined, named, so an organizer
-checks a whole set at a glance (`inpaint make-pairs --sheet`)."""
+"""Contact sheets of real/blanked pairs: each Real crop with its white box outlined, named, so an organizer
+checks a whole set at a glance (`inpaint make-pairs --sheet`); and Real | White pairs side by side
+(docs/synth_sheet.png, of synthetic faces)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,3 +47,15 @@ def sheet_image(items: list[tuple[str, np.ndarray, tuple[int, int, int, int]]], 
 
 def write_sheet(path: Path, items) -> None:
     imaging.write_png(path, sheet_image(items))
+
+
+def real_white_sheet(pairs: list[tuple[np.ndarray, np.ndarray]], cols: int = 4, gap: int = 4) -> np.ndarray:
+    """(real, white) uint8 pairs as Real | White tiles, `cols` pairs per row on a white background (uint8)."""
+    tiles = [np.concatenate([real, np.zeros((real.shape[0], 1), np.uint8), white], axis=1) for real, white in pairs]
+    h, w = tiles[0].shape
+    rows = -(-len(tiles) // cols)
+    sheet = np.full((rows * (h + gap) + gap, cols * (w + gap) + gap), 255, np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, cols)
+        sheet[gap + r * (h + gap) : gap + r * (h + gap) + h, gap + c * (w + gap) : gap + c * (w + gap) + w] = tile
+    return sheet

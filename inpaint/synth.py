@@ -344,14 +344,3 @@ def write_synth_set(
     atomic_write_bytes(out / "faces.csv", ("\n".join(lines) + "\n").encode())
     return {"train": n_train, "test": n_test, "size": size, "out": str(out), "seconds": time.monotonic() - start}
 
-
-def contact_sheet(faces: list[SynthFace], cols: int = 4, gap: int = 4) -> np.ndarray:
-    """Real | White pairs tiled `cols` pairs per row on a white background (uint8)."""
-    tiles = [np.concatenate([f.real, np.zeros((f.real.shape[0], 1), np.uint8), f.white], axis=1) for f in faces]
-    h, w = tiles[0].shape
-    rows = -(-len(tiles) // cols)
-    sheet = np.full((rows * (h + gap) + gap, cols * (w + gap) + gap), 255, np.uint8)
-    for i, tile in enumerate(tiles):
-        r, c = divmod(i, cols)
-        sheet[gap + r * (h + gap) : gap + r * (h + gap) + h, gap + c * (w + gap) : gap + c * (w + gap) + w] = tile
-    return sheet

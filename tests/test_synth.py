@@ -7,7 +7,8 @@ import pytest
 from inpaint.data import load_data
 from inpaint.errors import DataError
 from inpaint.imaging import read_gray_u8
-from inpaint.synth import _render, contact_sheet, render_face, write_synth_set
+from inpaint.pair_sheet import real_white_sheet
+from inpaint.synth import _render, render_face, write_synth_set
 
 
 def files(root):
@@ -189,7 +190,7 @@ def test_bad_arguments_raise_data_error_and_write_nothing(tmp_path, kwargs):
 
 def test_contact_sheet_tiles_real_and_white_pairs():
     rendered = [render_face(np.random.default_rng([0, 0, i]), 32) for i in range(5)]
-    sheet = contact_sheet(rendered, cols=2, gap=4)
+    sheet = real_white_sheet([(f.real, f.white) for f in rendered], cols=2, gap=4)
     assert sheet.dtype == np.uint8
     assert sheet.shape == (3 * (32 + 4) + 4, 2 * (65 + 4) + 4)
     np.testing.assert_array_equal(sheet[4:36, 4:36], rendered[0].real)
