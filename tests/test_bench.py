@@ -18,6 +18,7 @@ def test_speed_benchmark_times_kit_step_and_deck_loop(prefill):
     assert deck["vs_deck"] == 1.0 and all(r.get("images_per_s", 1) > 0 for r in rows)
 
 
+@pytest.mark.slow
 def test_deck_loop_trains_d_in_its_own_step_and_freezes_it_in_the_combined_one():
     cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3)
     loop = bench.DeckLoop(cfg, 2)

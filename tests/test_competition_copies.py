@@ -104,6 +104,7 @@ def test_organizer_page_and_leaderboard_csv_show_the_flags(served, run_cli, tmp_
     assert f"copy? close to {SOURCE}" in exported[COPIER] and exported["Mona Mean"] == ""
 
 
+@pytest.mark.slow
 def test_no_participant_or_visitor_ever_sees_a_copy_flag(served):
     app, client, tokens, _, _, _ = served
     crawler = Crawler(app)

@@ -120,6 +120,7 @@ class Crawler:
         return found
 
 
+@pytest.mark.slow
 def test_no_private_score_or_solution_value_in_any_response_before_the_deadline(tmp_path):
     comp = make_competition(tmp_path, deadline=DEADLINE)
     app = create_app(comp.dir, clock=Clock())
@@ -165,6 +166,7 @@ def private_words(people) -> list[str]:
     return words
 
 
+@pytest.mark.slow
 def test_no_real_name_email_or_student_id_reaches_a_participant_or_a_visitor_before_or_after_the_deadline(tmp_path):
     comp = make_competition(tmp_path, people=REAL_PEOPLE, deadline=DEADLINE)
     app = create_app(comp.dir, clock=Clock())

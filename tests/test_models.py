@@ -186,6 +186,7 @@ def test_generator_batch_norm_momentum_comes_from_the_config_and_is_checked():
         from_dict({"gen_bn_momentum": 1.0}, preset("lite"))
 
 
+@pytest.mark.slow
 def test_a_lower_momentum_lets_inference_catch_up_with_what_training_sees():
     # The early trap: the moving statistics lag the batch statistics G trains with, so the network
     # in inference mode (validation, prediction) computes something else. After 100 training-mode

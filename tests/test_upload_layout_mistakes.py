@@ -16,9 +16,8 @@ import pytest
 
 from competition_fixtures import http, make_competition, running_server
 
-pytestmark = pytest.mark.slow  # a real `inpaint serve` process
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.slow,  # a real `inpaint serve` process
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
 def _answers(comp_dir) -> pd.DataFrame:
