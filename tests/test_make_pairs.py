@@ -7,6 +7,7 @@ and the synthetic faces know where their mouth is. Each copy's truth is the same
 transform the test applied; pairs.csv's photo -> crop transform brings it into the output image.
 """
 import csv
+import sys
 
 import cv2
 import numpy as np
@@ -256,10 +257,7 @@ def test_cli_summary_names_the_detector_and_the_speed(photos, tmp_path, run_cli)
 def test_cascade_is_the_fallback_when_mtcnn_is_missing(photos, tmp_path, run_cli, monkeypatch):
     only = _synth_only(photos[0], tmp_path)
 
-    def missing():
-        raise ImportError("No module named 'mtcnn'")
-
-    monkeypatch.setattr(face_detect, "_import_mtcnn", missing)
+    monkeypatch.setitem(sys.modules, "mtcnn", None)  # `import mtcnn` raises ImportError, as without the package
     face_detect.load_detector.cache_clear()
     try:
         code, stdout, err = run_cli("make-pairs", "--faces", only, "--out", tmp_path / "set", "--test", 1)
