@@ -111,9 +111,9 @@ class EpochProgbar(keras.callbacks.ProgbarLogger):
 class SampleGrid(keras.callbacks.Callback):
     """Every `every` epochs: a grid of fixed validation examples to RUN/samples/ and to TensorBoard."""
 
-    def __init__(self, white, real, mask, out_dir: Path, log_dir: Path, every: int, filled=None):
+    def __init__(self, white, real, mask, out_dir: Path, log_dir: Path, every: int):
         super().__init__()
-        self.inputs = model_inputs(white, mask, filled)  # `filled`: White with its box prefilled, if the run has it
+        self.inputs = model_inputs(white, mask)
         self.white, self.real = white, real
         self.out_dir, self.every = Path(out_dir), max(1, every)
         self.writer = tf.summary.create_file_writer(str(Path(log_dir) / "samples"))

@@ -87,7 +87,7 @@ TWO_REPLICAS = textwrap.dedent(
     import keras
     from inpaint import config
     from inpaint.gan import build_gan
-    cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3, gen_dropout=0.0, gen_norm="instance",
+    cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3, gen_dropout=0.0, gen_norm="none",
                                         disc_norm="none", batch_size=8, ema_decay=0.5)
     real = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 1)).astype("float32")
     mask = np.zeros_like(real); mask[:, 16:24, 8:24] = 1
@@ -120,14 +120,14 @@ def test_weight_average_is_the_same_on_two_replicas_as_on_one():
 def test_patience_stops_when_validation_stops_improving(data, tmp_path):
     # A learning rate of ~0 and no batch statistics: validation RMSE is the same every epoch, so it
     # stops improving after the first and the run ends `patience` epochs later, not after 10.
-    cfg = lite(epochs=10, patience=2, learning_rate=1e-12, gen_norm="instance", disc_norm="none", gen_dropout=0.0)
+    cfg = lite(epochs=10, patience=2, learning_rate=1e-12, gen_norm="none", disc_norm="none", gen_dropout=0.0)
     state = train(data, tmp_path / "run", cfg, verbose=0)
     assert state["epochs_done"] == 3 and state["best_epoch"] == 1
     assert state["stop_reason"] == "validation RMSE did not improve for 2 epochs"
 
 
 def test_no_patience_trains_through_a_flat_validation_curve(data, tmp_path):
-    cfg = lite(epochs=4, learning_rate=1e-12, gen_norm="instance", disc_norm="none", gen_dropout=0.0)
+    cfg = lite(epochs=4, learning_rate=1e-12, gen_norm="none", disc_norm="none", gen_dropout=0.0)
     state = train(data, tmp_path / "run", cfg, verbose=0)
     assert state["epochs_done"] == 4 and state["stop_reason"] == "finished all epochs"
 
