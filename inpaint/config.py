@@ -16,7 +16,6 @@ from inpaint.imaging import atomic_write_bytes
 ADVERSARIAL_KINDS = ("lsgan", "bce", "hinge")
 NORMS = ("batch", "none")
 UPSAMPLES = ("transpose", "upsample_conv")
-LR_DECAYS = ("none", "cosine", "linear")
 
 # Options that won nowhere they were measured, taken out of the training core (the last code that had
 # them: commit 1943bc8). A run folder's config.toml lists every key of its day, so a removed key at the
@@ -35,6 +34,7 @@ REMOVED: dict[str, tuple] = {
     "box_jitter": (0.25, "it only shaped extra_boxes' boxes, which lost"),
     "geometric_jitter": (0.0, "it lost on the Yale set"),
     "disc_spectral_norm_first": (False, "never measured, so never shown to help"),
+    "lr_decay": ("none", "no difference beyond noise"),
 }
 REMOVED_NORM = "instance"  # of gen_norm and disc_norm: worse or no different on both Yale sets
 
@@ -108,7 +108,6 @@ class Config:
     flip: bool = True
     intensity_jitter: float = 0.1  # brightness/contrast jitter, helps real photos' lighting spread
     # training schedule
-    lr_decay: str = "none"  # none | cosine | linear: learning rate to 0 over the step or time budget
     ema_decay: float = 0.0  # > 0: validate, keep and predict with an exponential moving average of G
     patience: int = 0  # > 0: stop when validation RMSE has not improved for this many epochs
     # hardware
@@ -151,7 +150,6 @@ class Config:
         need(self.epochs >= 0 and self.steps >= 0 and self.minutes >= 0, "epochs, steps, minutes must be >= 0")
         need(self.patience >= 0, "patience must be >= 0 (epochs without a better validation RMSE; 0 = off)")
         need(self.learning_rate > 0 and 0 <= self.beta_1 < 1, "learning_rate > 0 and 0 <= beta_1 < 1")
-        need(self.lr_decay in LR_DECAYS, f"lr_decay must be one of {LR_DECAYS}")
         need(0.0 <= self.ema_decay < 1.0, "ema_decay must be in [0, 1)")
 
     @property

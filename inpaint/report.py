@@ -184,8 +184,6 @@ def _options_sentence(cfg) -> list[str]:
     if cfg.ema_decay:
         used.append(f"validation and prediction use an exponential moving average of the generator's weights "
                     f"(decay {cfg.ema_decay:g})")
-    if cfg.lr_decay != "none":
-        used.append(f"{cfg.lr_decay} learning-rate decay to 0 over the budget")
     if cfg.patience:
         used.append(f"training stops after {cfg.patience} epochs without a better validation RMSE")
     return ["Also: " + "; ".join(used) + "."] if used else []

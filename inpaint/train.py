@@ -14,10 +14,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from inpaint import config as config_mod
 from inpaint import crops, distribute, pipeline
 from inpaint import run_folder as rf
-from inpaint.callbacks import EpochEnd, EpochLog, EpochProgbar, Guard, LearningRateDecay, SampleGrid
+from inpaint.callbacks import EpochEnd, EpochLog, EpochProgbar, Guard, SampleGrid
 from inpaint.config import Config
 from inpaint.d_separation import DSeparation
 from inpaint.data import Dataset
@@ -127,7 +126,6 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
                          cfg.sample_every)
     if resume:
         rf.trim_log(written, first_epoch)  # rows of epochs the checkpoint does not hold are trained again
-    decay_steps = cfg.steps or (0 if epochs >= config_mod.UNTIL_BUDGET else epochs * spe)
     callbacks = [
         guard,
         EpochProgbar(guard),
@@ -138,7 +136,6 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
         EpochEnd(written, checkpoint, guard, state, on_best=samples.write_best),
         keras.callbacks.TensorBoard(str(written / rf.TENSORBOARD), update_freq="epoch"),
         samples,
-        *([LearningRateDecay(cfg, decay_steps)] if cfg.lr_decay != "none" else []),
         *([early] if early else []),
         *callbacks,
     ]

@@ -102,6 +102,7 @@ r1_gamma = 0.0
 extra_boxes = 0.0
 box_jitter = 0.25
 geometric_jitter = 0.0
+lr_decay = "none"
 """
 
 
@@ -113,7 +114,7 @@ def test_a_run_config_from_before_the_removed_options_loads_as_trained(tmp_path)
 
 @pytest.mark.parametrize("line, key", [('prefill = "telea"', "prefill"), ("r1_gamma = 1.0", "r1_gamma"),
                                        ('d_augment = "translation"', "d_augment"), ("mask_input = true", "mask_input"),
-                                       ("box_jitter = 0.1", "box_jitter")])
+                                       ('lr_decay = "cosine"', "lr_decay"), ("box_jitter = 0.1", "box_jitter")])
 def test_a_removed_option_switched_on_is_refused_naming_the_record(tmp_path, line, key):
     (tmp_path / "config.toml").write_text(line + "\n")
     with pytest.raises(ConfigError) as err:

@@ -1,6 +1,5 @@
-"""Training schedule options: the generator's weight average (EMA) and learning-rate decay."""
+"""Training schedule options: the generator's weight average (EMA) and early stopping (patience)."""
 import json
-import math
 import subprocess
 import sys
 import textwrap
@@ -8,9 +7,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import pytest
 
-from inpaint.callbacks import LearningRateDecay
 from inpaint.run_folder import load_generator
 from inpaint.train import train
 from test_train import data, lite  # noqa: F401  (the same tiny set and lite config as the training tests)
@@ -44,36 +41,6 @@ def test_weight_average_follows_the_update_rule():
     gan._update_ema()
     index = [w.path for w in gan.generator.weights].index(gan.generator.trainable_weights[0].path)
     np.testing.assert_allclose(gan.ema_generator.weights[index].numpy(), before[index] + 0.5, rtol=1e-6)
-
-
-@pytest.mark.parametrize("kind, step, want", [("cosine", 0, 1.0), ("cosine", 50, 0.5), ("cosine", 100, 0.0),
-                                              ("linear", 25, 0.75), ("linear", 200, 0.0)])
-def test_learning_rate_falls_to_zero_over_the_step_budget(kind, step, want):
-    decay = LearningRateDecay(lite(lr_decay=kind), total_steps=100)
-    assert math.isclose(decay.factor(step, seconds=0.0), want, abs_tol=1e-12)
-
-
-def test_learning_rate_follows_a_time_budget_when_it_ends_first():
-    decay = LearningRateDecay(lite(lr_decay="linear", minutes=2.0), total_steps=1000)
-    assert math.isclose(decay.factor(100, seconds=90.0), 0.25)  # 75% of the minutes, 10% of the steps
-
-
-def test_learning_rate_decay_reaches_both_optimizers_during_training(data, tmp_path):
-    state = train(data, tmp_path / "run", lite(steps=4, epochs=1, lr_decay="linear", learning_rate=1e-3), verbose=0,
-                  callbacks=[seen := RecordRate()])
-    assert state["steps"] == 4
-    np.testing.assert_allclose(seen.rates, [1e-3, 0.75e-3, 0.5e-3, 0.25e-3], rtol=1e-5)
-
-
-class RecordRate(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.rates = []
-
-    def on_train_batch_begin(self, batch, logs=None):
-        g, d = (float(keras.ops.convert_to_numpy(o.learning_rate)) for o in (self.model.g_optimizer, self.model.d_optimizer))
-        assert g == d
-        self.rates.append(g)
 
 
 # Logical devices must be set before TensorFlow touches a device: a fresh interpreter.
