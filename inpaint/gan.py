@@ -87,10 +87,6 @@ class Pix2Pix(keras.Model):
         generated = (generator or self.generator)(white, training=training)
         return composite(generated, white, mask) if self.cfg.composite else generated
 
-    def _judge(self, white, image):
-        """D's logits on the (white, image) pair, in training mode."""
-        return self.discriminator([white, image], training=True)
-
     def _d_loss(self, real_logits, fake_logits):
         """(D_real, D_fake) as logged, and the loss D's update uses: their mean."""
         kind = self.cfg.adversarial
@@ -122,7 +118,9 @@ class Pix2Pix(keras.Model):
 
     def _d_update(self, white, real, fake):
         with tf.GradientTape() as tape:
-            d_loss = self._d_loss(self._judge(white, real), self._judge(white, fake))[2]
+            real_logits = self.discriminator([white, real], training=True)
+            fake_logits = self.discriminator([white, fake], training=True)
+            d_loss = self._d_loss(real_logits, fake_logits)[2]
             scaled = self.d_optimizer.scale_loss(self._replica_mean(d_loss))
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
@@ -144,7 +142,8 @@ class Pix2Pix(keras.Model):
 
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self(g_inputs, training=True)
-            real_logits, fake_logits = self._judge(white, real), self._judge(white, fake)
+            real_logits = self.discriminator([white, real], training=True)
+            fake_logits = self.discriminator([white, fake], training=True)
             d_real, d_fake, d_loss = self._d_loss(real_logits, fake_logits)
             d_scaled = self.d_optimizer.scale_loss(self._replica_mean(d_loss))
             g_gan, g_l1, g_total = self._g_losses(real, fake, fake_logits, mask)
