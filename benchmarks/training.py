@@ -35,20 +35,14 @@ def machine() -> dict:
 
 
 def _batch(cfg: config.Config, batch: int, seed: int = 0):
-    """(white, real, mask) in model space, and with a prefill (config `prefill`) White's box filled by it."""
-    from inpaint import prefill
-    from inpaint.imaging import to_model
-
+    """(white, real, mask) in model space."""
     rng = np.random.default_rng(seed)
     real = rng.uniform(-1, 1, (batch, *cfg.net_size, 1)).astype(np.float32)
     mask = np.zeros_like(real)
     rows, cols = cfg.net_size
     mask[:, rows * 5 // 8 : rows * 7 // 8, cols // 3 : cols * 2 // 3] = 1
     white = np.where(mask > 0, 1.0, real).astype(np.float32)
-    fill = prefill.for_training(cfg.prefill, to_metric(real[..., 0]))
-    if not fill.active:
-        return white, real, mask
-    return white, real, mask, to_model(fill(to_metric(white[..., 0]), mask[..., 0])[..., None]).astype(np.float32)
+    return white, real, mask
 
 
 class KitStep:
@@ -75,34 +69,27 @@ class DeckLoop:
     def __init__(self, cfg: config.Config, batch: int):
         import keras
 
-        from inpaint.models import build_discriminator, build_generator, generator_input
+        from inpaint.models import build_discriminator, build_generator
 
         self.g, self.d = build_generator(cfg), build_discriminator(cfg)
-        self.white, self.real, mask, *filled = _batch(cfg, batch)
-        self.g_input = np.asarray(generator_input(self.g, filled[0] if filled else self.white, mask))
+        self.white, self.real, _ = _batch(cfg, batch)
         self.d.compile(keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1), loss="mse")
         patch = self.d.output_shape[1:]
         self.ones, self.zeros = np.ones((batch, *patch), np.float32), np.zeros((batch, *patch), np.float32)
         self.d.train_on_batch([self.white, self.real], self.ones)  # traced while D is trainable
         self.d.trainable = False  # frozen inside the combined model, as in the deck
         inp = keras.Input((*cfg.net_size, 1))
-        if self.g_input.shape[-1] == 1:  # the deck's own model: G reads White, D is conditioned on it
-            fake = self.g(inp)
-            self.combined, self.combined_input = keras.Model(inp, [self.d([inp, fake]), fake]), self.white
-        else:  # G also reads the mask (and a prefilled face); D is still conditioned on White
-            g_inp = keras.Input(self.g_input.shape[1:])
-            fake = self.g(g_inp)
-            self.combined = keras.Model([g_inp, inp], [self.d([inp, fake]), fake])
-            self.combined_input = [self.g_input, self.white]
+        fake = self.g(inp)  # the deck's own model: G reads White, D is conditioned on it
+        self.combined = keras.Model(inp, [self.d([inp, fake]), fake])
         self.combined.compile(keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta_1), loss=["mse", "mae"],
                               loss_weights=[1.0, 1.0])
 
     def run(self, steps: int) -> None:
         for _ in range(steps):
-            fake = self.g.predict(self.g_input, verbose=0)
+            fake = self.g.predict(self.white, verbose=0)
             self.d.train_on_batch([self.white, self.real], self.ones)
             self.d.train_on_batch([self.white, fake], self.zeros)
-            self.combined.train_on_batch(self.combined_input, [self.ones, self.real])
+            self.combined.train_on_batch(self.white, [self.ones, self.real])
 
 
 def graph_flops(concrete_function) -> int:
@@ -175,14 +162,12 @@ def speed(models: dict[str, config.Config], batch: int = 8, steps: int = 20, rep
 
 def predict_latency(name: str, generator, cfg: config.Config, n: int = 10, repeats: int = 5) -> dict:
     """Seconds to inpaint the 10 test images (flip averaging included, as `inpaint submit` does)."""
-    from inpaint import prefill
     from inpaint.predict import inpaint_images
 
-    white, _, mask, *_ = _batch(cfg, n)
+    white, _, mask = _batch(cfg, n)
     white01, mask2 = to_metric(white[..., 0]), mask[..., 0]
-    fill = prefill.for_training(cfg.prefill, white01)  # the prefill is part of what prediction costs
-    inpaint_images(generator, white01, mask2, prefill=fill)
-    times = [_timed_call(lambda: inpaint_images(generator, white01, mask2, prefill=fill)) for _ in range(repeats)]
+    inpaint_images(generator, white01, mask2)
+    times = [_timed_call(lambda: inpaint_images(generator, white01, mask2)) for _ in range(repeats)]
     return {"model": name, "method": "predict 10 test images (s)", "seconds": round(statistics.median(times), 3)}
 
 

@@ -1,5 +1,4 @@
-"""Keras callbacks of a training run: budgets and NaN guard, progress, sample grids, the CSV log, the
-learning-rate schedule."""
+"""Keras callbacks of a training run: budgets and NaN guard, progress, sample grids, the CSV log."""
 from __future__ import annotations
 
 import math
@@ -11,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from inpaint.config import UNTIL_BUDGET, Config
+from inpaint.config import UNTIL_BUDGET
 from inpaint.imaging import to_metric, write_png
 from inpaint.pipeline import model_inputs
 from inpaint.run_folder import BEST_SAMPLES, BEST_WEIGHTS, write_state
@@ -111,9 +110,9 @@ class EpochProgbar(keras.callbacks.ProgbarLogger):
 class SampleGrid(keras.callbacks.Callback):
     """Every `every` epochs: a grid of fixed validation examples to RUN/samples/ and to TensorBoard."""
 
-    def __init__(self, white, real, mask, out_dir: Path, log_dir: Path, every: int, filled=None):
+    def __init__(self, white, real, mask, out_dir: Path, log_dir: Path, every: int):
         super().__init__()
-        self.inputs = model_inputs(white, mask, filled)  # `filled`: White with its box prefilled, if the run has it
+        self.inputs = model_inputs(white, mask)
         self.white, self.real = white, real
         self.out_dir, self.every = Path(out_dir), max(1, every)
         self.writer = tf.summary.create_file_writer(str(Path(log_dir) / "samples"))
@@ -208,33 +207,3 @@ class BudgetBar(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         self.draw(end="\n")
 
-
-class LearningRateDecay(keras.callbacks.Callback):
-    """Both learning rates fall from `cfg.learning_rate` to 0 over the run's budget (`lr_decay`).
-
-    The budget is the step count, the epoch count or the minutes, whichever ends first; with minutes
-    the fraction is of this session's clock, so a resumed run decays over its new budget.
-    """
-
-    def __init__(self, cfg: Config, total_steps: int):
-        super().__init__()
-        self.cfg, self.total_steps = cfg, total_steps
-        self.start = None
-
-    def on_train_begin(self, logs=None):
-        self.start = time.monotonic()
-
-    def factor(self, step: int, seconds: float) -> float:
-        done = 0.0
-        if self.total_steps:
-            done = step / self.total_steps
-        if self.cfg.minutes:
-            done = max(done, seconds / (60.0 * self.cfg.minutes))
-        done = min(done, 1.0)
-        return 0.5 * (1.0 + math.cos(math.pi * done)) if self.cfg.lr_decay == "cosine" else 1.0 - done
-
-    def on_train_batch_begin(self, batch, logs=None):
-        step = int(self.model.g_optimizer.iterations.numpy())
-        rate = self.cfg.learning_rate * self.factor(step, time.monotonic() - self.start)
-        self.model.g_optimizer.learning_rate = rate
-        self.model.d_optimizer.learning_rate = rate

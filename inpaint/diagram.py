@@ -16,10 +16,10 @@ import keras
 
 from inpaint.imaging import save_figure
 
-HEADS = ("InputLayer", "Conv2D", "Conv2DTranspose", "UpSampling2D", "SpectralNormalization", "Concatenate")
-PART_NAMES = {"BatchNormalization": "BatchNorm", "GroupNormalization": "InstanceNorm", "LeakyReLU": "LeakyReLU",
-              "ReLU": "ReLU", "Dropout": "Dropout", "Activation": None, "Concatenate": "concat skip"}
-AUTO_NAMES = ("conv2d", "up_sampling2d", "spectral_normalization")  # Keras's own layer names: not worth showing
+HEADS = ("InputLayer", "Conv2D", "Conv2DTranspose", "UpSampling2D", "Concatenate")
+PART_NAMES = {"BatchNormalization": "BatchNorm", "LeakyReLU": "LeakyReLU", "ReLU": "ReLU",
+              "Dropout": "Dropout", "Activation": None, "Concatenate": "concat skip"}
+AUTO_NAMES = ("conv2d", "up_sampling2d")  # Keras's own layer names: not worth showing
 COLOURS = {"input": "#e8e8e8", "down": "#cfe2f3", "up": "#fce5cd", "join": "#e8e8e8"}
 
 
@@ -33,12 +33,11 @@ class Block:
 
 
 def _conv_title(layer) -> tuple[str, str]:
-    inner = getattr(layer, "layer", layer)  # SpectralNormalization wraps a Conv2D
-    name = type(inner).__name__
-    k, s = inner.kernel_size[0], inner.strides[0]
+    name = type(layer).__name__
+    k, s = layer.kernel_size[0], layer.strides[0]
     kind = "up" if name == "Conv2DTranspose" else "down"
     title = ("ConvT" if kind == "up" else "Conv") + f" {k}x{k}" + (f" /{s}" if s > 1 else "")
-    return (title + (" SN" if inner is not layer else "")), kind
+    return title, kind
 
 
 def blocks(model: keras.Model) -> list[Block]:

@@ -11,16 +11,14 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from inpaint import crops, d_augment, losses
+from inpaint import crops, losses
 from inpaint.config import Config
 from inpaint.imaging import to_metric
 from inpaint.masks import composite
-from inpaint.models import build_discriminator, build_generator, generator_input
+from inpaint.models import build_discriminator, build_generator
 
 # The vocabulary of logs, plots and reports (after the reference pix2pix's loss names).
 LOSS_NAMES = ("G_GAN", "G_L1", "D_real", "D_fake")
-# Logged in training only, when the option is on: the adaptive augmentation probability, the R1 penalty.
-AUG_P, R1 = "D_aug_p", "D_R1"
 
 
 def build_gan(cfg: Config) -> "Pix2Pix":
@@ -56,16 +54,6 @@ class Pix2Pix(keras.Model):
         self.rmse = keras.metrics.RootMeanSquaredError(name="rmse")
         # On windows around the box the RMSE is rescaled to the whole face's, the figure Kaggle scores.
         self.rmse_scale = crops.metric_scale(cfg.crop_size, cfg.image_size)
-        self.augment_names = cfg.d_augment_names
-        self.train_only = {}
-        if self.augment_names:
-            # A weight, so a checkpoint keeps it; each replica's D sees the first replica's value.
-            self.d_augment_p = self.add_weight(
-                shape=(), name="d_augment_p", trainable=False, aggregation="only_first_replica",
-                initializer=keras.initializers.Constant(0.0 if cfg.d_augment_target else cfg.d_augment_p))
-            self.train_only[AUG_P] = keras.metrics.Mean(name=AUG_P)
-        if cfg.r1_gamma:
-            self.train_only[R1] = keras.metrics.Mean(name=R1)
         # Polyak averaging of G's weights: the average of a noisy GAN trajectory generalises better
         # than its last point (BENCHMARKS.md, real photographs). It validates, is kept and predicts.
         self.ema_generator = None
@@ -86,7 +74,7 @@ class Pix2Pix(keras.Model):
     @property
     def metrics(self):
         # Listed here so fit() resets them at every epoch.
-        return [*self.trackers.values(), self.rmse, *self.train_only.values()]
+        return [*self.trackers.values(), self.rmse]
 
     @property
     def inference_generator(self) -> keras.Model:
@@ -94,41 +82,16 @@ class Pix2Pix(keras.Model):
         return self.ema_generator if self.ema_generator is not None else self.generator
 
     def call(self, inputs, training=False, generator=None):
-        """(white, mask) or (white, mask, filled) in model space -> the inpainted image in model space.
-
-        `filled` is White with its box filled classically (config `prefill`): what G then reads.
-        """
-        white, mask, *filled = inputs
-        generator = generator or self.generator
-        face = filled[0] if filled else white
-        generated = generator(generator_input(generator, face, mask), training=training)
+        """(white, mask) in model space -> the inpainted image in model space."""
+        white, mask = inputs
+        generated = (generator or self.generator)(white, training=training)
         return composite(generated, white, mask) if self.cfg.composite else generated
 
-    def _judge(self, white, image, salt: int, r1: bool = False):
-        """D's logits on the (white, image) pair as D trains on it (augmented alike when `d_augment`
-        is on), and the R1 penalty when asked and `r1_gamma` is on (else 0)."""
-        if self.augment_names:
-            seed = tf.stack([tf.cast(self.d_optimizer.iterations, tf.int32), tf.constant(1000 * self.cfg.seed + salt)])
-            white, image = d_augment.augment_pairs(white, image, self.augment_names, self.d_augment_p, seed)
-        if r1 and self.cfg.r1_gamma:
-            penalty, logits = losses.r1_penalty(self.discriminator, white, image)
-            return logits, penalty
-        return self.discriminator([white, image], training=True), None
-
-    def _d_loss(self, real_logits, fake_logits, penalty):
-        """(D_real, D_fake) as logged, and the loss D's update uses: their mean, plus R1 when it is on."""
+    def _d_loss(self, real_logits, fake_logits):
+        """(D_real, D_fake) as logged, and the loss D's update uses: their mean."""
         kind = self.cfg.adversarial
         d_real, d_fake = losses.d_real_loss(kind, real_logits), losses.d_fake_loss(kind, fake_logits)
-        d_loss = losses.adversarial_d_loss(kind, real_logits, fake_logits)
-        return d_real, d_fake, d_loss if penalty is None else d_loss + 0.5 * self.cfg.r1_gamma * penalty
-
-    def _adapt_augmentation(self, real_logits, pairs):
-        """ADA: more augmentation while D calls the training pairs real too surely, less otherwise."""
-        cfg = self.cfg
-        if self.augment_names and cfg.d_augment_target:
-            sign = d_augment.real_sign(cfg.adversarial, real_logits)
-            self.d_augment_p.assign(d_augment.adapted_probability(
-                self.d_augment_p, sign, cfg.d_augment_target, pairs, cfg.d_augment_adapt_pairs))
+        return d_real, d_fake, losses.adversarial_d_loss(kind, real_logits, fake_logits)
 
     def _update_ema(self):
         # Warm-up (as tf.train.ExponentialMovingAverage's num_updates): early on the average
@@ -155,9 +118,9 @@ class Pix2Pix(keras.Model):
 
     def _d_update(self, white, real, fake):
         with tf.GradientTape() as tape:
-            real_logits, penalty = self._judge(white, real, 1, r1=True)
-            fake_logits, _ = self._judge(white, fake, 2)
-            d_loss = self._d_loss(real_logits, fake_logits, penalty)[2]
+            real_logits = self.discriminator([white, real], training=True)
+            fake_logits = self.discriminator([white, fake], training=True)
+            d_loss = self._d_loss(real_logits, fake_logits)[2]
             scaled = self.d_optimizer.scale_loss(self._replica_mean(d_loss))
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
@@ -172,17 +135,16 @@ class Pix2Pix(keras.Model):
         return g_gan, g_l1, total
 
     def train_step(self, data):
-        # (white, real, mask) or, with a prefill, (white, real, mask, filled): inpaint/pipeline.py.
-        white, real, mask, *filled = data
-        g_inputs = [white, mask, *filled]  # G's input is never augmented; only what D judges is
+        white, real, mask = data  # inpaint/pipeline.py
+        g_inputs = [white, mask]
         for _ in range(self.cfg.d_steps - 1):
             self._d_update(white, real, tf.stop_gradient(self(g_inputs, training=True)))
 
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self(g_inputs, training=True)
-            real_logits, penalty = self._judge(white, real, 1, r1=True)
-            fake_logits, _ = self._judge(white, fake, 2)
-            d_real, d_fake, d_loss = self._d_loss(real_logits, fake_logits, penalty)
+            real_logits = self.discriminator([white, real], training=True)
+            fake_logits = self.discriminator([white, fake], training=True)
+            d_real, d_fake, d_loss = self._d_loss(real_logits, fake_logits)
             d_scaled = self.d_optimizer.scale_loss(self._replica_mean(d_loss))
             g_gan, g_l1, g_total = self._g_losses(real, fake, fake_logits, mask)
             g_scaled = self.g_optimizer.scale_loss(self._replica_mean(g_total))
@@ -194,22 +156,16 @@ class Pix2Pix(keras.Model):
         self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
         if self.ema_generator is not None:
             self._update_ema()
-        pairs = tf.cast(tf.shape(real)[0] * tf.distribute.get_strategy().num_replicas_in_sync, tf.float32)
-        self._adapt_augmentation(real_logits, pairs)
 
         for name, value in zip(LOSS_NAMES, (g_gan, g_l1, d_real, d_fake)):
             self.trackers[name].update_state(value)
-        if AUG_P in self.train_only:
-            self.train_only[AUG_P].update_state(self.d_augment_p)
-        if R1 in self.train_only:
-            self.train_only[R1].update_state(penalty)
         self._update_rmse(real, fake)
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
         """Validation: composited output, RMSE in metric space (what Kaggle scores), and the losses."""
-        white, real, mask, *filled = data
-        fake = self([white, mask, *filled], training=False, generator=self.inference_generator)
+        white, real, mask = data
+        fake = self([white, mask], training=False, generator=self.inference_generator)
         real_logits = self.discriminator([white, real], training=False)
         fake_logits = self.discriminator([white, fake], training=False)
         g_gan, g_l1, _ = self._g_losses(real, fake, fake_logits, mask)

@@ -6,7 +6,6 @@ is logged as its two halves, D_real and D_fake; the update uses their mean, as p
 """
 from __future__ import annotations
 
-import tensorflow as tf
 from keras import ops
 
 KINDS = ("lsgan", "bce", "hinge")
@@ -73,17 +72,3 @@ def masked_l2(target, pred, mask, hole_weight: float = 1.0):
     """As masked_l1 with squared error (hole_weight=1 is plain MSE)."""
     return ops.mean(ops.square(_f32(target) - _f32(pred)) * _hole_weights(mask, hole_weight))
 
-
-def r1_penalty(discriminator, condition, image, training: bool = True):
-    """R1 (Mescheder et al. 2018): the batch mean of |d D(condition, image) / d image|^2, and D's output.
-
-    D's patch map is averaged per pair first, as the patch losses average it. Zero where D is flat
-    around the pairs; call it on real pairs, inside the tape of D's loss, which then also
-    differentiates the penalty (double backpropagation).
-    """
-    with tf.GradientTape() as tape:
-        tape.watch(image)
-        logits = discriminator([condition, image], training=training)
-        total = ops.sum(ops.mean(_f32(logits), axis=[1, 2, 3]))  # each pair's mean output, summed
-    grads = _f32(tape.gradient(total, image))
-    return ops.mean(ops.sum(ops.square(grads), axis=[1, 2, 3])), logits

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import keras
-from keras import layers, ops
+from keras import layers
 
 if TYPE_CHECKING:
     from inpaint.config import Config
 
-NORMS = ("batch", "instance", "none")
+NORMS = ("batch", "none")
 UPSAMPLES = ("transpose", "upsample_conv")
 
 
@@ -34,8 +34,6 @@ def _norm(kind: str, bn_momentum: float = 0.99):
         # synchronized: under MirroredStrategy the statistics cover the global batch, so
         # 1 and N replicas train the same model; it is a no-op on one device.
         return layers.BatchNormalization(momentum=bn_momentum, synchronized=True)
-    if kind == "instance":
-        return layers.GroupNormalization(groups=-1, epsilon=1e-5)  # one group per channel = instance norm
     if kind == "none":
         return None
     raise ValueError(f"norm must be one of {NORMS}, got {kind!r}")
@@ -99,16 +97,9 @@ def unet(
     act_before_norm: bool = False,
     bn_momentum: float = 0.99,
     out_channels: int = 1,
-    residual: bool = False,
     name: str = "generator",
 ) -> keras.Model:
-    """U-Net: `depth` stride-2 down blocks, `depth - 1` up blocks each concatenated with its skip, tanh output.
-
-    The input may carry more channels than the output (White and the mask: `generator_input`).
-    With `residual` the output is the first input channel(s) plus the tanh correction, clipped to
-    [-1, 1], and the last layer starts at zero: untrained, the network returns its input (the
-    classically filled face of inpaint/prefill.py), and training learns what the fill gets wrong.
-    """
+    """U-Net: `depth` stride-2 down blocks, `depth - 1` up blocks each concatenated with its skip, tanh output."""
     _check_options(depth, norm, upsample)
     rows, cols = input_shape[:2]
     if rows % 2**depth or cols % 2**depth:
@@ -128,29 +119,13 @@ def unet(
         x = up_block(x, filters, kernel_size, norm, act_before_norm, upsample, dropout if i < dropout_layers else 0.0,
                      bn_momentum)
         x = layers.Concatenate()([x, skip])
-    last_init = "zeros" if residual else init()
     if upsample == "transpose":
-        x = layers.Conv2DTranspose(out_channels, kernel_size, strides=2, padding="same", kernel_initializer=last_init)(x)
+        x = layers.Conv2DTranspose(out_channels, kernel_size, strides=2, padding="same", kernel_initializer=init())(x)
     else:
         x = layers.UpSampling2D(2)(x)
-        x = layers.Conv2D(out_channels, kernel_size, padding="same", kernel_initializer=last_init)(x)
+        x = layers.Conv2D(out_channels, kernel_size, padding="same", kernel_initializer=init())(x)
     outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)  # float32 under mixed precision
-    if residual:
-        start = ops.cast(inputs[..., :out_channels], "float32")
-        outputs = ops.clip(start + outputs, -1.0, 1.0)
     return keras.Model(inputs, outputs, name=name)
-
-
-def generator_input(generator: keras.Model, face, mask):
-    """What `generator` reads: the face alone, or the face and the 0/1 mask as a second channel.
-
-    The face is White, or White with its box filled when the run has a prefill (inpaint/prefill.py).
-    Read from the model's own input shape, so a saved generator is fed the way it was trained.
-    Plain concatenation: serves numpy arrays (prediction) and tensors (the train step) alike.
-    """
-    if generator.inputs[0].shape[-1] == 1:
-        return face
-    return ops.concatenate([face, ops.cast(mask, face.dtype)], axis=-1)
 
 
 def patch_discriminator(
@@ -161,7 +136,6 @@ def patch_discriminator(
     kernel_size: int = 4,
     norm: str = "batch",
     first_norm: bool = False,
-    spectral_norm_first: bool = False,
     act_before_norm: bool = False,
     final_stride1_block: bool = True,
     name: str = "discriminator",
@@ -179,8 +153,7 @@ def patch_discriminator(
     image = keras.Input(input_shape, name="image")
     x = layers.Concatenate()([condition, image])
     widths = _widths(depth + 1, base_filters, max_filters)
-    first = layers.Conv2D(widths[0], kernel_size, strides=2, padding="same", kernel_initializer=init())
-    x = (layers.SpectralNormalization(first) if spectral_norm_first else first)(x)
+    x = layers.Conv2D(widths[0], kernel_size, strides=2, padding="same", kernel_initializer=init())(x)
     x = _activate_and_norm(x, layers.LeakyReLU(0.2), norm if first_norm else "none", act_before_norm)
     for filters in widths[1:depth]:
         x = down_block(x, filters, kernel_size, norm, act_before_norm)
@@ -192,10 +165,8 @@ def patch_discriminator(
 
 def build_generator(cfg: "Config") -> keras.Model:
     """The U-Net a run with this config trains and predicts with."""
-    # A prefilled face no longer shows where the box is: that generator reads the mask too.
-    starts_filled = cfg.prefill != "none"
     return unet(
-        input_shape=(*cfg.net_size, 2 if cfg.mask_input or starts_filled else 1),
+        input_shape=(*cfg.net_size, 1),
         depth=cfg.gen_depth,
         base_filters=cfg.gen_base_filters,
         max_filters=cfg.gen_max_filters,
@@ -205,7 +176,6 @@ def build_generator(cfg: "Config") -> keras.Model:
         act_before_norm=cfg.gen_act_before_norm,
         innermost_norm=cfg.gen_innermost_norm,
         bn_momentum=cfg.gen_bn_momentum,
-        residual=starts_filled,
     )
 
 
@@ -217,7 +187,6 @@ def build_discriminator(cfg: "Config") -> keras.Model:
         base_filters=cfg.disc_base_filters,
         max_filters=cfg.disc_max_filters,
         norm=cfg.disc_norm,
-        spectral_norm_first=cfg.disc_spectral_norm_first,
         final_stride1_block=cfg.disc_final_stride1,
         act_before_norm=cfg.disc_act_before_norm,
     )

@@ -13,18 +13,17 @@ import keras
 import numpy as np
 
 from inpaint import crops, imaging
-from inpaint import prefill as prefill_mod
+from inpaint.prefill import opencv_fill
 from inpaint.config import Config
 from inpaint.data import Dataset
 from inpaint.masks import composite
-from inpaint.models import generator_input
 from inpaint.run_folder import checkpoint_generators, checkpoint_paths, load_config, load_generator, read_state
 from submission.scoring import rmse
 
 
 def inpaint_images(
     generator: keras.Model, white: np.ndarray, mask: np.ndarray, use_composite: bool = True, tta_flip: bool = True,
-    names: list[str] | None = None, prefill: prefill_mod.Prefill | None = None,
+    names: list[str] | None = None,
 ) -> np.ndarray:
     """(n, M, N) White images and masks in [0, 1] -> (n, M, N) predictions in [0, 1].
 
@@ -32,20 +31,17 @@ def inpaint_images(
     averaged: faces are nearly symmetric, so this cancels part of the generator's noise.
     A generator trained on windows around the box (`crop_size`) sees the centred window of
     each face, and its output is pasted back; outside the window the prediction is White.
-    A generator trained with a `prefill` reads the face with its box filled by it, as in training.
     """
     x = imaging.to_model(white[..., None].astype(np.float32))
     m = mask[..., None].astype(np.float32)
-    face = x if prefill is None or not prefill.active else imaging.to_model(prefill(white, mask)[..., None])
     window = tuple(generator.inputs[0].shape[1:3])
     corners = None
     if window != x.shape[1:3]:
         crops.check_fits(mask, window, names or [f"image {i + 1}" for i in range(len(mask))], "of these")
         corners = crops.windows(mask, window)
-        seen_face, seen_m = crops.cut(face, corners, window), crops.cut(m, corners, window)
+        inputs = crops.cut(x, corners, window)
     else:
-        seen_face, seen_m = face, m
-    inputs = np.asarray(generator_input(generator, seen_face, seen_m))
+        inputs = x
     generated = np.asarray(generator.predict(inputs, verbose=0, batch_size=16), dtype=np.float32)
     if tta_flip:
         mirrored = np.asarray(generator.predict(inputs[:, :, ::-1], verbose=0, batch_size=16), dtype=np.float32)
@@ -114,11 +110,10 @@ def trained_generator(run: Path, which: str = "best", average_last: int = 1) -> 
     return generator, cfg
 
 
-def _test_predictions(generator: keras.Model, cfg: Config, data: Dataset, tta_flip: bool,
-                      fill: prefill_mod.Prefill) -> np.ndarray:
+def _test_predictions(generator: keras.Model, cfg: Config, data: Dataset, tta_flip: bool) -> np.ndarray:
     data.check_read_as(cfg, "the run was trained")
     preds = inpaint_images(generator, data.test_white.images, data.test_mask, cfg.composite, tta_flip,
-                           data.test_white.names, fill)
+                           data.test_white.names)
     return to_csv_size(preds, data, cfg.composite)
 
 
@@ -129,11 +124,9 @@ def _validation_pairs(cfg: Config, data: Dataset) -> np.ndarray:
     return split_indices(len(data.train_real.names), cfg.val_fraction, cfg.seed)[1]
 
 
-def _validation_rmse(generator: keras.Model, cfg: Config, data: Dataset, tta_flip: bool,
-                     fill: prefill_mod.Prefill) -> float:
+def _validation_rmse(generator: keras.Model, cfg: Config, data: Dataset, tta_flip: bool) -> float:
     val = _validation_pairs(cfg, data)
-    preds = inpaint_images(generator, data.train_white.images[val], data.train_mask[val], cfg.composite, tta_flip,
-                           prefill=fill)
+    preds = inpaint_images(generator, data.train_white.images[val], data.train_mask[val], cfg.composite, tta_flip)
     return rmse(preds, data.train_real.images[val])
 
 
@@ -150,8 +143,8 @@ def kept_against_classical(run: Path, data: Dataset) -> dict:
     generator, cfg = trained_generator(run, "best", cfg.average_last)
     val = _validation_pairs(cfg, data)
     white, mask, real = data.train_white.images[val], data.train_mask[val], data.train_real.images[val]
-    kept = _validation_rmse(generator, cfg, data, cfg.tta_flip, prefill_mod.for_run(cfg.prefill, run))
-    classical = rmse(prefill_mod.opencv_fill(white, mask, CLASSICAL), real)
+    kept = _validation_rmse(generator, cfg, data, cfg.tta_flip)
+    classical = rmse(opencv_fill(white, mask, CLASSICAL), real)
     return {"kept_val_rmse": kept, "classical": CLASSICAL, "classical_val_rmse": classical, "val_pairs": len(val),
             "better": bool(kept < classical)}
 
@@ -178,8 +171,7 @@ def predict_run(run: Path, data: Dataset, tta_flip: bool | None = None, average_
     """
     cfg = load_config(run)
     generator, cfg = trained_generator(run, which, cfg.average_last if average_last is None else average_last)
-    fill = prefill_mod.for_run(cfg.prefill, run)
-    return _test_predictions(generator, cfg, data, cfg.tta_flip if tta_flip is None else tta_flip, fill)
+    return _test_predictions(generator, cfg, data, cfg.tta_flip if tta_flip is None else tta_flip)
 
 
 # (generator, flip averaging, checkpoints averaged): the ways of predicting `compare_predictions` weighs.
@@ -193,7 +185,6 @@ def compare_predictions(run: Path, data: Dataset) -> list[dict]:
     Validation favours "best", which was chosen on it; the test column, when there is one, does not.
     """
     rows = []
-    fill = prefill_mod.for_run(load_config(run).prefill, run)
     for which, flip, k in VARIANTS:
         label = {"best": "best by validation RMSE", "last": "last checkpoint"}[which]
         if k > 1:  # the steps say which checkpoints were averaged: they are kept at least half an epoch apart
@@ -203,9 +194,9 @@ def compare_predictions(run: Path, data: Dataset) -> list[dict]:
         if any(r["generator"] == label and r["flip averaging"] == row["flip averaging"] for r in rows):
             continue  # fewer checkpoints that far apart than asked for: the same average as the row above
         generator, cfg = trained_generator(run, which, k)
-        row["validation RMSE"] = _validation_rmse(generator, cfg, data, flip, fill)
+        row["validation RMSE"] = _validation_rmse(generator, cfg, data, flip)
         if data.csv_test.real is not None:
-            row["test RMSE"] = rmse(_test_predictions(generator, cfg, data, flip, fill), data.csv_test.real)
+            row["test RMSE"] = rmse(_test_predictions(generator, cfg, data, flip), data.csv_test.real)
         rows.append(row)
     return rows
 

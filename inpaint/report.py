@@ -181,17 +181,9 @@ def _options_sentence(cfg) -> list[str]:
     if cfg.crop_size != (0, 0):
         used.append(f"the networks see a {cfg.crop_size[0]}x{cfg.crop_size[1]} window around the box, placed at "
                     "random where the box fits in training and centred on it at prediction")
-    if cfg.mask_input:
-        used.append("the generator reads the mask as a second input channel")
     if cfg.ema_decay:
         used.append(f"validation and prediction use an exponential moving average of the generator's weights "
                     f"(decay {cfg.ema_decay:g})")
-    if cfg.lr_decay != "none":
-        used.append(f"{cfg.lr_decay} learning-rate decay to 0 over the budget")
-    if cfg.extra_boxes:
-        used.append(f"{cfg.extra_boxes:g} of the pairs get a moved and resized box repainted on Real")
-    if cfg.geometric_jitter:
-        used.append(f"shifts, scales and rotations of the face up to {cfg.geometric_jitter:g}")
     if cfg.patience:
         used.append(f"training stops after {cfg.patience} epochs without a better validation RMSE")
     return ["Also: " + "; ".join(used) + "."] if used else []

@@ -8,7 +8,6 @@ generator loading live here and nowhere else.
   log.csv, logs/            CSV log (epochs counted from 1) and TensorBoard log of G/D losses and RMSE
   state.json                epochs done, steps, best RMSE, why training stopped, the kept generator
                             against OpenCV Telea on the validation pairs (classical_check)
-  prefill_mean_face.npy     with prefill = "mean": the mean training face the box is filled from
   samples/                  sample grids of fixed validation faces every `sample_every` epochs, and
                             best.png from the generator kept as the best
   report/                   written by `inpaint report`
@@ -29,7 +28,6 @@ from inpaint.imaging import atomic_write_bytes
 CONFIG_FILE, STATE_FILE, BEST_WEIGHTS = "config.toml", "state.json", "best_generator.weights.h5"
 CHECKPOINTS, LOG_FILE, TENSORBOARD, SAMPLES, REPORT = "checkpoints", "log.csv", "logs", "samples", "report"
 BEST_SAMPLES = "best.png"  # in SAMPLES: the faces as the generator kept as the best inpaints them
-MEAN_FACE_FILE = "prefill_mean_face.npy"
 KEEP_CHECKPOINTS = 3  # enough to average the last few epochs' weights at prediction time
 
 
@@ -124,7 +122,6 @@ class RunCheckpoint:
             rng_states=[v.value for m in (gan.generator, gan.discriminator) for v in m.variables
                         if "seed_generator_state" in v.path],
             **({"ema_generator": gan.ema_generator} if gan.ema_generator is not None else {}),
-            **({"d_augment_p": gan.d_augment_p.value} if gan.augment_names else {}),
         )
         self.manager = tf.train.CheckpointManager(self.ckpt, str(Path(run) / CHECKPOINTS), max_to_keep=keep)
         self.gan = gan

@@ -14,10 +14,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from inpaint import config as config_mod
-from inpaint import crops, distribute, pipeline, prefill
+from inpaint import crops, distribute, pipeline
 from inpaint import run_folder as rf
-from inpaint.callbacks import EpochEnd, EpochLog, EpochProgbar, Guard, LearningRateDecay, SampleGrid
+from inpaint.callbacks import EpochEnd, EpochLog, EpochProgbar, Guard, SampleGrid
 from inpaint.config import Config
 from inpaint.d_separation import DSeparation
 from inpaint.data import Dataset
@@ -57,10 +56,9 @@ def train(
         out.remove_temporary()
 
 
-def _network_view(cfg: Config, fill: prefill.Prefill, white, real, mask) -> tuple[np.ndarray, ...]:
-    """(White, Real, mask[, filled]) as the networks see them: whole, or the centred window around each
-    box; `filled` (White with the box prefilled, from the whole face) when the run has a prefill."""
-    images = (white, real, mask, *([fill(white, mask)] if fill.active else []))
+def _network_view(cfg: Config, white, real, mask) -> tuple[np.ndarray, ...]:
+    """(White, Real, mask) as the networks see them: whole, or the centred window around each box."""
+    images = (white, real, mask)
     if cfg.crop_size == (0, 0):
         return images
     corners = crops.windows(mask, cfg.crop_size)
@@ -100,8 +98,6 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
     rf.save_config(cfg, written)
 
     white, real, mask = data.train_white.images, data.train_real.images, data.train_mask
-    fill = prefill.for_run(cfg.prefill, run) if resume else prefill.for_training(cfg.prefill, real[train_idx])
-    fill.save(written)
     with strategy.scope():
         gan = build_gan(cfg)
         checkpoint = RunCheckpoint(gan, written, keep=max(cfg.average_last, rf.KEEP_CHECKPOINTS))
@@ -115,22 +111,21 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
 
     batch = cfg.batch_size
     train_ds = distribute.distribute_input(pipeline.train_dataset(
-        white[train_idx], real[train_idx], mask[train_idx], cfg, first_epoch, fill), cluster)
-    val_view = _network_view(cfg, fill, white[val_idx], real[val_idx], mask[val_idx])
-    val_ds = distribute.distribute_input(pipeline.eval_dataset(*val_view[:3], batch, *val_view[3:]), cluster)
+        white[train_idx], real[train_idx], mask[train_idx], cfg, first_epoch), cluster)
+    val_view = _network_view(cfg, white[val_idx], real[val_idx], mask[val_idx])
+    val_ds = distribute.distribute_input(pipeline.eval_dataset(*val_view, batch), cluster)
     # As many training pairs as validation pairs (up to 64), drawn at random, for D's separation on each.
     shown = np.random.default_rng(cfg.seed).choice(train_idx, min(len(val_idx), 64), replace=False)
-    train_view = _network_view(cfg, fill, white[shown], real[shown], mask[shown])
+    train_view = _network_view(cfg, white[shown], real[shown], mask[shown])
     spe = pipeline.steps_per_epoch(len(train_idx), batch)
     epochs = max(cfg.epochs, math.ceil(cfg.steps / spe)) if cfg.steps else cfg.epochs
     guard = Guard(cfg.steps, cfg.minutes, decide=distribute.ChiefDecides(strategy, cluster))
     # The best generator is kept anyway (EpochEnd); stopping early only returns the unused budget.
     early = keras.callbacks.EarlyStopping("val_rmse", patience=cfg.patience, mode="min") if cfg.patience else None
-    samples = SampleGrid(*(x[:SAMPLES_SHOWN] for x in val_view[:3]), written / rf.SAMPLES, written / rf.TENSORBOARD,
-                         cfg.sample_every, filled=val_view[3][:SAMPLES_SHOWN] if fill.active else None)
+    samples = SampleGrid(*(x[:SAMPLES_SHOWN] for x in val_view), written / rf.SAMPLES, written / rf.TENSORBOARD,
+                         cfg.sample_every)
     if resume:
         rf.trim_log(written, first_epoch)  # rows of epochs the checkpoint does not hold are trained again
-    decay_steps = cfg.steps or (0 if epochs >= config_mod.UNTIL_BUDGET else epochs * spe)
     callbacks = [
         guard,
         EpochProgbar(guard),
@@ -141,7 +136,6 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
         EpochEnd(written, checkpoint, guard, state, on_best=samples.write_best),
         keras.callbacks.TensorBoard(str(written / rf.TENSORBOARD), update_freq="epoch"),
         samples,
-        *([LearningRateDecay(cfg, decay_steps)] if cfg.lr_decay != "none" else []),
         *([early] if early else []),
         *callbacks,
     ]

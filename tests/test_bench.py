@@ -8,9 +8,8 @@ from inpaint import config
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("prefill", ["none", "telea"])  # a prefill generator reads the filled face and the mask
-def test_speed_benchmark_times_kit_step_and_deck_loop(prefill):
-    cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3, prefill=prefill)
+def test_speed_benchmark_times_kit_step_and_deck_loop():
+    cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3)
     rows = bench.speed({"tiny": cfg}, batch=2, steps=1, repeats=1)
     methods = {r["method"] for r in rows}
     assert methods == {"kit train_step", "deck loop", "predict 10 test images (s)"}

@@ -83,11 +83,10 @@ def test_small_discriminator_count_with_final_stride1_block():
 
 
 def test_other_generator_options_build():
-    g = unet((64, 64, 1), depth=6, base_filters=8, max_filters=64, upsample="upsample_conv", norm="instance",
-             first_norm=True)
+    g = unet((64, 64, 1), depth=6, base_filters=8, max_filters=64, upsample="upsample_conv", first_norm=True)
     assert g.output_shape == (None, 64, 64, 1)
-    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in g.layers)
-    assert layer_kinds(g)[:3] == ["Conv2D", "GroupNormalization", "LeakyReLU"]  # first_norm honoured
+    assert layer_kinds(g)[:3] == ["Conv2D", "BatchNormalization", "LeakyReLU"]  # first_norm honoured
+    assert "UpSampling2D" in layer_kinds(g) and "Conv2DTranspose" not in layer_kinds(g)
     g = unet((32, 32, 1), depth=2, base_filters=4, norm="none", dropout=0.0)
     assert layer_kinds(g) == ["Conv2D", "LeakyReLU", "Conv2D", "LeakyReLU",
                               "Conv2DTranspose", "ReLU", "Concatenate", "Conv2DTranspose", "Activation"]
@@ -102,16 +101,6 @@ def test_unnormalised_innermost_block_drops_only_the_bottleneck_norm():
                                         "Conv2D", "LeakyReLU"]
 
 
-def test_residual_generator_returns_its_first_input_channel_until_trained():
-    g = unet((32, 32, 2), depth=3, base_filters=4, max_filters=8, residual=True)
-    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 2)).astype("float32")
-    np.testing.assert_array_equal(np.asarray(g(x, training=True)), x[..., :1])  # zero-initialised last layer
-    last = [layer for layer in g.layers if isinstance(layer, keras.layers.Conv2DTranspose)][-1]
-    last.kernel.assign(np.full(last.kernel.shape, 0.5, np.float32))  # a correction, clipped to [-1, 1]
-    out = np.asarray(g(x, training=False))
-    assert np.abs(out - x[..., :1]).max() > 0.1 and out.min() >= -1.0 and out.max() <= 1.0
-
-
 def test_input_not_divisible_by_two_to_the_depth_is_a_clear_error():
     with pytest.raises(ValueError, match="divisible by 2\\*\\*depth = 32"):
         unet((48, 48, 1), depth=5)
@@ -119,33 +108,18 @@ def test_input_not_divisible_by_two_to_the_depth_is_a_clear_error():
         unet((128, 96 + 4, 1), depth=3)
 
 
-@pytest.mark.parametrize("kwargs", [dict(norm="layer"), dict(upsample="pixelshuffle"), dict(depth=0)])
+@pytest.mark.parametrize("kwargs", [dict(norm="layer"), dict(norm="instance"), dict(upsample="pixelshuffle"),
+                                    dict(depth=0)])
 def test_unknown_options_are_rejected_before_building(kwargs):
     with pytest.raises(ValueError):
         unet((32, 32, 1), **kwargs)
-
-
-def test_instance_norm_normalises_each_image_and_channel_separately():
-    g = unet((16, 16, 1), depth=2, base_filters=4, max_filters=8, norm="instance")
-    layer = next(layer for layer in g.layers if isinstance(layer, keras.layers.GroupNormalization))
-    assert layer.groups == 8  # one group per channel of the 8-channel block
-    rng = np.random.default_rng(0)
-    # every (sample, channel) gets its own offset and scale; batch norm would mix them
-    offset = rng.uniform(-10, 10, (2, 1, 1, 8))
-    scale = rng.uniform(0.1, 20, (2, 1, 1, 8))
-    x = (offset + scale * rng.normal(size=(2, 4, 4, 8))).astype("float32")
-    y = np.asarray(layer(x))
-    np.testing.assert_allclose(y.mean(axis=(1, 2)), 0.0, atol=1e-4)
-    np.testing.assert_allclose(y.std(axis=(1, 2)), 1.0, atol=1e-2)
-    np.testing.assert_allclose(np.asarray(layer(x[:1])), y[:1], atol=1e-5)  # independent of the other sample
 
 
 def test_outputs_are_float32_under_mixed_precision():
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
         g = unet((32, 32, 1), depth=3, base_filters=4, max_filters=8)
-        d = patch_discriminator((32, 32, 1), depth=2, base_filters=4, spectral_norm_first=True)
-        assert any(isinstance(layer, keras.layers.SpectralNormalization) for layer in d.layers)
+        d = patch_discriminator((32, 32, 1), depth=2, base_filters=4)
         assert g.layers[1].compute_dtype == "float16"  # the body really runs in half precision
         x = np.zeros((1, 32, 32, 1), "float32")
         assert g(x).dtype == "float32" and d([x, x]).dtype == "float32"

@@ -24,12 +24,6 @@ def augmented(seed, **options):
     return out[..., 0], out[..., 1], out[..., 2]
 
 
-def mask_box(mask):
-    rows, cols = np.nonzero(mask > 0.5)
-    assert mask.sum() == (rows.max() + 1 - rows.min()) * (cols.max() + 1 - cols.min())  # one solid rectangle
-    return rows.min(), cols.min(), rows.max() + 1, cols.max() + 1
-
-
 def assert_aligned(white, real, mask):
     """White is pure white inside the mask and exactly Real outside it."""
     assert set(np.unique(mask)) <= {0.0, 1.0}
@@ -37,43 +31,14 @@ def assert_aligned(white, real, mask):
     np.testing.assert_array_equal(white[mask == 0], real[mask == 0])
 
 
-@pytest.mark.parametrize("options", [
-    dict(extra_boxes=1.0, box_jitter=0.25),
-    dict(geometric=0.08),
-    dict(extra_boxes=0.5, box_jitter=0.25, geometric=0.08, flip=True),
-])
+@pytest.mark.parametrize("options", [dict(flip=True), dict(jitter=0.1), dict(flip=True, jitter=0.1)])
 def test_augmented_pairs_stay_aligned_with_their_mask(options):
     for seed in range(6):
         assert_aligned(*augmented(seed, **options))
 
 
-def test_extra_boxes_move_and_resize_the_box_within_the_jitter_and_keep_real():
-    boxes = set()
-    for seed in range(8):
-        white, real, mask = augmented(seed, extra_boxes=1.0, box_jitter=0.25)
-        np.testing.assert_array_equal(real, planted_pair()[..., 1])  # Real is untouched
-        top, left, bottom, right = mask_box(mask)
-        assert 6 <= bottom - top <= 10 and 9 <= right - left <= 15  # 8 x 12 scaled by 1 +- 0.25
-        assert abs((top + bottom) / 2 - 22) <= 2.5 and abs((left + right) / 2 - 14) <= 3.5
-        boxes.add((top, left, bottom, right))
-    assert len(boxes) >= 4  # new pairs, not the same box again
-
-
-def test_geometric_jitter_warps_real_and_keeps_the_axis_aligned_box():
-    white, real, mask = augmented(1, geometric=0.08)
-    assert mask_box(mask) == BOX
-    assert np.abs(real - planted_pair()[..., 1]).mean() > 0.05  # the face did move under the box
-
-
-def test_warp_by_whole_pixels_is_an_exact_shift_and_zero_warp_is_identity():
-    image = planted_pair()[..., 1:2]
-    shifted = pipeline.warp(tf.constant(image), 1.0, 0.0, 2.0, 3.0).numpy()
-    np.testing.assert_allclose(shifted[2:, 3:], image[:-2, :-3], atol=1e-6)
-    np.testing.assert_allclose(pipeline.warp(tf.constant(image), 1.0, 0.0, 0.0, 0.0).numpy(), image, atol=1e-6)
-
-
 def test_augmentation_is_a_function_of_the_seed():
-    options = dict(extra_boxes=0.5, box_jitter=0.25, geometric=0.08, flip=True, jitter=0.1)
+    options = dict(flip=True, jitter=0.1)
     first, again, other = augmented(4, **options), augmented(4, **options), augmented(5, **options)
     np.testing.assert_array_equal(first[1], again[1])
     assert np.abs(first[1] - other[1]).max() > 0

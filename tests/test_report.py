@@ -122,8 +122,8 @@ def test_the_method_names_every_training_option_the_run_used():
     from inpaint.report import _options_sentence
 
     assert _options_sentence(config.Config(ema_decay=0.0)) == []
-    cfg = config.Config(crop_size=(64, 64), gen_depth=6, mask_input=True, ema_decay=0.995, patience=30)
+    cfg = config.Config(crop_size=(64, 64), gen_depth=6, ema_decay=0.995, patience=30)
     (sentence,) = _options_sentence(cfg)
-    for words in ("64x64 window around the box", "mask as a second input channel", "decay 0.995",
+    for words in ("64x64 window around the box", "decay 0.995",
                   "after 30 epochs without a better validation RMSE"):
         assert words in sentence

@@ -92,6 +92,12 @@ def resolve_config(args):
         key, sep, value = item.partition("=")
         if not sep:
             raise ConfigError(f"--set expects key=value, got {item!r}")
+        if key.strip() in config.REMOVED:  # accepted at its old "off" value only, as in an old config.toml
+            try:
+                config.without_removed({key.strip(): _parse_value(value.strip())})
+            except ConfigError as exc:
+                raise ConfigError(f"--set {item}: {str(exc).removeprefix('config: ')}") from None
+            continue
         if key.strip() not in cfg.__dataclass_fields__:
             raise ConfigError(f"--set {item}: unknown config key {key.strip()!r}{did_you_mean(key.strip(), cfg.__dataclass_fields__)}"
                               " (RUN/config.toml lists every key)")
@@ -114,7 +120,7 @@ def _parse_value(text: str):
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
-        return text  # bare words are strings: --set gen_norm=instance
+        return text  # bare words are strings: --set adversarial=hinge
 
 
 # Digits that mean something for each column; RMSE-like columns get 5.
