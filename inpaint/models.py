@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import keras
 from keras import layers, ops
 
+from inpaint import norm_layers
+
 if TYPE_CHECKING:
     from inpaint.config import Config
 
@@ -33,7 +35,7 @@ def _norm(kind: str, bn_momentum: float = 0.99):
     if kind == "batch":
         # synchronized: under MirroredStrategy the statistics cover the global batch, so
         # 1 and N replicas train the same model; it is a no-op on one device.
-        return layers.BatchNormalization(momentum=bn_momentum, synchronized=True)
+        return norm_layers.BatchNormalization(momentum=bn_momentum, synchronized=True)
     if kind == "instance":
         return layers.GroupNormalization(groups=-1, epsilon=1e-5)  # one group per channel = instance norm
     if kind == "none":
