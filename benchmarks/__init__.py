@@ -2,6 +2,7 @@
 
     training     `inpaint bench quality|speed`: the kit's training against the baselines (RMSE after a
                  budget; a train step's throughput against the course deck's loop)
+    step_profile `inpaint bench profile`: where one train step's time goes, op by op (TensorFlow's trace)
     copies       `inpaint bench copies`: the calibration of copy detection (submission/copies.py)
     serve        `inpaint bench serve`: a real server under a burst of uploads
     serve_class  `inpaint bench serve --scenario class`: a class of 200 with stored uploads

@@ -36,6 +36,13 @@ class DSeparation(keras.callbacks.Callback):
         self.sets = {"": self._tensors(train), "val_": self._tensors(val)}
         self.batch_size = batch_size
 
+    def set_model(self, model):
+        super().set_model(model)
+        # Traced once per batch shape: run eagerly, the ~20 small calls of D per epoch cost more in
+        # Python dispatch than in arithmetic (2.5 s an epoch on the loaded 2-core machine, BENCHMARKS.md).
+        self._generate = tf.function(lambda inputs: model(inputs, training=False, generator=model.inference_generator))
+        self._judge = tf.function(lambda white, image: model.discriminator([white, image], training=True))
+
     @staticmethod
     def _tensors(arrays: tuple):
         # Shuffled once: with batch statistics a batch of one person's photos (neighbours in name
@@ -49,7 +56,7 @@ class DSeparation(keras.callbacks.Callback):
         outputs = []
         for start in range(0, int(white.shape[0]), self.batch_size):
             part = slice(start, start + self.batch_size)
-            outputs.append(tf.cast(self.model.discriminator([white[part], image[part]], training=True), tf.float32))
+            outputs.append(tf.cast(self._judge(white[part], image[part]), tf.float32))
         out = tf.concat(outputs, axis=0)
         if self.model.cfg.adversarial == "bce":
             out = tf.sigmoid(out)
@@ -63,7 +70,7 @@ class DSeparation(keras.callbacks.Callback):
         for prefix, (inputs, real) in self.sets.items():
             if not int(real.shape[0]):
                 continue
-            fake = self.model(inputs, training=False, generator=self.model.inference_generator)
+            fake = self._generate(inputs)
             logs[prefix + NAMES[0]] = self._verdict(inputs[0], real)
             logs[prefix + NAMES[1]] = self._verdict(inputs[0], fake)
         for variable, value in zip(discriminator.non_trainable_variables, moving):

@@ -65,3 +65,30 @@ def test_speed_rows_give_the_step_rate_against_the_matmul_peak():
     assert kit["gflop_per_s"] == pytest.approx(kit["images_per_s"] * kit["gflop_per_image"], rel=0.05)
     assert 0 < kit["of_matmul_peak"] and kit["matmul_gflop_per_s"] > 0
     assert "of_matmul_peak" not in next(r for r in rows if r["method"] == "deck loop")
+
+
+def test_step_profile_shares_sum_to_one_and_name_the_convolutions():
+    from benchmarks import step_profile
+
+    cfg = config.preset("lite").replace(image_size=(32, 32), gen_depth=3)
+    rows, times = step_profile.profile(cfg, batch=2, steps=2)
+    groups = {}
+    for row in rows:
+        groups.setdefault(row["group"], {})[row["name"]] = row["share"]
+    assert set(groups) == {"op type", "layer type", "network, pass"}
+    for shares in groups.values():
+        assert sum(shares.values()) == pytest.approx(1.0, abs=0.01)
+    assert any(name.startswith("Conv2D") for name in groups["op type"])
+    assert groups["layer type"].get("conv2d", 0) > 0 and groups["layer type"].get("batch_normalization", 0) > 0
+    # G's transposed convolutions run the op Conv2DBackpropInput forward: the pass comes from the scope
+    assert groups["network, pass"]["G forward"] > 0 and groups["network, pass"]["D backward"] > 0
+    assert times["wall_s"] > 0 and times["op_s"] > 0
+
+
+def test_bench_profile_prints_the_tables_and_saves_them(tmp_path, run_cli):
+    code, out, err = run_cli("bench", "profile", "--preset", "lite", "--batch", 2, "--timing-steps", 1,
+                             "--out", tmp_path)
+    assert code == 0, err
+    assert "op type" in out and "network, pass" in out and "conv2d" in out
+    result = json.loads((tmp_path / "profile.json").read_text())
+    assert result["preset"] == "lite" and result["steps"] == 1 and result["rows"]

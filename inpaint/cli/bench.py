@@ -25,6 +25,8 @@ def cmd_bench(args) -> int:
 
         models = {"pix2pix-lite (deck)": deck_config(), "standard preset": config.preset("standard")}
         rows = training.speed(models, args.batch, args.timing_steps, args.repeats, args.jit)
+    elif args.kind == "profile":
+        return cmd_bench_profile(args, out)
     else:
         data_dir = Path(args.data) if args.data else out / "data"
         if not args.data:
@@ -39,6 +41,25 @@ def cmd_bench(args) -> int:
     path = out / f"{args.kind}.json"
     training.save(rows, path, {"benchmark": args.kind, "machine": training.machine(), "args": {
         k: v for k, v in vars(args).items() if k != "handler"}})
+    print(f"saved {path}")
+    return 0
+
+
+def cmd_bench_profile(args, out: Path) -> int:
+    import pandas as pd
+
+    from benchmarks import step_profile, training
+    from inpaint import config
+
+    rows, times = step_profile.profile(config.preset(args.preset), args.batch, args.timing_steps)
+    print(f"{args.preset} preset, {times['steps']} train steps of batch {times['batch']}: {times['wall_s']} s wall, "
+          f"{times['op_s']} s of op time (two executor threads overlap); shares of op time:")
+    table = pd.DataFrame(rows)
+    for group, part in table.groupby("group", sort=False):
+        print()
+        print_table(part.drop(columns="group").rename(columns={"name": group}))
+    path = out / "profile.json"
+    training.save(rows, path, {"benchmark": "profile", "preset": args.preset, **times, "machine": training.machine()})
     print(f"saved {path}")
     return 0
 
@@ -124,12 +145,14 @@ def serve_options(p) -> None:
 
 
 def register(add) -> None:
-    p = add("bench", cmd_bench, "benchmarks: quality (kit vs baselines), speed (kit step vs the deck's loop), serve "
+    p = add("bench", cmd_bench, "benchmarks: quality (kit vs baselines), speed (kit step vs the deck's loop), profile (where a "
+                                "train step's time goes, by op), serve "
                                 "(the competition server under a class's uploads) or copies (copy detection's calibration)",
-          example=["inpaint bench speed --batch 8", "inpaint bench quality --data DATA --minutes 20",
+          example=["inpaint bench speed --batch 8", "inpaint bench profile --preset standard",
+                   "inpaint bench quality --data DATA --minutes 20",
                    "inpaint bench serve --participants 50 --uploads 200 --concurrency 20",
                    "inpaint bench copies --data DATA --submissions independent/ --out bench_results"])
-    p.add_argument("kind", choices=("quality", "speed", "serve", "copies"))
+    p.add_argument("kind", choices=("quality", "speed", "profile", "serve", "copies"))
     p.add_argument("--out", default="bench_results", help="folder for JSON results (and the quality run)")
     p.add_argument("--data", help="quality: a data folder with answers (default: a synthetic set, seed --seed); "
                                   "copies: the set the submissions answer, with Testing/Real")
@@ -137,9 +160,9 @@ def register(add) -> None:
     p.add_argument("--minutes", type=float, default=20.0, help="quality: training budget (default 20)")
     preset_option(p)
     p.add_argument("--iterations", type=positive_int, default=3000, help="quality: pix2pix-lite iterations")
-    p.add_argument("--batch", type=positive_int, default=8, help="speed: batch size (default 8)")
+    p.add_argument("--batch", type=positive_int, default=8, help="speed, profile: batch size (default 8)")
     p.add_argument("--timing-steps", type=positive_int, default=20,
-                   help="speed: train steps in each timing (default 20); not --steps, which is a training budget elsewhere")
+                   help="speed: train steps in each timing, profile: steps traced (default 20); not --steps, which is a training budget elsewhere")
     p.add_argument("--repeats", type=positive_int, default=3, help="speed: timings per method (default 3)")
     p.add_argument("--jit", action="store_true", help="speed: also time jit_compile=True")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
