@@ -1,0 +1,1 @@
+"""A trained run, written up: the report (report.md/.html) and the architecture diagram it draws."""
