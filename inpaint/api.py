@@ -111,7 +111,7 @@ class Run:
 
     def plot_losses(self) -> PngImage:
         """The G and D losses and the validation RMSE per epoch (RUN/losses.png), shown inline."""
-        from inpaint.visuals import loss_figure
+        from inpaint.reporting.curves import loss_figure
 
         path = self.folder / "losses.png"
         loss_figure(self.log, path)

@@ -14,7 +14,7 @@ from inpaint.config import UNTIL_BUDGET
 from inpaint.imaging import to_metric, write_png
 from inpaint.pipeline import model_inputs
 from inpaint.run_folder import BEST_SAMPLES, BEST_WEIGHTS, write_state
-from inpaint.visuals import sample_grid
+from inpaint.sample_grid import sample_grid
 
 
 class Guard(keras.callbacks.Callback):

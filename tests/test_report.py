@@ -12,8 +12,8 @@ from inpaint.data import load_data
 from inpaint.errors import UserError
 from inpaint.reporting.report import write_report
 from inpaint.run_folder import read_state, write_state
+from inpaint.sample_grid import sample_grid
 from inpaint.training import train
-from inpaint.visuals import sample_grid
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from inpaint import config as config_mod
 from inpaint import run_folder as rf
 from inpaint.errors import UserError
 from inpaint.imaging import atomic_write_bytes
-from inpaint.visuals import loss_figure, separation_figure
+from inpaint.reporting.curves import loss_figure, separation_figure
 from submission.leaderboard import markdown_table
 
 
