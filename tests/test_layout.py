@@ -1,7 +1,7 @@
 """Dependencies point one way: benchmarks/ over competition/ and baselines/ over inpaint/ over submission/,
 the command line (inpaint/cli/) on top, imported by nothing but its entry points. Inside inpaint/, the
 rooms too: the training core at the top of the folder, datasets/ and reporting/ over it, runtime/ under it,
-the notebook API (api.py, __init__.py) over them all."""
+the notebook API (api.py, __init__.py) over the core, reporting/ and runtime/."""
 import ast
 import subprocess
 import sys
