@@ -41,8 +41,8 @@ def deck_config(iterations: int = DECK_ITERATIONS, batch: int = DECK_BATCH, seed
 
 def train_and_predict(data, run: Path, iterations: int = DECK_ITERATIONS, batch: int = DECK_BATCH, seed: int = 0):
     """Train the deck's model on `data` into `run` and return its test predictions (n, M, N) in [0, 1]."""
-    from inpaint.predict import predict_run
-    from inpaint.train import train
+    from inpaint.prediction import predict_run
+    from inpaint.training import train
 
     cfg = deck_config(iterations, batch, seed, data.size).replace(  # the masks as `data` found them
         mask_threshold=data.mask_threshold, mask_grow=data.mask_grow)

@@ -3,7 +3,7 @@ the cost of one change of the copy flags among N participants. A measurement for
 
     python -m benchmarks.judge_cost --work /tmp/judge_cost --images 50 --size 128 --participants 200
 
-builds a synthetic competition (inpaint/synth.py, answers included) in --work, judges an upload
+builds a synthetic competition (inpaint/datasets/synth.py, answers included) in --work, judges an upload
 (the answers plus noise) in the calling process (process CPU time, so the figures do not depend on other load), stores
 it, then fills the database with N participants whose stored copy features are that upload's plus
 noise, and times one copy-flag update and the organizer's standings. Nothing leaves the machine.
@@ -104,7 +104,7 @@ def build(work: Path, images: int, size: int) -> tuple[Path, Path]:
     import pandas as pd
 
     from competition.setup import init_competition
-    from inpaint.synth import write_synth_set
+    from inpaint.datasets.synth import write_synth_set
 
     comp = work / "comp"
     if not comp.exists():

@@ -70,7 +70,7 @@ def prepare(out: Path, participants: int, uploads: int, size: int, n_test: int, 
     from competition import db as database
     from competition.participants import add_participants
     from competition.setup import init_competition
-    from inpaint.synth import write_synth_set
+    from inpaint.datasets.synth import write_synth_set
 
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out}: not empty; the benchmark builds its own competition there")

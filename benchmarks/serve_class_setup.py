@@ -77,7 +77,7 @@ def seed(out: Path, size: ClassSize, log=print) -> tuple[Path, list[str], str]:
     from competition.participants import add_participants
     from competition.service import Competition
     from competition.setup import init_competition
-    from inpaint.synth import write_synth_set
+    from inpaint.datasets.synth import write_synth_set
 
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out}: not empty; the benchmark builds its own competition there")

@@ -162,7 +162,7 @@ def speed(models: dict[str, config.Config], batch: int = 8, steps: int = 20, rep
 
 def predict_latency(name: str, generator, cfg: config.Config, n: int = 10, repeats: int = 5) -> dict:
     """Seconds to inpaint the 10 test images (flip averaging included, as `inpaint submit` does)."""
-    from inpaint.predict import inpaint_images
+    from inpaint.prediction import inpaint_images
 
     white, _, mask = _batch(cfg, n)
     white01, mask2 = to_metric(white[..., 0]), mask[..., 0]
@@ -182,8 +182,8 @@ def quality(data_dir: Path, out: Path, minutes: float, preset: str = "standard",
     """Train `preset` for `minutes` on the folder, then score it and every baseline on its answers."""
     from baselines.compare import image_metrics, run_all
     from inpaint.data import load_data
-    from inpaint.predict import predict_run
-    from inpaint.train import train
+    from inpaint.prediction import predict_run
+    from inpaint.training import train
 
     cfg = config.preset(preset).replace(minutes=minutes, epochs=config.UNTIL_BUDGET, seed=seed)
     data = load_data(data_dir, size=cfg.image_size)

@@ -31,28 +31,11 @@ TensorFlow starts with the first function that needs it, with one line about the
 its start-up notices (set INPAINT_VERBOSE=1 to see them all); importing the package starts nothing
 and changes nothing in the import system.
 """
-import sys as _sys
-import types as _types
-
 from inpaint.api import (Run, load_data, make_config, open_run, predict, score, train, validate_submission,
                          write_submission)
 
 __version__ = "0.1.0"
 __all__ = ["Run", "load_data", "make_config", "open_run", "predict", "score", "train", "validate_submission",
            "write_submission"]
-
-
-class _Package(_types.ModuleType):
-    """`inpaint.train` and `inpaint.predict` stay the functions above once the modules of the same name
-    (inpaint/train.py, inpaint/predict.py) are imported: the import system would otherwise bind each
-    submodule over the function. Those modules are reached by `from inpaint.train import ...`.
-    (A module-level __getattr__ cannot do this: it is asked only for names the package does not hold.
-    Modules whose names are not those of the API functions would; see issue 37.)"""
-
-    def __setattr__(self, name, value):
-        if name in __all__ and isinstance(value, _types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package
+# No module of the package bears one of these names (the training loop is inpaint/training.py, prediction
+# inpaint/prediction.py), so importing a module never binds it over an API function (tests/test_api.py).

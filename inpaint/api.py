@@ -4,7 +4,7 @@ Every function here is a thin door to the same code the `inpaint` command runs, 
 the command line train, predict, write and check the same way. Nothing is imported at the top
 but the standard library: `import inpaint` stays quick and TensorFlow starts with the first
 function that needs it: each function here that can start it first installs the quiet start
-(inpaint/quiet_start.py: one line about the device instead of TensorFlow's notices), as the
+(inpaint/runtime/quiet_start.py: one line about the device instead of TensorFlow's notices), as the
 command line does; importing the package installs nothing.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _quiet_tensorflow() -> None:
     (INPAINT_VERBOSE=1 shows them all). Does nothing once TensorFlow has started."""
     import os
 
-    from inpaint import quiet_start
+    from inpaint.runtime import quiet_start
 
     quiet_start.install(verbose=bool(os.environ.get("INPAINT_VERBOSE")))
 
@@ -111,7 +111,7 @@ class Run:
 
     def plot_losses(self) -> PngImage:
         """The G and D losses and the validation RMSE per epoch (RUN/losses.png), shown inline."""
-        from inpaint.visuals import loss_figure
+        from inpaint.reporting.curves import loss_figure
 
         path = self.folder / "losses.png"
         loss_figure(self.log, path)
@@ -120,7 +120,7 @@ class Run:
     def show_samples(self) -> PngImage:
         """Validation faces (White | prediction | Real | error) from the generator kept as the best."""
         _quiet_tensorflow()
-        from inpaint.report import samples_shown
+        from inpaint.reporting.report import samples_shown
 
         grid, caption = samples_shown(self.folder, self.config, self.state)
         if grid is None:
@@ -133,7 +133,7 @@ class Run:
     def report(self, answers=None) -> Path:
         """RUN/report/ (report.md, report.html, plots, architecture): the base of the write-up."""
         _quiet_tensorflow()
-        from inpaint.report import write_report
+        from inpaint.reporting.report import write_report
 
         return write_report(self.folder, Path(answers) if answers else None)
 
@@ -142,7 +142,7 @@ class Run:
         """The warning training printed when the generator a submission would use is NOT better than the
         classical fill (state.json's classical_check); None when it is, or before the check."""
         _quiet_tensorflow()
-        from inpaint.predict import classical_verdict
+        from inpaint.prediction import classical_verdict
 
         check = self.state.get("classical_check")
         return classical_verdict(check) if check and not check.get("better") else None
@@ -173,7 +173,7 @@ def train(data: "Dataset", run, config: "Config | None" = None, *, minutes: floa
     from inpaint import config as config_mod
     from inpaint import run_folder
     from inpaint.callbacks import BudgetBar
-    from inpaint.train import train as train_run
+    from inpaint.training import train as train_run
 
     if resume and run_folder.is_run(Path(run)):  # the run's own config; without a budget now, its own budget
         new_budget = any(budget is not None for budget in (epochs, steps, minutes))
@@ -200,7 +200,7 @@ def predict(run, data: "Dataset", tta: bool | None = None) -> "np.ndarray":
     """The inpainted test images, (n, M, N) in [0, 1] at the submission's size, from the run's best
     generator (flip averaging as the run's config says, unless `tta` is given)."""
     _quiet_tensorflow()
-    from inpaint.predict import predict_run
+    from inpaint.prediction import predict_run
 
     return predict_run(Path(getattr(run, "folder", run)), data, tta_flip=tta)
 

@@ -14,7 +14,7 @@ from inpaint.config import UNTIL_BUDGET
 from inpaint.imaging import to_metric, write_png
 from inpaint.pipeline import model_inputs
 from inpaint.run_folder import BEST_SAMPLES, BEST_WEIGHTS, write_state
-from inpaint.visuals import sample_grid
+from inpaint.sample_grid import sample_grid
 
 
 class Guard(keras.callbacks.Callback):
@@ -23,7 +23,7 @@ class Guard(keras.callbacks.Callback):
     def __init__(self, max_steps: int, minutes: float, decide=None):
         super().__init__()
         self.max_steps, self.minutes = max_steps, minutes
-        # `decide` turns "my time is up" into the cluster's answer (inpaint/distribute.py ChiefDecides),
+        # `decide` turns "my time is up" into the cluster's answer (inpaint/runtime/distribute.py ChiefDecides),
         # so every worker stops after the same step; alone, it is the local clock.
         self.decide = decide or (lambda time_up: time_up)
         self.deadline = time.monotonic() + minutes * 60 if minutes else None

@@ -12,7 +12,7 @@ import numpy as np
 
 from inpaint import config
 from inpaint.data import load_data
-from inpaint.train import train
+from inpaint.training import train
 
 SIZE = (32, 32)
 

@@ -7,7 +7,7 @@ import pytest
 from baselines import classical
 from inpaint.data import load_data
 from inpaint.pipeline import split_indices
-from inpaint.predict import classical_verdict, inpaint_images
+from inpaint.prediction import classical_verdict, inpaint_images
 from inpaint.run_folder import load_generator
 from test_train import SIZE, write_set
 

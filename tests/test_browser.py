@@ -36,7 +36,7 @@ from competition.participants import add_participants  # noqa: E402
 from competition.settings import CompetitionPaths  # noqa: E402
 from competition.setup import init_competition  # noqa: E402
 from competition_fixtures import real_part_missing, running_server  # noqa: E402
-from inpaint.synth import write_synth_set  # noqa: E402
+from inpaint.datasets.synth import write_synth_set  # noqa: E402
 from submission import export_predictions  # noqa: E402
 
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

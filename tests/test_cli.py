@@ -114,7 +114,7 @@ def test_baseline_all_answers_in_either_form_score_identity_as_computed_by_hand(
 def tiny_run(sets, tmp_path_factory):
     from inpaint import config
     from inpaint.data import load_data
-    from inpaint.train import train
+    from inpaint.training import train
 
     _, grader = sets
     run = tmp_path_factory.mktemp("run") / "run"

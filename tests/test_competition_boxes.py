@@ -22,7 +22,7 @@ from competition.settings import CompetitionPaths, load_settings
 from competition_fixtures import http, make_competition, running_server
 from inpaint import masks
 from inpaint.data import load_data
-from inpaint.synth import write_synth_set
+from inpaint.datasets.synth import write_synth_set
 from submission import copies
 from submission.csv_io import export_predictions
 from submission.csv_read import read_table

@@ -20,7 +20,7 @@ from competition.settings import CompetitionPaths  # noqa: E402
 from competition.setup import init_competition  # noqa: E402
 from competition_fixtures import Clock  # noqa: E402
 from inpaint.data import load_data  # noqa: E402
-from inpaint.synth import write_synth_set  # noqa: E402
+from inpaint.datasets.synth import write_synth_set  # noqa: E402
 from submission import export_predictions  # noqa: E402
 from test_competition_privacy import QUERY_VARIANTS, Crawler, csrf_of  # noqa: E402,F401
 

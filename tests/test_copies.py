@@ -8,7 +8,7 @@ import pytest
 
 from baselines import classical
 from inpaint.data import load_data
-from inpaint.synth import write_synth_set
+from inpaint.datasets.synth import write_synth_set
 from submission import copies, export_predictions
 
 SIZE = 64

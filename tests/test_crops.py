@@ -9,9 +9,9 @@ from inpaint.data import load_data
 from inpaint.errors import ConfigError, DataError
 from inpaint.masks import box_mask
 from inpaint.pipeline import _random_window, train_dataset
-from inpaint.predict import _validation_rmse, inpaint_images
+from inpaint.prediction import _validation_rmse, inpaint_images
 from inpaint.run_folder import load_generator
-from inpaint.train import train
+from inpaint.training import train
 from test_train import data, lite  # noqa: F401  (the same tiny set and lite config as the training tests)
 
 

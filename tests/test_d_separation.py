@@ -5,7 +5,7 @@ import pytest
 
 from inpaint.d_separation import DSeparation
 from inpaint.gan import build_gan
-from inpaint.train import train
+from inpaint.training import train
 from test_train import data, lite  # noqa: F401  (the training tests' tiny set and lite config)
 
 

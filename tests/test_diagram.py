@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 
 from inpaint import models
-from inpaint.diagram import blocks, draw_architecture
+from inpaint.reporting.diagram import blocks, draw_architecture
 
 
 def test_a_unet_is_drawn_as_down_blocks_up_blocks_and_a_skip_per_level():

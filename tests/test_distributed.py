@@ -1,5 +1,5 @@
 """The tf.distribute path on CPU: one step on 1 vs 2 replicas (two logical CPU devices) gives the same result;
-TF_CONFIG parsing, `inpaint cluster-config` and the helpers of inpaint/distribute.py.
+TF_CONFIG parsing, `inpaint cluster-config` and the helpers of inpaint/runtime/distribute.py.
 
 Logical devices must be set before TensorFlow touches a device, so the replica test runs in a fresh
 interpreter. Two real worker processes are in tests/test_multi_worker.py.
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from inpaint import distribute
 from inpaint.errors import ConfigError
+from inpaint.run_folder import CHECKPOINTS
+from inpaint.runtime import distribute
 
 SCRIPT = textwrap.dedent(
     """
@@ -174,7 +175,7 @@ def test_a_lost_worker_message_names_the_cause_what_is_kept_and_what_to_do(tmp_p
         message = ("Graph execution error:\n\nDetected at node CollectiveReduceV2 defined at (most recent call last):\n"
                    '  File "train.py", line 3\n\nSocket closed\n\t [[{{node CollectiveReduceV2}}]] [Op:__inference_step]')
 
-    text = distribute.peer_failure_message(FakeError(), distribute.Cluster(workers=2), tmp_path / "run", 3)
+    text = distribute.peer_failure_message(FakeError(), distribute.Cluster(workers=2), tmp_path / "run" / CHECKPOINTS, 3)
     assert text == (f"worker 0: another worker of the cluster died or stopped answering, so the job stopped "
                     f"(FakeError: Socket closed). The last checkpoint (epoch 3) is kept in {tmp_path / 'run' / 'checkpoints'}; "
                     "restart every worker with --resume")
@@ -183,16 +184,16 @@ def test_a_lost_worker_message_names_the_cause_what_is_kept_and_what_to_do(tmp_p
 def test_a_worker_resuming_without_the_chiefs_run_folder_is_told_to_share_or_copy_it(tmp_path):
     other = distribute.Cluster(workers=2, task_index=1)
     with pytest.raises(ConfigError, match="worker 1: --resume restores the chief's run folder .* copy the chief's"):
-        distribute.check_resume_source(tmp_path / "run", other, resume=True)
-    distribute.check_resume_source(tmp_path / "run", other, resume=False)  # a fresh run needs nothing here
-    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
-    distribute.check_resume_source(tmp_path / "run", other, resume=True)
+        distribute.check_resume_source(tmp_path / "run" / CHECKPOINTS, other, resume=True)
+    distribute.check_resume_source(tmp_path / "run" / CHECKPOINTS, other, resume=False)  # a fresh run needs nothing here
+    (tmp_path / "run" / CHECKPOINTS).mkdir(parents=True)
+    distribute.check_resume_source(tmp_path / "run" / CHECKPOINTS, other, resume=True)
 
 
 def test_the_watchdog_fires_once_after_the_timeout_without_a_step_and_not_while_steps_finish():
     import time
 
-    from inpaint.watchdog import StepWatchdog
+    from inpaint.runtime.watchdog import StepWatchdog
 
     fired = []
     watchdog = StepWatchdog(timeout=0.5, on_timeout=fired.append, poll_seconds=0.05)

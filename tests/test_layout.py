@@ -1,5 +1,7 @@
 """Dependencies point one way: benchmarks/ over competition/ and baselines/ over inpaint/ over submission/,
-the command line (inpaint/cli/) on top, imported by nothing but its entry points."""
+the command line (inpaint/cli/) on top, imported by nothing but its entry points. Inside inpaint/, the
+rooms too: the training core at the top of the folder, datasets/ and reporting/ over it, runtime/ under it,
+the notebook API (api.py, __init__.py) over the core, reporting/ and runtime/."""
 import ast
 import subprocess
 import sys
@@ -18,7 +20,7 @@ CLI_ENTRY_POINTS = {"inpaint/__main__.py"}  # `python -m inpaint`; pyproject's s
 
 
 def layer(module: str) -> str | None:
-    """'inpaint.cli.student' -> 'inpaint.cli'; 'inpaint.train' -> 'inpaint'; numpy -> None (not ours)."""
+    """'inpaint.cli.student' -> 'inpaint.cli'; 'inpaint.training' -> 'inpaint'; numpy -> None (not ours)."""
     parts = module.split(".")
     if parts[0] not in PACKAGES:
         return None
@@ -99,6 +101,78 @@ def test_the_check_finds_an_upward_import_even_inside_a_function(tmp_path):
         "baselines/bench.py:2 imports competition.judge",
         "competition/judge.py:1 imports benchmarks.serve",
         "benchmarks/serve.py:3 imports inpaint.cli.shared",
+    ]
+
+
+# The rooms of inpaint/ and what each may import of the others (besides itself and submission/). The
+# training core is the modules at the top of inpaint/ (models, gan, training, prediction, data, run_folder,
+# ...); runtime/ (TensorFlow's quiet start, several machines, the watchdog) knows nothing of it; datasets/
+# (building sets) and reporting/ (writing a run up) use the core; the notebook API uses what it shows. The
+# command line (inpaint/cli/, and its entry point __main__) may import every room.
+ROOM_MAY_IMPORT = {"runtime": set(), "core": {"runtime"}, "datasets": {"core"}, "reporting": {"core"},
+                   "api": {"core", "reporting", "runtime"}}
+SUBPACKAGE_ROOMS = ("datasets", "reporting", "runtime")
+
+
+def room(module: str) -> str | None:
+    """'inpaint.datasets.synth' -> 'datasets'; 'inpaint.models' -> 'core'; 'inpaint' and 'inpaint.api' -> 'api';
+    None for the command line and for what is not in inpaint/."""
+    parts = module.split(".")
+    if parts[0] != "inpaint" or parts[1:2] in (["cli"], ["__main__"]):
+        return None
+    if parts[1:2] in ([], ["api"]):
+        return "api"
+    return parts[1] if parts[1] in SUBPACKAGE_ROOMS else "core"
+
+
+def wrong_room_arrows(root: Path) -> list[str]:
+    """Every import from one room of inpaint/ into a room it must not depend on, as 'file:line imports module'."""
+    wrong = []
+    for path in sorted((root / "inpaint").rglob("*.py")):
+        source = room(module_name(path, root))
+        if source is None:
+            continue
+        for line, target in imported_modules(path, root):
+            to = room(target)
+            if to is not None and to != source and to not in ROOM_MAY_IMPORT[source]:
+                wrong.append(f"{path.relative_to(root).as_posix()}:{line} imports {target}")
+    return wrong
+
+
+def test_every_module_of_inpaint_is_in_a_room_and_no_room_imports_one_it_must_not():
+    folders = {init.parent.name for init in (REPO / "inpaint").glob("*/__init__.py")}
+    assert folders == {"cli", *SUBPACKAGE_ROOMS}  # a new folder is a room this file names, with its arrows
+    rooms = {room(module_name(path, REPO)) for path in (REPO / "inpaint").rglob("*.py")} - {None}
+    assert rooms == set(ROOM_MAY_IMPORT)
+    assert wrong_room_arrows(REPO) == []
+
+
+def test_the_room_check_finds_a_wrong_arrow_between_rooms_even_inside_a_function(tmp_path):
+    files = {
+        "inpaint/__init__.py": "from inpaint.api import train\n",
+        "inpaint/api.py": "from inpaint.reporting.report import write_report\nfrom inpaint.datasets import synth\n",
+        "inpaint/__main__.py": "from inpaint.cli import entry\n",
+        "inpaint/cli/__init__.py": "from inpaint.datasets.synth import write_synth_set\n",
+        "inpaint/training.py": "from inpaint.runtime import distribute\n\ndef f():\n    from inpaint.reporting import report\n",
+        "inpaint/models.py": "import inpaint\nfrom inpaint.config import Config\n",
+        "inpaint/datasets/__init__.py": "",
+        "inpaint/datasets/synth.py": "from inpaint.errors import DataError\nfrom inpaint.reporting.diagram import draw\n",
+        "inpaint/reporting/__init__.py": "",
+        "inpaint/reporting/report.py": "from inpaint.prediction import predict_run\nfrom ..datasets import synth\n",
+        "inpaint/runtime/__init__.py": "",
+        "inpaint/runtime/distribute.py": "from submission.errors import ConfigError\nfrom . import watchdog\n"
+                                         "def g():\n    from inpaint.run_folder import CHECKPOINTS\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert wrong_room_arrows(tmp_path) == [
+        "inpaint/api.py:2 imports inpaint.datasets.synth",
+        "inpaint/datasets/synth.py:2 imports inpaint.reporting.diagram.draw",
+        "inpaint/models.py:1 imports inpaint",
+        "inpaint/reporting/report.py:2 imports inpaint.datasets.synth",
+        "inpaint/runtime/distribute.py:4 imports inpaint.run_folder.CHECKPOINTS",
+        "inpaint/training.py:4 imports inpaint.reporting.report",
     ]
 
 

@@ -15,13 +15,13 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from inpaint import align, face_detect
 from inpaint.data import load_data
+from inpaint.datasets import align, face_detect
+from inpaint.datasets.make_pairs import make_pairs, read_photo_rgb
+from inpaint.datasets.pair_sheet import label_lines, sheet_image
+from inpaint.datasets.synth import render_face
 from inpaint.errors import DataError
 from inpaint.imaging import natural_key
-from inpaint.make_pairs import make_pairs, read_photo_rgb
-from inpaint.pair_sheet import label_lines, sheet_image
-from inpaint.synth import render_face
 from submission import read_table
 
 # (x, y) in the 512 x 512 astronaut: pupils, and the middle of the open smiling mouth.

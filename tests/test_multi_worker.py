@@ -21,7 +21,7 @@ from conftest import write_set
 from distributed_worker import worker_config
 from inpaint.data import load_data
 from inpaint.run_folder import read_state
-from inpaint.train import train
+from inpaint.training import train
 
 pytestmark = pytest.mark.slow  # training in two worker processes
 

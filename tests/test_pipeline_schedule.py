@@ -10,7 +10,7 @@ import pytest
 import numpy as np
 
 from inpaint.run_folder import load_generator
-from inpaint.train import train
+from inpaint.training import train
 from test_train import data, lite  # noqa: F401  (the same tiny set and lite config as the training tests)
 
 

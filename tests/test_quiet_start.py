@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from inpaint import quiet_start
+from inpaint.runtime import quiet_start
 
 # Written to stderr by `python -m inpaint demo` (TensorFlow 2.21, 2-core CPU, no GPU) before the filter
 # existed, plus the two-line CPU-instructions notice that `import tensorflow` prints at TF_CPP_MIN_LOG_LEVEL 0.
@@ -58,7 +58,7 @@ def test_fd_level_writes_are_filtered_and_unknown_ones_replayed():
     notices = "".join(line + "\n" for line in REAL_NOTICES).encode()
     done = python(f"""
         import os, sys
-        from inpaint.quiet_start import filtered_stderr
+        from inpaint.runtime.quiet_start import filtered_stderr
         with filtered_stderr():
             os.write(2, {notices!r})
             os.write(2, b"a real problem the user must see\\n")
@@ -74,7 +74,7 @@ def test_fd_level_writes_are_filtered_and_unknown_ones_replayed():
 def test_what_was_written_before_an_exception_is_still_replayed():
     done = python("""
         import os
-        from inpaint.quiet_start import filtered_stderr
+        from inpaint.runtime.quiet_start import filtered_stderr
         with filtered_stderr():
             os.write(2, b"oneDNN-free message from a failing import\\n")
             raise ImportError("libtensorflow_framework.so.2: cannot open shared object file")
@@ -89,7 +89,7 @@ def test_what_was_written_before_an_exception_is_still_replayed():
 def test_first_keras_import_prints_one_device_line_and_leaves_no_hook_behind():
     done = python("""
         import sys
-        from inpaint import quiet_start
+        from inpaint.runtime import quiet_start
         quiet_start.install()
         import keras
         import tensorflow as tf
@@ -106,7 +106,7 @@ def test_verbose_installs_no_filter():
     """In a fresh interpreter: in this one TensorFlow may be imported already, and install() then hooks nothing anyway."""
     done = python("""
         import sys
-        from inpaint import quiet_start
+        from inpaint.runtime import quiet_start
         hooked = lambda: any(isinstance(f, quiet_start._FirstTensorFlowImport) for f in sys.meta_path)
         quiet_start.install()
         print(hooked())
@@ -121,7 +121,7 @@ def test_a_crash_inside_the_block_still_says_where_on_the_real_stderr():
     """An abort (TensorFlow on a CPU without the instructions it was built for) cannot replay; faulthandler reports it."""
     done = python("""
         import os
-        from inpaint.quiet_start import filtered_stderr
+        from inpaint.runtime.quiet_start import filtered_stderr
         with filtered_stderr():
             os.abort()
     """)

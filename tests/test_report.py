@@ -10,10 +10,10 @@ from conftest import write_set
 from inpaint import config
 from inpaint.data import load_data
 from inpaint.errors import UserError
-from inpaint.report import write_report
+from inpaint.reporting.report import write_report
 from inpaint.run_folder import read_state, write_state
-from inpaint.train import train
-from inpaint.visuals import sample_grid
+from inpaint.sample_grid import sample_grid
+from inpaint.training import train
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def test_the_error_column_has_its_colour_scale_in_the_header():
 
 
 def test_the_method_names_every_training_option_the_run_used():
-    from inpaint.report import _options_sentence
+    from inpaint.reporting.report import _options_sentence
 
     assert _options_sentence(config.Config(ema_decay=0.0)) == []
     cfg = config.Config(crop_size=(64, 64), gen_depth=6, ema_decay=0.995, patience=30)

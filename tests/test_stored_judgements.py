@@ -38,7 +38,7 @@ from competition.verdicts import features_from_bytes  # noqa: E402
 from competition.setup import init_competition  # noqa: E402
 from competition_fixtures import http, postgres, running_server  # noqa: E402,F401 (postgres: a fixture)
 from inpaint.data import load_data  # noqa: E402
-from inpaint.synth import write_synth_set  # noqa: E402
+from inpaint.datasets.synth import write_synth_set  # noqa: E402
 from submission import copies, export_predictions  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a class judged by a real `inpaint serve` process (and PostgreSQL)

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from inpaint.data import load_data
+from inpaint.datasets.pair_sheet import real_white_sheet
+from inpaint.datasets.synth import _render, render_face, write_synth_set
 from inpaint.errors import DataError
 from inpaint.imaging import read_gray_u8
-from inpaint.pair_sheet import real_white_sheet
-from inpaint.synth import _render, render_face, write_synth_set
 
 
 def files(root):

@@ -14,7 +14,7 @@ from inpaint.data import load_data
 from inpaint.errors import UserError
 from inpaint.masks import find_mask
 from inpaint.run_folder import load_generator, read_state
-from inpaint.train import train
+from inpaint.training import train
 
 SIZE = (32, 32)
 
@@ -318,6 +318,6 @@ def test_mixed_precision_path_builds_and_steps(data):
     ([5, 10, 15], 3, 0, [5, 10, 15]),
 ])
 def test_averaged_checkpoints_are_at_least_half_an_epoch_apart(steps, k, gap, chosen):
-    from inpaint.predict import checkpoint_steps, spaced_checkpoints
+    from inpaint.prediction import checkpoint_steps, spaced_checkpoints
 
     assert checkpoint_steps(spaced_checkpoints([f"run/checkpoints/ckpt-{s}" for s in steps], k, gap)) == chosen

@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inpaint import quiet_start
 from inpaint.cli.shared import ExampleFormatter, KitParser, with_examples
 from inpaint.errors import UserError
+from inpaint.runtime import quiet_start
 
 VERBOSE_HELP = "show TensorFlow's own start-up messages (hidden by default: only real errors pass)"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from inpaint.distribute import parse_workers, tf_config
+from inpaint.runtime.distribute import parse_workers, tf_config
 
 
 def cmd_cluster_config(args) -> int:

@@ -10,7 +10,7 @@ from inpaint.errors import ConfigError
 
 
 def cmd_synth(args) -> int:
-    from inpaint.synth import write_synth_set
+    from inpaint.datasets.synth import write_synth_set
 
     summary = write_synth_set(
         Path(args.out), n_train=args.train, n_test=args.test, seed=args.seed, size=args.size[0], progress=progress("synth")
@@ -21,7 +21,7 @@ def cmd_synth(args) -> int:
 
 
 def cmd_make_pairs(args) -> int:
-    from inpaint.make_pairs import make_pairs
+    from inpaint.datasets.make_pairs import make_pairs
 
     s = make_pairs(Path(args.faces), Path(args.out), args.size[0], args.test, args.seed, args.box_scale,
                    progress=progress("make-pairs"), box=args.box, align_faces=args.align,
@@ -119,7 +119,7 @@ def register(add) -> None:
                         "image, the median of the mouth boxes after alignment")
     p.add_argument("--align", action=argparse.BooleanOptionalAction, default=True,
                    help="turn and scale each face so the eyes are level at fixed places (default on)")
-    from inpaint.align import MOUTH_HEIGHT, MOUTH_WIDTH
+    from inpaint.datasets.align import MOUTH_HEIGHT, MOUTH_WIDTH
 
     p.add_argument("--mouth-width", type=float, default=MOUTH_WIDTH,
                    help=f"box width / distance between the mouth corners (default {MOUTH_WIDTH:g})")

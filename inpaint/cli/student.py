@@ -102,8 +102,8 @@ def _train(args, cfg, data, progress=None) -> bool:
     """Train into --run; True on the chief, which holds the run folder. `progress`: one redrawn progress
     line (callbacks.BudgetBar) instead of Keras's bar per epoch."""
     from inpaint import run_folder as rf
-    from inpaint.distribute import cluster_from_env
-    from inpaint.train import train  # after the data check: a bad folder fails before TensorFlow starts
+    from inpaint.runtime.distribute import cluster_from_env
+    from inpaint.training import train  # after the data check: a bad folder fails before TensorFlow starts
 
     run = Path(args.run)
     state = train(data, run, cfg, resume=args.resume, collective_timeout=args.collective_timeout,
@@ -123,7 +123,7 @@ def cmd_compare_predictions(args) -> int:
     import pandas as pd
 
     data = read_data_as(args, run_config(args))
-    from inpaint.predict import compare_predictions  # after the checks: TensorFlow takes seconds to start
+    from inpaint.prediction import compare_predictions  # after the checks: TensorFlow takes seconds to start
 
     print_table(pd.DataFrame(compare_predictions(Path(args.run), data)))
     print("validation favours 'best by validation RMSE', which was chosen on it. predict and submit use the best "
@@ -132,7 +132,7 @@ def cmd_compare_predictions(args) -> int:
 
 
 def _predictions(args, data):
-    from inpaint.predict import predict_run
+    from inpaint.prediction import predict_run
 
     tta = None if args.tta is None else args.tta == "on"
     return predict_run(Path(args.run), data, tta_flip=tta, average_last=args.average_last)
@@ -140,7 +140,7 @@ def _predictions(args, data):
 
 def cmd_predict(args) -> int:
     data = read_data_as(args, run_config(args), need_train=False)
-    from inpaint.predict import write_pngs
+    from inpaint.prediction import write_pngs
 
     paths = write_pngs(Path(args.out), data.test_white.names, _predictions(args, data))
     print(f"wrote {len(paths)} predictions to {args.out}")
@@ -155,7 +155,7 @@ def cmd_submit(args, data=None) -> int:
     data = data or read_data_as(args, run_config(args), need_train=False)
     preds = _predictions(args, data)
     if args.out:
-        from inpaint.predict import write_pngs
+        from inpaint.prediction import write_pngs
 
         write_pngs(Path(args.out), data.test_white.names, preds)
     # The CSV is written from the float predictions, not from 8-bit PNGs: no rounding loss.
@@ -232,7 +232,7 @@ def cmd_demo(args) -> int:
 
 def _demo_baselines(data):
     """(file stem, table row, predictions) of the two references the demo scores its run against."""
-    from inpaint.prefill import opencv_fill  # the fill `inpaint baseline telea` submits
+    from inpaint.classical_fill import opencv_fill  # the fill `inpaint baseline telea` submits
 
     test = data.csv_test
     return [("identity", "identity (submit the White images)", test.white),
@@ -240,7 +240,7 @@ def _demo_baselines(data):
 
 
 def cmd_report(args) -> int:
-    from inpaint.report import write_report, written_files
+    from inpaint.reporting.report import write_report, written_files
 
     # Resolved first: a wrong --answers fails in a second, before TensorFlow starts.
     answers = answers_data_folder(args.answers) if args.answers else None

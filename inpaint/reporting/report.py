@@ -18,7 +18,7 @@ from inpaint import config as config_mod
 from inpaint import run_folder as rf
 from inpaint.errors import UserError
 from inpaint.imaging import atomic_write_bytes
-from inpaint.visuals import loss_figure, separation_figure
+from inpaint.reporting.curves import loss_figure, separation_figure
 from submission.leaderboard import markdown_table
 
 
@@ -44,9 +44,9 @@ def _strip_ansi(text: str) -> str:
 
 
 def write_diagram(cfg: config_mod.Config, path: Path) -> None:
-    """architecture.png: G and D drawn as blocks (inpaint/diagram.py; no pydot or Graphviz needed)."""
-    from inpaint.diagram import draw_architecture
+    """architecture.png: G and D drawn as blocks (inpaint/reporting/diagram.py; no pydot or Graphviz needed)."""
     from inpaint.models import build_discriminator, build_generator
+    from inpaint.reporting.diagram import draw_architecture
 
     draw_architecture(build_generator(cfg), build_discriminator(cfg), path)
 
@@ -67,9 +67,9 @@ def samples_shown(run: Path, cfg: config_mod.Config, state: dict) -> tuple[Path 
 
 def results_table(run: Path, data_dir: Path, cfg: config_mod.Config) -> pd.DataFrame:
     """Test RMSE of this run beside the identity baseline and OpenCV Telea, on a folder with answers."""
+    from inpaint.classical_fill import opencv_fill  # the fill `inpaint baseline telea` submits (baselines/classical.py)
     from inpaint.data import load_data
-    from inpaint.predict import predict_run
-    from inpaint.prefill import opencv_fill  # the fill `inpaint baseline telea` submits (baselines/classical.py)
+    from inpaint.prediction import predict_run
 
     data = load_data(data_dir, size=cfg.image_size, need_train=False, mask_threshold=cfg.mask_threshold,
                      mask_grow=cfg.mask_grow)

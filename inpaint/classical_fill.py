@@ -1,7 +1,7 @@
 """The classical fill: OpenCV's inpainting (Telea's fast marching; Navier-Stokes) of the painted box.
 
 What `inpaint baseline telea|navier-stokes` submits (baselines/classical.py) and what a trained
-generator must beat (inpaint/predict.py, `kept_against_classical`). The config option `prefill`,
+generator must beat (inpaint/prediction.py, `kept_against_classical`). The config option `prefill`,
 which started the generator from this fill, was removed: it lost on every set measured
 (BENCHMARKS.md, "Removed training options").
 """

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from inpaint import crops, imaging
-from inpaint.prefill import opencv_fill
+from inpaint.classical_fill import opencv_fill
 from inpaint.config import Config
 from inpaint.data import Dataset
 from inpaint.masks import composite

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from inpaint.face_detect import Face
+from inpaint.datasets.face_detect import Face
 
 # Where the eyes land, as fractions of the crop side: the eye midpoint centred at 36% height, the
 # eyes 30% of the side apart. A mouth lies about one eye distance below the eyes, so at about 70%:

@@ -24,9 +24,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from inpaint.errors import ConfigError
+# runtime/ imports no module of the training core: the error from the base, which inpaint.errors re-exports
+from submission.errors import ConfigError
 
-# Seconds a worker may go without finishing a step before it stops the job (inpaint/watchdog.py).
+# Seconds a worker may go without finishing a step before it stops the job (inpaint/runtime/watchdog.py).
 # It must cover the slowest worker's first step, which includes tracing the train step; a worker
 # whose process died is noticed sooner (closed sockets, or the strategy's health check of peers).
 DEFAULT_COLLECTIVE_TIMEOUT = 300.0
@@ -103,7 +104,7 @@ def make_strategy(cluster: Cluster):
 
     if cluster.is_multi_worker:
         # Blocks until every worker of TF_CONFIG has started. No per-collective timeout here: see
-        # inpaint/watchdog.py for why a watchdog bounds the wait instead.
+        # inpaint/runtime/watchdog.py for why a watchdog bounds the wait instead.
         return tf.distribute.MultiWorkerMirroredStrategy()
     if len(tf.config.list_logical_devices("GPU")) > 1:
         return tf.distribute.MirroredStrategy()
@@ -117,7 +118,7 @@ def watchdogs(cluster: Cluster, collective_timeout: float | None) -> list:
         raise ConfigError(f"--collective-timeout {timeout:g}: must be > 0 seconds, or a lost worker could hang the job")
     if not cluster.is_multi_worker:
         return []
-    from inpaint.watchdog import StepWatchdog
+    from inpaint.runtime.watchdog import StepWatchdog
 
     return [StepWatchdog(timeout)]
 
@@ -223,12 +224,13 @@ def start_line(strategy, cluster: Cluster, written: Path) -> str:
     return line
 
 
-def peer_failure_message(exc: BaseException, cluster: Cluster, run: Path, epochs_done: int) -> str:
-    """One line for a job a lost worker brought down: what happened, what is kept, what to do."""
+def peer_failure_message(exc: BaseException, cluster: Cluster, checkpoints: Path, epochs_done: int) -> str:
+    """One line for a job a lost worker brought down: what happened, what is kept (in `checkpoints`, the run
+    folder's checkpoint folder), what to do."""
     cause = _root_cause(getattr(exc, "message", None) or str(exc))
     return (f"{cluster.name}: another worker of the cluster died or stopped answering, so the job stopped "
             f"({type(exc).__name__}: {cause}). The last checkpoint (epoch {epochs_done}) is kept in "
-            f"{Path(run) / 'checkpoints'}; restart every worker with --resume")
+            f"{checkpoints}; restart every worker with --resume")
 
 
 def adapt_fit_to_multi_worker(model) -> None:
@@ -265,12 +267,12 @@ def _root_cause(message: str) -> str:
     return cause.split("Collective ops is aborted by: ")[-1][:300]
 
 
-def check_resume_source(run: Path, cluster: Cluster, resume: bool) -> None:
-    """A worker other than the chief resumes from the chief's run folder: say so when it is not here."""
-    from inpaint.run_folder import CHECKPOINTS
-
-    if resume and not cluster.is_chief and not (Path(run) / CHECKPOINTS).is_dir():
+def check_resume_source(checkpoints: Path, cluster: Cluster, resume: bool) -> None:
+    """A worker other than the chief resumes from the chief's run folder (`checkpoints` is its checkpoint
+    folder, run_folder.CHECKPOINTS): say so when it is not here."""
+    if resume and not cluster.is_chief and not Path(checkpoints).is_dir():
         raise ConfigError(
-            f"{cluster.name}: --resume restores the chief's run folder {run}, which is not on this machine; "
+            f"{cluster.name}: --resume restores the chief's run folder {Path(checkpoints).parent}, which is not on "
+            "this machine; "
             "use a shared folder for --run or copy the chief's run folder here first"
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from inpaint import crops, distribute, pipeline
+from inpaint import crops, pipeline
 from inpaint import run_folder as rf
 from inpaint.callbacks import EpochEnd, EpochLog, EpochProgbar, Guard, SampleGrid
 from inpaint.config import Config
@@ -22,8 +22,9 @@ from inpaint.d_separation import DSeparation
 from inpaint.data import Dataset
 from inpaint.errors import UserError
 from inpaint.gan import build_gan
-from inpaint.predict import classical_verdict, kept_against_classical
+from inpaint.prediction import classical_verdict, kept_against_classical
 from inpaint.run_folder import RunCheckpoint, read_state, write_state
+from inpaint.runtime import distribute
 
 SAMPLES_SHOWN = 4  # fixed validation faces in every sample grid
 
@@ -43,7 +44,7 @@ def train(
     """Train on `data` into `run`; returns state.json's content. Saves a checkpoint on Ctrl-C/SIGTERM.
 
     `callbacks` are extra Keras callbacks (sample grids, tests), run after the kit's own. Under a
-    TF_CONFIG cluster every worker runs this; only the chief writes `run` (inpaint/distribute.py).
+    TF_CONFIG cluster every worker runs this; only the chief writes `run` (inpaint/runtime/distribute.py).
     """
     cluster = distribute.cluster_from_env()
     strategy = distribute.make_strategy(cluster)  # before any other TensorFlow op
@@ -86,7 +87,7 @@ def fitted_batch(cfg: Config, train_pairs: int) -> Config:
 
 def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dict:
     run, written = out.run, out.path
-    distribute.check_resume_source(run, cluster, resume)
+    distribute.check_resume_source(Path(run) / rf.CHECKPOINTS, cluster, resume)
     cfg = rf.config_for(run, cfg, resume, writes_run=cluster.is_chief)
     data.check_read_as(cfg, "this run trains")
     check_crop(cfg, data)
@@ -164,7 +165,8 @@ def _train(data, out, cfg, resume, verbose, callbacks, cluster, strategy) -> dic
             raise
         state.update(status="failed: lost a worker")
         write_state(written, state)
-        raise TrainingError(distribute.peer_failure_message(exc, cluster, run, state.get("epochs_done", 0))) from None
+        raise TrainingError(distribute.peer_failure_message(exc, cluster, Path(run) / rf.CHECKPOINTS,
+                                                            state.get("epochs_done", 0))) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -1,8 +1,8 @@
 """`inpaint make-pairs`: a folder of face photos -> a competition set in the data_spec.md layout.
 
 Each photo: read (any format OpenCV or Pillow decodes, GIF included; JPEG EXIF orientation
-honoured) -> faces and landmarks (inpaint/face_detect.py: MTCNN, offline) -> a square crop with
-the eyes at fixed places, levelled by default (inpaint/align.py) -> the white box on the mouth,
+honoured) -> faces and landmarks (inpaint/datasets/face_detect.py: MTCNN, offline) -> a square crop with
+the eyes at fixed places, levelled by default (inpaint/datasets/align.py) -> the white box on the mouth,
 placed from the mouth corners (`box="mouth"`) or one box for the whole set (`box="fixed"`).
 
 OUT/pairs.csv says, for every output image, where it came from and how it was made: source photo,
@@ -23,9 +23,10 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from inpaint import align, imaging
+from inpaint import imaging
+from inpaint.datasets import align
+from inpaint.datasets.face_detect import Face, find_faces, load_detector
 from inpaint.errors import DataError
-from inpaint.face_detect import Face, find_faces, load_detector
 
 CLEARLY_LARGEST = 2.0  # with several faces, the largest is used when its box has this many times the next one's area
 BOX_KINDS = ("mouth", "fixed")
@@ -196,7 +197,7 @@ def make_pairs(faces_dir: Path, out: Path, size: int = 128, n_test: int = 10, se
     imaging.atomic_write_bytes(out / "pairs.csv", _csv_bytes(PAIRS_HEADER, rows))
     imaging.atomic_write_bytes(out / "skipped.csv", _csv_bytes(["file", "reason"], skipped))
     if sheet:
-        from inpaint.pair_sheet import write_sheet
+        from inpaint.datasets.pair_sheet import write_sheet
 
         write_sheet(out / "sheet.png", [(p.name, p.real, p.box) for p in made[:40]])
     return {"photos": len(photos), "pairs": len(made) - len(test), "test": len(test), "skipped": len(skipped),
