@@ -53,7 +53,8 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
         """Open a competition folder: rules, solution and split (read once), database (schema checked).
 
         judge_processes > 0 judges uploads in that many separate processes (the server does, so
-        that parsing CSVs does not slow its other requests); 0 judges in the calling thread."""
+        that parsing CSVs does not slow its other requests), which also keep the copy flags up to
+        date; 0 does both in the calling thread."""
         self.paths = CompetitionPaths(Path(comp_dir))
         self.settings = load_settings(self.paths.root)
         self.paths.require_test_boxes()  # judged in other processes: a folder without them stops here, in one line
@@ -61,7 +62,8 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
         self.clock = clock or utc_now
         admin = self.paths.admin_token.read_text().strip() if self.paths.admin_token.exists() else None
         self.db = database.open_database(db_url or self.paths.default_db_url(), hash_token(admin) if admin else None)
-        self.judging = JudgePool(self.paths, judge_processes) if judge_processes > 0 else InlineJudging(self.paths)
+        self.judging = (JudgePool(self.paths, judge_processes, db_url=self.db.url) if judge_processes > 0
+                        else InlineJudging(self.paths))
 
     @property
     def judge(self):
@@ -135,9 +137,10 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
         the same file system (COMP/submissions/.incoming/ does). A rejected file keeps only its first
         REJECTED_KEEP_BYTES (enough to show why), and none once the participant's rejected files
         would pass REJECTED_BYTES_PER_PARTICIPANT; the row keeps the whole file's size and SHA-256.
-        The row is written in one transaction that counts today's accepted uploads under a lock and
-        deletes the upload's `slot` (competition/upload_slots.py); the call returns after the
-        commit. Result keys: id, status ("accepted"/"rejected"), public_rmse (None if rejected),
+        The row is written in one transaction that counts today's accepted uploads under a lock,
+        deletes the upload's `slot` (competition/upload_slots.py) and marks the participant's copy
+        flags stale; the call returns after the commit, without waiting for the flags (the judging
+        side updates them: competition/copy_checks.py). Result keys: id, status ("accepted"/"rejected"), public_rmse (None if rejected),
         rank (public rank of the participant's best, None if none), uploads_left, resets_at,
         findings (validator messages, the full list for a rejected file), diagnoses (the likely
         export mistakes of a file that parses; [] if none found), sha256, stored_as (None: not kept).
@@ -175,9 +178,11 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
             s.add(row)
             s.flush()
             s.add(judgement_row(row.id, verdict))
+            if verdict.status == "accepted":
+                self.mark_copy_flags_stale(s, [participant.id])  # updated after the commit, by the judging side
             left = self.settings.daily_limit - used - (verdict.status == "accepted")
         if verdict.status == "accepted":
-            self.refresh_copy_flags(participant.id)
+            self.judging.copy_flags_changed(self)
         board = self.leaderboard()
         rank = next((r["rank"] for r in board["rows"] if r["participant_id"] == participant.id), None)
         return {"id": row.id, "status": verdict.status, "public_rmse": verdict.public_rmse, "rank": rank,
@@ -293,7 +298,8 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
                 raise UserError(f"submission {disqualified[0]} was disqualified by the organizer and cannot be a final one")
             for r in rows:
                 r.selected = r.id in ids
-        self.refresh_copy_flags(participant.id)
+            self.mark_copy_flags_stale(s, [participant.id])
+        self.judging.copy_flags_changed(self)
         return ids
 
     # ------------------------------------------------------------ leaderboards
