@@ -12,10 +12,10 @@ again).
 The judging processes also keep the copy flags up to date (competition/copy_checks.py): a change
 (an accepted upload, a final choice, a disqualification) marks its participant's flags stale in its
 own transaction and wakes this server process's keeper, a thread that runs one pass at a time in a
-judging process (`update_stale_copy_flags`). The upload's answer does not wait for it, and the
-thread that waits for it is the keeper's own, none that pages need. Changes within
-COPY_FLAGS_AFTER_S of each other share a pass, and the keeper runs a pass when the server starts:
-markers a killed server left are taken then.
+judging process (`update_stale_copy_flags`, at a lower priority than judging). The upload's answer
+does not wait for it, and the thread that waits for it is the keeper's own, none that pages need.
+Changes within COPY_FLAGS_AFTER_S of each other share a pass, and the keeper runs a pass when the
+server starts: markers a killed server left are taken then.
 
 This module is the only way from the server into competition/judge.py, which parses CSV files:
 it imports it only on the judging side (in the judging processes, or in InlineJudging, which
@@ -28,9 +28,10 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 import time
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -46,6 +47,7 @@ JUDGE_TIMEOUT_S = float(os.environ.get("INPAINT_JUDGE_TIMEOUT_S", "60"))
 # The keeper waits this long after a change before comparing: the changes of a busy minute share passes.
 COPY_FLAGS_AFTER_S = float(os.environ.get("INPAINT_COPY_FLAGS_AFTER_S", "1"))
 COPY_FLAGS_RETRY_S = 30  # after a pass that failed (a database too busy): the markers stay, tried again
+COPY_FLAGS_NICE = 10  # a pass runs this much nicer than judging (Linux): a CPU busy with uploads judges them first
 log = logging.getLogger(__name__)
 
 
@@ -96,14 +98,23 @@ def _references_in_worker() -> tuple[dict[str, float], bytes | None]:
 
 
 def _update_stale_copy_flags_in_worker(db_url: str) -> int:
-    """One pass of `Competition.update_stale_copy_flags` in this judging process (its judge's answers)."""
+    """One pass of `Competition.update_stale_copy_flags` in this judging process (its judge's answers),
+    in a thread of lower priority: the other judging processes' uploads go first on a busy machine."""
     global _WORKER_COMPETITION
     if _WORKER_COMPETITION is None:
         from competition.service import Competition  # the judging side only
 
         _WORKER_COMPETITION = Competition(_WORKER_JUDGE.paths.root, db_url)
         _WORKER_COMPETITION.judging = InlineJudging(_WORKER_JUDGE.paths, _WORKER_JUDGE)
-    return _WORKER_COMPETITION.update_stale_copy_flags()
+
+    def lower_priority_pass() -> int:
+        if sys.platform.startswith("linux"):  # Linux gives each thread its own nice value
+            me = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + COPY_FLAGS_NICE))
+        return _WORKER_COMPETITION.update_stale_copy_flags()
+
+    with ThreadPoolExecutor(1, thread_name_prefix="copy flags") as thread:
+        return thread.submit(lower_priority_pass).result()
 
 
 class InlineJudging:

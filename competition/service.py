@@ -34,6 +34,7 @@ from competition.participants import ParticipantNames, public_name
 from competition.private_files import protect_private_files
 from competition.ranking import best_public, by_participant, final_choice, finite_or_none, rank_rows, score_key
 from competition.settings import CompetitionPaths, iso, load_settings
+from competition.shared_reads import SharedReads
 from competition.sign_ins import SignIns
 from competition.upload_slots import UploadSlots
 from competition.tokens import hash_token, same_hash
@@ -62,6 +63,7 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
         self.clock = clock or utc_now
         admin = self.paths.admin_token.read_text().strip() if self.paths.admin_token.exists() else None
         self.db = database.open_database(db_url or self.paths.default_db_url(), hash_token(admin) if admin else None)
+        self.shared = SharedReads()  # the boards a crowd asks for at once, computed once for it
         self.judging = (JudgePool(self.paths, judge_processes, db_url=self.db.url) if judge_processes > 0
                         else InlineJudging(self.paths))
 
@@ -319,9 +321,14 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
         Before the deadline each row is the participant's best public RMSE; afterwards the private
         RMSE of their final choice (selected ones, else the best `final_picks` public ones, as
         Kaggle does). Rows: rank, participant_id, name, score, entries, last (iso); a score that is not
-        finite (a row from before the value rule) is None and ranks last.
+        finite (a row from before the value rule) is None and ranks last. Calls that arrive together
+        share one computation (competition/shared_reads.py); each gets its own rows to change.
         """
         closed = self.is_closed()
+        board = self.shared.get(("leaderboard", closed), lambda: self._leaderboard(closed))
+        return {**board, "rows": [dict(row) for row in board["rows"]]}
+
+    def _leaderboard(self, closed: bool) -> dict:
         rows = []
         for person, subs in by_participant(self.counted_submissions()):
             chosen = final_choice(subs, self.settings.final_picks) if closed else [best_public(subs)]
