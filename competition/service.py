@@ -307,13 +307,19 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
     # ------------------------------------------------------------ leaderboards
     def counted_submissions(self, session=None) -> list[tuple[Submission, Participant]]:
         """Every accepted submission that the organizer has not disqualified, with its participant
-        (read in `session` when given: a transaction that must see its own lock's state)."""
+        (read in `session` when given: a transaction that must see its own lock's state). Without a
+        session, reads that arrive together share one (competition/shared_reads.py): the rows are
+        the same objects for each caller, to read, never to change."""
         query = (select(Submission, Participant).join(Participant)
                  .where(Submission.status == "accepted", Submission.disqualified.is_(False)))
         if session is not None:
             return [tuple(r) for r in session.execute(query.order_by(Submission.id)).all()]
-        with self.db.session() as s:
-            return [tuple(r) for r in s.execute(query.order_by(Submission.id)).all()]
+
+        def read() -> list[tuple[Submission, Participant]]:
+            with self.db.session() as s:
+                return [tuple(r) for r in s.execute(query.order_by(Submission.id)).all()]
+
+        return list(self.shared.get(("counted submissions",), read))
 
     def leaderboard(self) -> dict:
         """What everyone may see: {"kind": "public"|"private", "closes": iso, "rows": [...]}.
