@@ -224,8 +224,8 @@ class JudgePool:
             except BrokenProcessPool:
                 self._replace(pool)
                 self._flags_wanted.set()
-            except CancelledError:
-                continue  # the pool is closing (or was replaced): the loop's wait says which
+            except CancelledError:  # the pool is closing, or was replaced before this pass ran in it
+                self._flags_wanted.set()  # (closing: the loop's wait returns at once)
             except Exception as exc:  # a database too busy or gone: the markers stay
                 if self._closing.is_set():
                     return
