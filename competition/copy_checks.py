@@ -8,7 +8,8 @@ submission (an accepted upload, a new final choice, a disqualification or its un
 copy features the judge stored with each accepted upload: no view computes a flag or reads a CSV.
 One change costs
 - the pairs: the changed participant's features (as submitted and blurred) against every other
-  participant's, one `copies.find_copies` call per pair: O(N) feature comparisons, most of the work;
+  participant's, `copies.find_copies` over it and PAIR_GROUP others at a time: O(N) feature
+  comparisons, most of the work with reading the N stored feature sets;
 - the mixes (is anyone a blend of two others?): `copies.find_copies` over everyone's unblurred
   features, whose mixes are those of the full check once the pairs above are left out (a mix is
   flagged only when neither of its pairs is). Its Gram matrix is O(N^2 K) and the search O(N^3)
@@ -47,6 +48,7 @@ LOCK = text("SELECT pg_advisory_xact_lock(33)")
 # when the flags are updated (its value a stamp, so that a marker set again meanwhile is kept).
 STALE = "copy_flags_stale:"
 STALE_BATCH = 16  # participants compared per reading of everyone's features (16 x 1 MB held at once)
+PAIR_GROUP = 16  # others compared with them in one `find_copies` call (as many again held)
 log = logging.getLogger(__name__)
 
 
@@ -160,7 +162,12 @@ class CopyChecks:
     def _compare(self, s, participant_ids: list[int], counted: dict[int, int], truth) -> tuple[list, list]:
         """(pair flags between each given participant's counted submission and every other one, each pair
         once; the full check's mixes before the blurred pairs leave some out), reading each stored
-        feature set once."""
+        feature set once.
+
+        The pairs come from `copies.find_copies` over the given ones with PAIR_GROUP others at a time
+        (pair flags are a property of the two alone, so the flags of pairs with one given participant
+        are those of the pair compared by itself, to the bit), which does in one matrix product per blur
+        what one call per pair did: 20 changed participants among 200 took 0.68 CPU s instead of 5.6."""
         own = {}
         for pid in participant_ids:
             if pid in counted:
@@ -168,18 +175,31 @@ class CopyChecks:
                                                         .where(Judgement.submission_id == counted[pid])))
                 if features is not None:
                     own[pid] = features
-        pairs, unblurred = [], {}
+        pairs = self._pairs_with(own, own, truth, both_given=True)
+        unblurred, group = {pid: f[0] for pid, f in own.items()}, {}
         for other, features in self._stored_features(s, counted):
-            if features is None:
+            if features is None or other in own:
                 continue
             unblurred[other] = features[0]
-            for pid, mine in own.items():
-                if other == pid or (other in own and other < pid):  # a pair of two given ones: once
-                    continue
-                pair = sorted([(pid, mine), (other, features)], key=lambda p: p[0])  # names in id order
-                pairs += copies.find_copies({str(who): f for who, f in pair}, truth)
+            group[other] = features
+            if len(group) == PAIR_GROUP:
+                pairs += self._pairs_with(own, group, truth)
+                group = {}
+        pairs += self._pairs_with(own, group, truth)
         everyone = {str(pid): unblurred[pid] for pid in sorted(unblurred)}
         return pairs, [flag for flag in copies.find_copies(everyone, truth) if flag.is_mix]
+
+    @staticmethod
+    def _pairs_with(own: dict, others: dict, truth, both_given: bool = False) -> list:
+        """The pair flags of each participant of `own` with each of `others` (with each other when
+        `both_given`), named by id in id order."""
+        if not own or not others:
+            return []
+        everyone = own | others
+        flags = copies.find_copies({str(pid): everyone[pid] for pid in sorted(everyone)}, truth)
+        given = {str(pid) for pid in own}
+        wanted = (lambda a, b: a in given and b in given) if both_given else (lambda a, b: (a in given) != (b in given))
+        return [flag for flag in flags if not flag.is_mix and wanted(*flag.names)]
 
     @staticmethod
     def _replace(s, participant_ids: list[int], counted: dict[int, int], pairs: list, mixes: list) -> None:

@@ -153,3 +153,26 @@ def test_a_server_killed_between_the_commit_and_the_flags_leaves_a_marker_that_i
         assert code == 0 and "copy flags rebuilt" in out, out + err
         stale, stored, full = stored_state(comp, db_url)
     assert not stale and stored == full and len(full) == 1, (stale, stored, full)
+
+
+def test_pairs_compared_a_group_at_a_time_are_the_pairs_compared_one_by_one():
+    """copy_checks compares the changed participants with 16 others per `find_copies` call: the flags must
+    be those of each pair by itself, to the bit (a pair's flag is a property of the two alone)."""
+    from competition.copy_checks import CopyChecks
+
+    rng = np.random.default_rng(0)
+    k = 300
+    truth = rng.normal(0.5, 0.1, k)
+    features = {pid: truth + rng.normal(0, 0.05, (21, k)) for pid in range(1, 41)}
+    for copier, source in ((7, 3), (30, 12), (33, 7)):  # copies plus noise, one of a copy: pairs to flag
+        features[copier] = features[source] + rng.normal(0, 0.002, (21, k))
+    changed = {pid: features[pid] for pid in (3, 12, 33)}
+    one_by_one = [flag for a in changed for b in features if b != a and not (b in changed and b < a)
+                  for flag in copies.find_copies({str(p): features[p] for p in sorted((a, b))}, truth)]
+    grouped = CopyChecks._pairs_with(changed, changed, truth, both_given=True)
+    others = [pid for pid in features if pid not in changed]
+    for first in range(0, len(others), 16):
+        grouped += CopyChecks._pairs_with(changed, {pid: features[pid] for pid in others[first:first + 16]}, truth)
+    key = lambda flag: flag.names  # noqa: E731
+    assert sorted(grouped, key=key) == sorted(one_by_one, key=key)
+    assert {flag.names for flag in grouped} == {("3", "7"), ("12", "30"), ("7", "33"), ("3", "33")}
