@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import anyio.to_thread
 from sqlalchemy import case, delete, func, select
@@ -305,21 +306,33 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
         return ids
 
     # ------------------------------------------------------------ leaderboards
-    def counted_submissions(self, session=None) -> list[tuple[Submission, Participant]]:
+    def counted_submissions(self, session=None) -> list[tuple[CountedSubmission, CountedPerson]]:
         """Every accepted submission that the organizer has not disqualified, with its participant
-        (read in `session` when given: a transaction that must see its own lock's state). Without a
-        session, reads that arrive together share one (competition/shared_reads.py): the rows are
-        the same objects for each caller, to read, never to change."""
-        query = (select(Submission, Participant).join(Participant)
-                 .where(Submission.status == "accepted", Submission.disqualified.is_(False)))
+        (read in `session` when given: a transaction that must see its own lock's state), as plain
+        named tuples of the columns the boards and standings read: 2,000 rows as ORM objects took
+        0.04-0.1 s, most of a board's time. Without a session, reads that arrive together share one
+        (competition/shared_reads.py)."""
+        query = (select(*[getattr(Submission, c) for c in CountedSubmission._fields],
+                        *[getattr(Participant, c) for c in CountedPerson._fields]).join(Participant)
+                 .where(Submission.status == "accepted", Submission.disqualified.is_(False)).order_by(Submission.id))
+
+        def read(s) -> list[tuple[CountedSubmission, CountedPerson]]:
+            people, pairs, split = {}, [], len(CountedSubmission._fields)
+            for row in s.execute(query):
+                sub = CountedSubmission(*row[:split])
+                person = people.get(sub.participant_id) or people.setdefault(sub.participant_id,
+                                                                             CountedPerson(*row[split:]))
+                pairs.append((sub, person))
+            return pairs
+
         if session is not None:
-            return [tuple(r) for r in session.execute(query.order_by(Submission.id)).all()]
+            return read(session)
 
-        def read() -> list[tuple[Submission, Participant]]:
+        def shared() -> list[tuple[CountedSubmission, CountedPerson]]:
             with self.db.session() as s:
-                return [tuple(r) for r in s.execute(query.order_by(Submission.id)).all()]
+                return read(s)
 
-        return list(self.shared.get(("counted submissions",), read))
+        return list(self.shared.get(("counted submissions",), shared))
 
     def leaderboard(self) -> dict:
         """What everyone may see: {"kind": "public"|"private", "closes": iso, "rows": [...]}.
@@ -347,6 +360,27 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
     def close(self) -> None:
         self.judging.close()
         self.db.dispose()
+
+
+class CountedSubmission(NamedTuple):
+    """The columns of a counted submission that the boards and standings read (`counted_submissions`)."""
+
+    id: int
+    participant_id: int
+    created: datetime
+    public_rmse: float | None
+    private_rmse: float | None
+    selected: bool
+
+
+class CountedPerson(NamedTuple):
+    """The columns of a participant that the boards and standings read (`counted_submissions`)."""
+
+    id: int
+    name: str
+    display_name: str
+    email: str
+    student_id: str
 
 
 def with_judgement(query):
