@@ -35,7 +35,7 @@ def judging_costs(comp_dir: Path, upload: Path) -> dict:
 
     paths = CompetitionPaths(comp_dir)
     judge = Judge(paths, load_settings(comp_dir))
-    judge.test_inputs(), judge._white_and_masks()  # read once per judging process, not per upload
+    judge.test_inputs()  # read once per judging process (in Judge()), not per upload
     facts, bytes_pass = _cpu(lambda: judge.facts(upload))
     _, validate = _cpu(lambda: validate_file(upload, sample=paths.sample))
     table, parse = _cpu(lambda: read_table(upload))
@@ -82,9 +82,11 @@ def copy_flag_costs(comp_dir: Path, upload: Path, participants: int, seed: int =
                 noisy = base + rng.normal(0, 0.05, base.shape)
                 s.add(judgement_row(row.id, type(verdict)("accepted", row.public_rmse, row.private_rmse,
                                                           copy_features=features_bytes(noisy))))
-        last = max(comp.counted_ids())
+        with comp.db.session(write=True) as s, s.begin():  # what an accepted upload of the last one does
+            comp.mark_copy_flags_stale(s, [max(comp.counted_ids())])
+        comp.answer_features()  # once per judging process, not per change
         wall = time.perf_counter()
-        _, update_cpu = _cpu(lambda: comp.update_copy_flags(last))
+        _, update_cpu = _cpu(comp.update_stale_copy_flags)
         update_wall = time.perf_counter() - wall
         wall = time.perf_counter()
         (rows, _sentences), standings_cpu = _cpu(comp.standings_with_copies)

@@ -59,6 +59,9 @@ class _KnownVerdicts:
     def facts_and_verdict(self, path, shown_name):
         return self._judging.judge.facts(Path(path)), self.verdicts[Path(path).name]
 
+    def copy_flags_changed(self, comp):
+        pass  # the markers stay: `seed` updates everyone's flags once, at the end (the same rows)
+
     def __getattr__(self, name):
         return getattr(self._judging, name)
 
@@ -71,7 +74,9 @@ def seed(out: Path, size: ClassSize, log=print) -> tuple[Path, list[str], str]:
     the kit's judging processes (JudgePool); their other files are byte variants of it (same numbers,
     see _variant) and get its verdict, which the real judge is asked again for one variant in 20 and
     must repeat. Every file goes through `Competition.submit`, the path an upload takes, so the rows
-    and stored files are the ones the server would have made. Returns (comp, tokens, admin token)."""
+    and stored files are the ones the server would have made; the copy flags, which each upload marks
+    stale, are updated once at the end by the server's own pass (`update_stale_copy_flags`; one pass
+    per upload took most of the 40 minutes seeding once took). Returns (comp, tokens, admin token)."""
     from competition import db as database
     from competition.judge_pool import JudgePool
     from competition.participants import add_participants
@@ -136,6 +141,8 @@ def seed(out: Path, size: ClassSize, log=print) -> tuple[Path, list[str], str]:
                 (incoming / name).write_bytes(_variant(bases[i], k))
                 comp.submit(person, incoming / name, "", "Predict.csv")
             log(f"seed: {k + 1}/{size.uploads_each} uploads each stored")
+        log("seed: the copy flags")
+        comp.update_stale_copy_flags()
     finally:
         comp.close()
     return comp_dir, tokens, (comp_dir / "secrets" / "admin_token.txt").read_text().strip()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select
 
-from competition.db import Judgement, Submission
+from competition.db import Judgement, Participant, Submission
 from competition.service import Competition
 from competition.settings import CompetitionPaths
 from competition.verdicts import judgement_row
@@ -56,7 +56,7 @@ def rescore(comp: Competition) -> dict:
 def fill_judgements(comp: Competition) -> int:
     """Judge again each stored file that has no judgement (a database upgraded to schema 5) and store
     what judging derives (findings, diagnoses, flags, copy features, thumbnails); then rebuild every
-    participant's copy flags. Scores are not changed (rescore compares them). Returns how many were filled."""
+    participant's copy flags (also those a server killed after a change left stale). Scores are not changed (rescore compares them). Returns how many were filled."""
     with comp.db.session() as s:
         missing = s.execute(select(Submission.id, Submission.sha256, Submission.filename)
                             .outerjoin(Judgement, Judgement.submission_id == Submission.id)
@@ -70,8 +70,9 @@ def fill_judgements(comp: Competition) -> int:
         with comp.db.session(write=True) as s, s.begin():
             s.add(judgement_row(submission_id, verdict))
         filled += 1
-    for participant_id in comp.counted_ids():
-        comp.update_copy_flags(participant_id)
+    with comp.db.session(write=True) as s, s.begin():
+        comp.mark_copy_flags_stale(s, s.scalars(select(Participant.id)).all())
+    comp.update_stale_copy_flags()
     return filled
 
 

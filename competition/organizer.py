@@ -117,7 +117,8 @@ class OrganizerViews:
                 raise NotFound(f"no submission {submission_id}")
             row.disqualified = disqualified
             answer = {"id": row.id, "participant_id": row.participant_id, "disqualified": disqualified}
-        self.refresh_copy_flags(answer["participant_id"])
+            self.mark_copy_flags_stale(s, [row.participant_id])
+        self.judging.copy_flags_changed(self)
         return answer
 
     def disqualify(self, submission_id: int) -> dict:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import anyio.to_thread
 from sqlalchemy import case, delete, func, select
@@ -34,6 +35,7 @@ from competition.participants import ParticipantNames, public_name
 from competition.private_files import protect_private_files
 from competition.ranking import best_public, by_participant, final_choice, finite_or_none, rank_rows, score_key
 from competition.settings import CompetitionPaths, iso, load_settings
+from competition.shared_reads import SharedReads
 from competition.sign_ins import SignIns
 from competition.upload_slots import UploadSlots
 from competition.tokens import hash_token, same_hash
@@ -53,7 +55,8 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
         """Open a competition folder: rules, solution and split (read once), database (schema checked).
 
         judge_processes > 0 judges uploads in that many separate processes (the server does, so
-        that parsing CSVs does not slow its other requests); 0 judges in the calling thread."""
+        that parsing CSVs does not slow its other requests), which also keep the copy flags up to
+        date; 0 does both in the calling thread."""
         self.paths = CompetitionPaths(Path(comp_dir))
         self.settings = load_settings(self.paths.root)
         self.paths.require_test_boxes()  # judged in other processes: a folder without them stops here, in one line
@@ -61,7 +64,9 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
         self.clock = clock or utc_now
         admin = self.paths.admin_token.read_text().strip() if self.paths.admin_token.exists() else None
         self.db = database.open_database(db_url or self.paths.default_db_url(), hash_token(admin) if admin else None)
-        self.judging = JudgePool(self.paths, judge_processes) if judge_processes > 0 else InlineJudging(self.paths)
+        self.shared = SharedReads()  # the boards a crowd asks for at once, computed once for it
+        self.judging = (JudgePool(self.paths, judge_processes, db_url=self.db.url) if judge_processes > 0
+                        else InlineJudging(self.paths))
 
     @property
     def judge(self):
@@ -135,9 +140,10 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
         the same file system (COMP/submissions/.incoming/ does). A rejected file keeps only its first
         REJECTED_KEEP_BYTES (enough to show why), and none once the participant's rejected files
         would pass REJECTED_BYTES_PER_PARTICIPANT; the row keeps the whole file's size and SHA-256.
-        The row is written in one transaction that counts today's accepted uploads under a lock and
-        deletes the upload's `slot` (competition/upload_slots.py); the call returns after the
-        commit. Result keys: id, status ("accepted"/"rejected"), public_rmse (None if rejected),
+        The row is written in one transaction that counts today's accepted uploads under a lock,
+        deletes the upload's `slot` (competition/upload_slots.py) and marks the participant's copy
+        flags stale; the call returns after the commit, without waiting for the flags (the judging
+        side updates them: competition/copy_checks.py). Result keys: id, status ("accepted"/"rejected"), public_rmse (None if rejected),
         rank (public rank of the participant's best, None if none), uploads_left, resets_at,
         findings (validator messages, the full list for a rejected file), diagnoses (the likely
         export mistakes of a file that parses; [] if none found), sha256, stored_as (None: not kept).
@@ -175,9 +181,11 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
             s.add(row)
             s.flush()
             s.add(judgement_row(row.id, verdict))
+            if verdict.status == "accepted":
+                self.mark_copy_flags_stale(s, [participant.id])  # updated after the commit, by the judging side
             left = self.settings.daily_limit - used - (verdict.status == "accepted")
         if verdict.status == "accepted":
-            self.refresh_copy_flags(participant.id)
+            self.judging.copy_flags_changed(self)
         board = self.leaderboard()
         rank = next((r["rank"] for r in board["rows"] if r["participant_id"] == participant.id), None)
         return {"id": row.id, "status": verdict.status, "public_rmse": verdict.public_rmse, "rank": rank,
@@ -293,19 +301,38 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
                 raise UserError(f"submission {disqualified[0]} was disqualified by the organizer and cannot be a final one")
             for r in rows:
                 r.selected = r.id in ids
-        self.refresh_copy_flags(participant.id)
+            self.mark_copy_flags_stale(s, [participant.id])
+        self.judging.copy_flags_changed(self)
         return ids
 
     # ------------------------------------------------------------ leaderboards
-    def counted_submissions(self, session=None) -> list[tuple[Submission, Participant]]:
+    def counted_submissions(self, session=None) -> list[tuple[CountedSubmission, CountedPerson]]:
         """Every accepted submission that the organizer has not disqualified, with its participant
-        (read in `session` when given: a transaction that must see its own lock's state)."""
-        query = (select(Submission, Participant).join(Participant)
-                 .where(Submission.status == "accepted", Submission.disqualified.is_(False)))
+        (read in `session` when given: a transaction that must see its own lock's state), as plain
+        named tuples of the columns the boards and standings read: 2,000 rows as ORM objects took
+        0.04-0.1 s, most of a board's time. Without a session, reads that arrive together share one
+        (competition/shared_reads.py)."""
+        query = (select(*[getattr(Submission, c) for c in CountedSubmission._fields],
+                        *[getattr(Participant, c) for c in CountedPerson._fields]).join(Participant)
+                 .where(Submission.status == "accepted", Submission.disqualified.is_(False)).order_by(Submission.id))
+
+        def read(s) -> list[tuple[CountedSubmission, CountedPerson]]:
+            people, pairs, split = {}, [], len(CountedSubmission._fields)
+            for row in s.execute(query):
+                sub = CountedSubmission(*row[:split])
+                person = people.get(sub.participant_id) or people.setdefault(sub.participant_id,
+                                                                             CountedPerson(*row[split:]))
+                pairs.append((sub, person))
+            return pairs
+
         if session is not None:
-            return [tuple(r) for r in session.execute(query.order_by(Submission.id)).all()]
-        with self.db.session() as s:
-            return [tuple(r) for r in s.execute(query.order_by(Submission.id)).all()]
+            return read(session)
+
+        def shared() -> list[tuple[CountedSubmission, CountedPerson]]:
+            with self.db.session() as s:
+                return read(s)
+
+        return list(self.shared.get(("counted submissions",), shared))
 
     def leaderboard(self) -> dict:
         """What everyone may see: {"kind": "public"|"private", "closes": iso, "rows": [...]}.
@@ -313,9 +340,14 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
         Before the deadline each row is the participant's best public RMSE; afterwards the private
         RMSE of their final choice (selected ones, else the best `final_picks` public ones, as
         Kaggle does). Rows: rank, participant_id, name, score, entries, last (iso); a score that is not
-        finite (a row from before the value rule) is None and ranks last.
+        finite (a row from before the value rule) is None and ranks last. Calls that arrive together
+        share one computation (competition/shared_reads.py); each gets its own rows to change.
         """
         closed = self.is_closed()
+        board = self.shared.get(("leaderboard", closed), lambda: self._leaderboard(closed))
+        return {**board, "rows": [dict(row) for row in board["rows"]]}
+
+    def _leaderboard(self, closed: bool) -> dict:
         rows = []
         for person, subs in by_participant(self.counted_submissions()):
             chosen = final_choice(subs, self.settings.final_picks) if closed else [best_public(subs)]
@@ -328,6 +360,27 @@ class Competition(OrganizerViews, CopyChecks, SignIns, ParticipantNames, UploadS
     def close(self) -> None:
         self.judging.close()
         self.db.dispose()
+
+
+class CountedSubmission(NamedTuple):
+    """The columns of a counted submission that the boards and standings read (`counted_submissions`)."""
+
+    id: int
+    participant_id: int
+    created: datetime
+    public_rmse: float | None
+    private_rmse: float | None
+    selected: bool
+
+
+class CountedPerson(NamedTuple):
+    """The columns of a participant that the boards and standings read (`counted_submissions`)."""
+
+    id: int
+    name: str
+    display_name: str
+    email: str
+    student_id: str
 
 
 def with_judgement(query):

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -195,6 +196,21 @@ def _stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+def copy_flags_settled(comp_dir: Path, db_url: str | None = None, timeout_s: float = 120) -> None:
+    """Wait until a running server's keeper has updated every copy flag its changes marked stale
+    (competition/copy_checks.py: they are written after the answers); AssertionError past timeout_s."""
+    from competition.service import Competition
+
+    deadline = time.monotonic() + timeout_s
+    service = Competition(comp_dir, db_url)
+    try:
+        while service.stale_copy_flags():
+            assert time.monotonic() < deadline, f"copy flags still stale after {timeout_s} s"
+            time.sleep(0.25)
+    finally:
+        service.close()
 
 
 # ---------------------------------------------------------------- processes

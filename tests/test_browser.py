@@ -35,7 +35,7 @@ from competition.db import open_database  # noqa: E402
 from competition.participants import add_participants  # noqa: E402
 from competition.settings import CompetitionPaths  # noqa: E402
 from competition.setup import init_competition  # noqa: E402
-from competition_fixtures import real_part_missing, running_server  # noqa: E402
+from competition_fixtures import copy_flags_settled, real_part_missing, running_server  # noqa: E402
 from inpaint.datasets.synth import write_synth_set  # noqa: E402
 from submission import export_predictions  # noqa: E402
 
@@ -146,7 +146,7 @@ def api_upload(url: str, token: str, path: Path) -> dict:
         return json.loads(answer.read())
 
 
-def test_student_and_organizer_journey_in_chromium(browser, server, shots):
+def test_student_and_organizer_journey_in_chromium(browser, server, shots, competition_dir):
     url, tokens, files = server
     driver = browser
     assert api_upload(url, tokens["classmate"], files["classmate"])["status"] == "accepted"
@@ -210,6 +210,7 @@ def test_student_and_organizer_journey_in_chromium(browser, server, shots):
     assert driver.current_url.endswith("/signin")
 
     assert api_upload(url, tokens["copier"], files["copy"])["status"] == "accepted"  # her good file, + 0.01
+    copy_flags_settled(competition_dir[0])  # compared by the judging side after the answer
     sign_in(driver, url, tokens["admin"])
     driver.get(url + "/organizer")
     copies = text_of(driver, "copies")  # for the organizer only (tests/test_competition_copies.py)

@@ -36,7 +36,7 @@ from competition.service import Competition  # noqa: E402
 from competition.settings import CompetitionPaths  # noqa: E402
 from competition.verdicts import features_from_bytes  # noqa: E402
 from competition.setup import init_competition  # noqa: E402
-from competition_fixtures import http, postgres, running_server  # noqa: E402,F401 (postgres: a fixture)
+from competition_fixtures import copy_flags_settled, http, postgres, running_server  # noqa: E402,F401 (postgres: a fixture)
 from inpaint.data import load_data  # noqa: E402
 from inpaint.datasets.synth import write_synth_set  # noqa: E402
 from submission import copies, export_predictions  # noqa: E402
@@ -96,6 +96,7 @@ def judged(tmp_path_factory):
             status, answer = http("POST", server.url + "/api/submissions", tokens[SOURCE], body)
             assert status == 201 and answer["status"] == "rejected", (label, answer)
             ids[label] = answer["id"]
+        copy_flags_settled(comp)  # written by the judging side after the answers
         before = snapshot(server.url, tokens, admin, ids)
     for stored in CompetitionPaths(comp).submissions.glob("*.csv"):
         stored.write_bytes(POISON)

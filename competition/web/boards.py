@@ -46,11 +46,15 @@ def reference_rows(comp, part: str) -> list[dict]:
 def leaderboard_context(comp, user) -> dict:
     """What leaderboard.html shows: `rows` (public) and, once closed, `final_rows` (private, grades)."""
     me = user.participant.id if user.participant is not None else None
-    rows = [dict(r, reference=False, me=r["participant_id"] == me) for r in public_rows(comp)]
+    # the viewers who arrive together (after the deadline, a class) share one computation of each table
+    # (competition/shared_reads.py): read here, never changed
+    shared = comp.shared.get(("public rows",), lambda: public_rows(comp))
+    rows = [dict(r, reference=False, me=r["participant_id"] == me) for r in shared]
     context = {"rows": _with_references(rows, reference_rows(comp, "public"), "public"), "final_rows": []}
     if comp.is_closed():
         # ranked as the private leaderboard everyone gets from the API, named as it names them
-        graded = {r["participant_id"]: r for r in comp.standings(with_flags=False)}  # the page shows none
+        graded = comp.shared.get(("graded",), lambda: {r["participant_id"]: r
+                                                       for r in comp.standings(with_flags=False)})  # no flags shown
         final = [{"rank": r["rank"], "name": r["name"], "private": r["score"], "reference": False,
                   "public": graded[r["participant_id"]]["public_rmse"], "grade": graded[r["participant_id"]]["grade"]}
                  for r in comp.leaderboard()["rows"]]
