@@ -37,7 +37,7 @@ from submission import copies, export_predictions  # noqa: E402
 
 SIZE, N_TEST = 64, 4
 COPIER, SOURCE = "Carl Copier", "Tess Telea"
-HELD_S = 20  # the keeper's pause in the first test: far longer than an answer takes after its commit
+HELD_S = 10  # the keeper's pause in the first test: far longer than an answer takes after its commit
 SETTLE_S = 120  # a pass of four participants takes milliseconds; this leaves room for a loaded machine
 
 
