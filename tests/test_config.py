@@ -16,7 +16,8 @@ def test_toml_round_trip_preserves_every_field(tmp_path):
 def test_presets_differ_and_unknown_preset_is_an_error():
     lite, standard, large = (config.preset(n) for n in ("lite", "standard", "large"))
     assert lite.gen_base_filters < standard.gen_base_filters < large.gen_base_filters
-    assert standard == config.Config(ema_decay=config.STANDARD_EMA_DECAY)  # the defaults, with the weight average
+    # the defaults, with the weight average, predicting from the mean of the last checkpoints
+    assert standard == config.Config(ema_decay=config.STANDARD_EMA_DECAY, average_last=config.PREDICT_FROM_LAST)
     with pytest.raises(ConfigError, match="unknown preset 'huge'"):
         config.preset("huge")
 
