@@ -120,7 +120,7 @@ class Pix2Pix(keras.Model):
         with tf.GradientTape() as tape:
             real_logits = self.discriminator([white, real], training=True)
             fake_logits = self.discriminator([white, fake], training=True)
-            d_loss = self._d_loss(real_logits, fake_logits)[2]
+            d_loss = losses.adversarial_d_loss(self.cfg.adversarial, real_logits, fake_logits)
             scaled = self.d_optimizer.scale_loss(self._replica_mean(d_loss))
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))

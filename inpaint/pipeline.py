@@ -38,14 +38,20 @@ def _box_of(mask):
     return tf.reduce_min(rows), tf.reduce_min(cols), tf.reduce_max(rows) + 1.0, tf.reduce_max(cols) + 1.0
 
 
+# Each random draw of a pair has its own stream: the pair's seed plus one of these offsets. They are
+# fixed numbers because a resumed run must draw what the uninterrupted one drew (3-5 were the draws
+# of options removed after 0.1.0; BENCHMARKS.md, "Removed training options").
+FLIP_DRAW, GAIN_DRAW, SHIFT_DRAW, WINDOW_DRAW = 0, 1, 2, 6
+
+
 def _augment(x, seed, flip: bool, jitter: float):
     """Same flip and brightness/contrast change for both images of a pair."""
     if flip:
-        x = tf.image.stateless_random_flip_left_right(x, seed)
+        x = tf.image.stateless_random_flip_left_right(x, seed + FLIP_DRAW)
     white, real, mask = _unstack(x)
     if jitter > 0:
-        gain = tf.random.stateless_uniform([], seed + 1, 1.0 - jitter, 1.0 + jitter)
-        shift = tf.random.stateless_uniform([], seed + 2, -jitter, jitter) * 2.0  # model space is twice as wide
+        gain = tf.random.stateless_uniform([], seed + GAIN_DRAW, 1.0 - jitter, 1.0 + jitter)
+        shift = tf.random.stateless_uniform([], seed + SHIFT_DRAW, -jitter, jitter) * 2.0  # model space is twice as wide
         real = tf.clip_by_value(real * gain + shift, -1.0, 1.0)
         # The painted box stays pure white: it is what the model and the mask finder key on. Only the
         # box: a pure-white background or highlight outside it must change as in Real, or real pairs
@@ -90,7 +96,7 @@ def train_dataset(white: np.ndarray, real: np.ndarray, mask: np.ndarray, cfg: Co
     def one_pair(i, epoch):
         item_seed = tf.stack([tf.cast(epoch, tf.int32), i]) + seed
         x = _augment(tf.gather(stacked, i), item_seed, flip, jitter)
-        return _random_window(x, item_seed + 6, crop_size) if crop_size[0] else x
+        return _random_window(x, item_seed + WINDOW_DRAW, crop_size) if crop_size[0] else x
 
     def epoch_stream(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=tf.stack([seed, tf.cast(epoch, tf.int32)]))
