@@ -28,6 +28,7 @@ pytestmark = pytest.mark.slow  # training in two worker processes
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).with_name("distributed_worker.py")
 LOSSES = ["G_GAN", "G_L1", "D_real", "D_fake"]
+COMPARED_EPOCHS = 20  # before float-order differences grow through training (see the test)
 PHASE_TIMEOUT = 400  # s; the bound of one phase's wait, far above its ~30-80 s on a busy 2-core machine
 
 
@@ -131,9 +132,14 @@ def test_two_worker_losses_equal_a_single_process_run_with_the_same_global_batch
           verbose=0)
     single, cluster = pd.read_csv(tmp_path / "single" / "log.csv"), pd.read_csv(base / "run" / "log.csv")
     assert len(single) == len(cluster)
-    # Measured differences are ~1e-7 relative (float32 sums in another order); 1e-4 leaves room for
-    # other CPUs' kernels while a sum instead of a mean over workers would be off by 2x.
-    np.testing.assert_allclose(cluster[LOSSES].to_numpy(), single[LOSSES].to_numpy(), rtol=1e-4, atol=1e-6)
+    # Measured differences are ~1e-7 relative (float32 sums in another order) for the first ~30 epochs;
+    # a GAN's training then amplifies them (1e-4 to 7e-4 by epoch 43, which an idle machine reaches in
+    # the fixture's time budget), so the comparison covers the epochs before that. 1e-4 leaves room for
+    # other CPUs' kernels while a sum instead of a mean over workers would be off by 2x from epoch 1.
+    early = min(len(single), COMPARED_EPOCHS)
+    assert early >= 3
+    np.testing.assert_allclose(cluster[LOSSES].to_numpy()[:early], single[LOSSES].to_numpy()[:early], rtol=1e-4,
+                               atol=1e-6)
 
 
 def test_killing_a_worker_stops_the_other_with_a_message_and_keeps_the_checkpoint(cluster_run):
